@@ -1,0 +1,282 @@
+"""The tables of abxero's ledger (design §3) as SQLAlchemy 2 declarative models.
+
+Money columns are ``Numeric(18, 2)`` so both SQLite and PostgreSQL give back ``Decimal``.
+JSON bodies are kept as text: what we store is exactly what we sent or received.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware (SQLite forgets zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Money = Numeric(18, 2, asdecimal=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    """A person, identified by their Xero user id (Sign in with Xero)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    xero_user_id: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(320), default="")
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class TokenSet(Base):
+    """OAuth tokens of one grant, encrypted as a whole (never stored in plain text)."""
+
+    __tablename__ = "token_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class XeroConnection(Base):
+    """A Xero organisation (tenant); the ledger of its Amazon Business postings hangs off it."""
+
+    __tablename__ = "xero_connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), unique=True)
+    tenant_name: Mapped[str] = mapped_column(String(200), default="")
+    short_code: Mapped[str] = mapped_column(String(32), default="")
+    owner_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_set_id: Mapped[int | None] = mapped_column(ForeignKey("token_sets.id"), nullable=True)
+    contact_id: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(32), default="connected")
+    setup_step: Mapped[str] = mapped_column(String(32), default="amazon")
+    sync_interval_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    parked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class UserTenant(Base):
+    """Which organisations a user may see: exactly those Xero said they can access."""
+
+    __tablename__ = "user_tenants"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    xero_connection_id: Mapped[int] = mapped_column(
+        ForeignKey("xero_connections.id"), primary_key=True
+    )
+
+
+class AmazonConnection(Base):
+    """The Amazon Business account paired with one Xero organisation."""
+
+    __tablename__ = "amazon_connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    xero_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"), unique=True)
+    region: Mapped[str] = mapped_column(String(2))
+    marketplace_id: Mapped[str] = mapped_column(String(32))
+    business_id: Mapped[str] = mapped_column(String(128), unique=True)
+    business_name: Mapped[str] = mapped_column(String(200), default="")
+    token_set_id: Mapped[int | None] = mapped_column(ForeignKey("token_sets.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(32), default="connected")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class MappingVersion(Base):
+    """One saved version of a connection's mapping; the highest version is in force."""
+
+    __tablename__ = "mappings"
+    __table_args__ = (UniqueConstraint("xero_connection_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    xero_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class SourceTransaction(Base):
+    """Every Amazon transaction ever fetched, with its raw JSON and content hash."""
+
+    __tablename__ = "source_transactions"
+    __table_args__ = (
+        UniqueConstraint("xero_connection_id", "transaction_id"),
+        Index("ix_source_status", "xero_connection_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    xero_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"))
+    transaction_id: Mapped[str] = mapped_column(String(128))
+    raw: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    feed_date: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    transaction_date: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    instrument_key: Mapped[str] = mapped_column(String(200), default="")
+    currency: Mapped[str] = mapped_column(String(3), default="")
+    amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    reason_code: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class OutboxDocument(Base):
+    """A planned Xero document, keyed by (connection, transaction, role); posted once."""
+
+    __tablename__ = "outbox_documents"
+    __table_args__ = (
+        UniqueConstraint("xero_connection_id", "transaction_id", "role"),
+        Index("ix_outbox_status", "xero_connection_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    xero_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"))
+    transaction_id: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    endpoint: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    depends_on: Mapped[list[str]] = mapped_column(JSON, default=list)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    xero_id: Mapped[str] = mapped_column(String(64), default="")
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    attached: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Batch(Base):
+    """A request body stored before it is sent, with its deterministic Idempotency-Key."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    xero_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"))
+    endpoint: Mapped[str] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class Bookmark(Base):
+    """Where a connection's Amazon feed has been read up to, and a page token to resume."""
+
+    __tablename__ = "bookmarks"
+
+    xero_connection_id: Mapped[int] = mapped_column(
+        ForeignKey("xero_connections.id"), primary_key=True
+    )
+    feed_cursor: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    window_start: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    window_end: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    page_token: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Lease(Base):
+    """An expiring claim on a named piece of work (one sync or token refresh at a time)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SyncRun(Base):
+    """One sync or import of a connection, with what it counted."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    xero_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    range_start: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    range_end: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class Event(Base):
+    """Something a user should know: an error with its remedy, a hold, a finished import."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_recent", "xero_connection_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    xero_connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("xero_connections.id"), nullable=True
+    )
+    level: Mapped[str] = mapped_column(String(8), default="info")
+    code: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    remedy: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,0 +1,46 @@
+"""Saving, reading and re-keying encrypted token sets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from abxero.store.crypto import TokenCipher
+from abxero.store.models import TokenSet
+
+
+def save_token_set(
+    session: Session,
+    cipher: TokenCipher,
+    provider: str,
+    tokens: dict[str, Any],
+    expires_at: datetime | None,
+    existing: TokenSet | None = None,
+) -> TokenSet:
+    """Store ``tokens`` encrypted, as a new row or over ``existing`` (bumping its generation)."""
+    if existing is None:
+        row = TokenSet(provider=provider, ciphertext=cipher.encrypt(tokens), expires_at=expires_at)
+        session.add(row)
+    else:
+        row = existing
+        row.ciphertext = cipher.encrypt(tokens)
+        row.expires_at = expires_at
+        row.generation += 1
+    session.flush()
+    return row
+
+
+def read_token_set(cipher: TokenCipher, row: TokenSet) -> dict[str, Any]:
+    return cipher.decrypt(row.ciphertext)
+
+
+def rotate_all(session: Session, cipher: TokenCipher) -> int:
+    """Re-encrypt every token set under the newest key; returns how many rows changed."""
+    rows = session.scalars(select(TokenSet)).all()
+    for row in rows:
+        row.ciphertext = cipher.rotate(row.ciphertext)
+    session.flush()
+    return len(rows)

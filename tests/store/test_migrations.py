@@ -1,0 +1,62 @@
+"""The one migration history creates the same schema on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import inspect, select
+
+from abxero.store.db import make_engine, session_factory, transaction
+from abxero.store.migrate import downgrade, upgrade
+from abxero.store.models import Base, SourceTransaction, User, XeroConnection
+
+
+def test_upgrade_creates_every_table_of_the_models(database_url: str) -> None:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert set(Base.metadata.tables) <= tables
+    assert "alembic_version" in tables
+
+
+def test_downgrade_to_base_removes_the_schema_and_upgrade_restores_it(database_url: str) -> None:
+    upgrade(database_url)
+    downgrade(database_url, "base")
+    engine = make_engine(database_url)
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    upgrade(database_url)
+    assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_money_and_timestamps_round_trip_exactly(database_url: str) -> None:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    factory = session_factory(engine)
+    seen = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+    with transaction(factory) as session:
+        user = User(xero_user_id="u-1", email="a@example.com")
+        session.add(user)
+        session.flush()
+        org = XeroConnection(tenant_id="t-1", owner_user_id=user.id)
+        session.add(org)
+        session.flush()
+        session.add(
+            SourceTransaction(
+                xero_connection_id=org.id,
+                transaction_id="tx-1",
+                raw="{}",
+                content_hash="h",
+                amount=Decimal("1234567.89"),
+                feed_date=seen,
+            )
+        )
+    with factory() as session:
+        row = session.scalars(select(SourceTransaction)).one()
+    engine.dispose()
+    assert row.amount == Decimal("1234567.89")
+    assert isinstance(row.amount, Decimal)
+    assert row.feed_date == seen
+    assert row.feed_date is not None and row.feed_date.tzinfo is not None
