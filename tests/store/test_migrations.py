@@ -59,4 +59,5 @@ def test_money_and_timestamps_round_trip_exactly(database_url: str) -> None:
     assert row.amount == Decimal("1234567.89")
     assert isinstance(row.amount, Decimal)
     assert row.feed_date == seen
-    assert row.feed_date is not None and row.feed_date.tzinfo is not None
+    assert row.feed_date is not None
+    assert row.feed_date.tzinfo is not None
