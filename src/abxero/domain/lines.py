@@ -1,0 +1,298 @@
+"""Xero line items from an Amazon transaction's lines, with tax split to the cent.
+
+Signs: refunds are planned as positive credit notes, so every amount is multiplied by the
+transaction's sign first. UK: each line is ``Exclusive`` with its own ``TaxAmount``; the tax of an
+Amazon line is split across its parts by their rates (shipping at ``shipTaxRate``, gift wrap at
+``giftWrapTaxRate``, everything else at the line's ``taxRate``) and the remainder is the item's.
+US: lines carry no tax; sales tax becomes its own lines, grouped by account and tracking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from abxero.domain.coding import TrackingPick, item_account, line_tracking
+from abxero.domain.context import Account, OrgContext
+from abxero.domain.mapping import MappingConfig, SalesTaxTarget, TaxMode
+from abxero.domain.mapping_checks import expense_account_problem, tax_type_problem
+from abxero.domain.money import ZERO, exact_unit_price, money_sum, tax_on
+from abxero.domain.outcomes import BadData, PlanningHold
+from abxero.domain.plan import HoldCode
+from abxero.domain.transactions import LineItem, Transaction
+
+DESCRIPTION_LIMIT = 4000
+SHORT_TITLE = 80
+FALLBACK_TITLE = "Amazon Business purchase"
+
+
+class LineKind(StrEnum):
+    ITEM = "item"
+    SHIPPING = "shipping"
+    GIFT_WRAP = "gift_wrap"
+    REGULATORY_FEE = "regulatory_fee"
+    DISCOUNT = "discount"
+    SALES_TAX = "sales_tax"
+
+
+PART_LABELS = {
+    LineKind.SHIPPING: "Shipping",
+    LineKind.GIFT_WRAP: "Gift wrap",
+    LineKind.REGULATORY_FEE: "Regulatory fee",
+    LineKind.DISCOUNT: "Discount",
+}
+
+
+@dataclass(frozen=True)
+class DraftLine:
+    """A line of a planned document, before it becomes Xero JSON."""
+
+    kind: LineKind
+    description: str
+    quantity: Decimal
+    unit_amount: Decimal
+    line_amount: Decimal
+    account: Account
+    tax_type: str
+    tax_amount: Decimal
+    tracking: tuple[TrackingPick, ...] = ()
+
+    def payload(self, *, explicit_tax: bool) -> dict[str, Any]:
+        line: dict[str, Any] = {
+            "Description": self.description,
+            "Quantity": self.quantity,
+            "UnitAmount": self.unit_amount,
+            "LineAmount": self.line_amount,
+        }
+        if self.account.code:
+            line["AccountCode"] = self.account.code
+        else:
+            line["AccountID"] = self.account.account_id
+        line["TaxType"] = self.tax_type
+        if explicit_tax:
+            line["TaxAmount"] = self.tax_amount
+        if self.tracking:
+            line["Tracking"] = [
+                {"Name": pick.category, "Option": pick.option} for pick in self.tracking
+            ]
+        return line
+
+
+def trimmed(text: str, limit: int) -> str:
+    """``text`` with runs of white space collapsed, cut to ``limit`` characters with an ellipsis."""
+    limit = max(limit, 1)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """One Amazon line's amounts, signed for the document being planned."""
+
+    principal: Decimal
+    shipping: Decimal
+    gift_wrap: Decimal
+    regulatory_fee: Decimal
+    discount: Decimal
+    tax: Decimal
+
+    @classmethod
+    def of(cls, line: LineItem, sign: int) -> _Parts:
+        return cls(
+            line.principal * sign,
+            line.shipping * sign,
+            line.gift_wrap * sign,
+            line.regulatory_fee * sign,
+            line.discount * sign,
+            line.tax * sign,
+        )
+
+    def extras(self) -> tuple[tuple[LineKind, Decimal], ...]:
+        return (
+            (LineKind.SHIPPING, self.shipping),
+            (LineKind.GIFT_WRAP, self.gift_wrap),
+            (LineKind.REGULATORY_FEE, self.regulatory_fee),
+            (LineKind.DISCOUNT, self.discount),
+        )
+
+
+class LineBuilder:
+    """Builds the draft lines of one transaction under one mapping and organisation."""
+
+    def __init__(self, transaction: Transaction, mapping: MappingConfig, context: OrgContext):
+        self.transaction = transaction
+        self.mapping = mapping
+        self.context = context
+        self.sign = -1 if transaction.transaction_type.is_refund else 1
+        self.vat = mapping.taxes.mode is TaxMode.UK_VAT
+
+    def build(self) -> tuple[DraftLine, ...]:
+        lines: list[DraftLine] = []
+        taxes: list[DraftLine] = []
+        for item in self.transaction.line_items:
+            item_lines = self._amazon_line(item)
+            lines.extend(item_lines)
+            if not self.vat:
+                taxes.extend(self._sales_tax(item, item_lines[0]))
+        return (*lines, *_grouped(taxes))
+
+    def _amazon_line(self, item: LineItem) -> list[DraftLine]:
+        parts = _Parts.of(item, self.sign)
+        account = self._account(item_account(item, self.transaction, self.mapping.expenses), item)
+        tracking = line_tracking(self.mapping.tracking, item, self.transaction, self.context)
+        rates = self._rates(item, parts)
+        extra_taxes = {
+            kind: tax_on(amount, rates[kind]) if self.vat else ZERO
+            for kind, amount in parts.extras()
+        }
+        item_tax = parts.tax - money_sum(tuple(extra_taxes.values())) if self.vat else ZERO
+        quantity, unit = _quantity_and_unit(parts.principal, item.quantity)
+        lines = [
+            DraftLine(
+                LineKind.ITEM,
+                _item_description(item, quantity),
+                quantity,
+                unit,
+                parts.principal,
+                account,
+                self._tax_type(rates[LineKind.ITEM], account),
+                item_tax,
+                tracking,
+            )
+        ]
+        for kind, amount in parts.extras():
+            if amount == 0 and extra_taxes[kind] == 0:
+                continue
+            part_account = self._part_account(kind, account, item)
+            lines.append(
+                DraftLine(
+                    kind,
+                    f"{PART_LABELS[kind]}: {trimmed(item.title or FALLBACK_TITLE, SHORT_TITLE)}",
+                    Decimal(1),
+                    amount,
+                    amount,
+                    part_account,
+                    self._tax_type(rates[kind], part_account),
+                    extra_taxes[kind],
+                    tracking,
+                )
+            )
+        return lines
+
+    def _rates(self, item: LineItem, parts: _Parts) -> dict[LineKind, Decimal]:
+        if not self.vat:
+            return dict.fromkeys(LineKind, ZERO)
+        line_rate = item.tax_rate
+        if line_rate is None:
+            if parts.tax != 0:
+                raise BadData(
+                    f"line {item.order_line_item_id or item.title!r} has tax but no taxRate"
+                )
+            line_rate = ZERO
+        ship = self.transaction.ship_tax_rate
+        wrap = self.transaction.gift_wrap_tax_rate
+        rates = dict.fromkeys(LineKind, line_rate)
+        rates[LineKind.SHIPPING] = line_rate if ship is None else ship
+        rates[LineKind.GIFT_WRAP] = line_rate if wrap is None else wrap
+        return rates
+
+    def _account(self, reference: str, item: LineItem) -> Account:
+        problem = expense_account_problem(reference, self.context)
+        account = self.context.account(reference)
+        if problem or account is None:
+            raise PlanningHold(
+                HoldCode.ACCOUNT_UNUSABLE,
+                f"{problem} (coding {trimmed(item.title or FALLBACK_TITLE, SHORT_TITLE)!r})",
+                "Choose an active expense account in the mapping's Expenses or Line item types.",
+            )
+        return account
+
+    def _part_account(self, kind: LineKind, item_account: Account, item: LineItem) -> Account:
+        reference: str | None = getattr(self.mapping.line_types, kind.value)
+        return item_account if reference is None else self._account(reference, item)
+
+    def _tax_type(self, rate: Decimal, account: Account) -> str:
+        taxes = self.mapping.taxes
+        tax_type = taxes.tax_type_for(rate) if self.vat else taxes.no_tax_type
+        if tax_type is None:
+            raise PlanningHold(
+                HoldCode.TAX_RATE_NOT_MAPPED,
+                f"Amazon VAT rate {rate:.2%} has no Xero tax rate in the mapping",
+                "Map this VAT rate to one of the organisation's purchase tax rates (Taxes).",
+            )
+        problem = tax_type_problem(tax_type, self.context, account)
+        if problem:
+            raise PlanningHold(
+                HoldCode.TAX_TYPE_UNUSABLE,
+                problem,
+                "Choose an active purchase tax rate allowed on the account (Taxes).",
+            )
+        return tax_type
+
+    def _sales_tax(self, item: LineItem, item_line: DraftLine) -> list[DraftLine]:
+        amount = item.tax * self.sign
+        if amount == 0:
+            return []
+        taxes = self.mapping.taxes
+        account = item_line.account
+        if taxes.sales_tax_target is SalesTaxTarget.ACCOUNT and taxes.sales_tax_account:
+            account = self._account(taxes.sales_tax_account, item)
+        tax_type = self._tax_type(ZERO, account)
+        return [
+            DraftLine(
+                LineKind.SALES_TAX,
+                "Sales tax",
+                Decimal(1),
+                amount,
+                amount,
+                account,
+                tax_type,
+                ZERO,
+                item_line.tracking,
+            )
+        ]
+
+
+def _grouped(taxes: list[DraftLine]) -> list[DraftLine]:
+    """One sales-tax line per account and tracking, in order of first appearance."""
+    groups: dict[tuple[str, str, tuple[TrackingPick, ...]], DraftLine] = {}
+    for line in taxes:
+        key = (line.account.account_id, line.account.code, line.tracking)
+        known = groups.get(key)
+        if known is None:
+            groups[key] = line
+            continue
+        total = known.line_amount + line.line_amount
+        groups[key] = DraftLine(
+            known.kind,
+            known.description,
+            known.quantity,
+            total,
+            total,
+            known.account,
+            known.tax_type,
+            ZERO,
+            known.tracking,
+        )
+    return [line for line in groups.values() if line.line_amount != 0]
+
+
+def _quantity_and_unit(amount: Decimal, quantity: int) -> tuple[Decimal, Decimal]:
+    """Quantity × unit = amount exactly: the real quantity when a 4 dp price exists, else 1."""
+    price = exact_unit_price(amount, quantity) if quantity > 1 else None
+    return (Decimal(quantity), price) if price is not None else (Decimal(1), amount)
+
+
+def _item_description(item: LineItem, quantity: Decimal) -> str:
+    notes = []
+    if item.asin:
+        notes.append(f"ASIN {item.asin}")
+    if item.quantity > 1 and quantity == 1:
+        notes.append(f"quantity {item.quantity}")
+    if item.refund_reason:
+        notes.append(f"refund: {trimmed(item.refund_reason, SHORT_TITLE)}")
+    suffix = f" ({', '.join(notes)})" if notes else ""
+    title = trimmed(item.title or FALLBACK_TITLE, DESCRIPTION_LIMIT - len(suffix))
+    return title + suffix

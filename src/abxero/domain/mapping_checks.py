@@ -1,0 +1,142 @@
+"""Does a mapping make sense for this organisation? Each problem names the offending entry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from abxero.domain.context import Account, OrgContext
+from abxero.domain.mapping import (
+    AccountPayment,
+    MappingConfig,
+    PaymentPolicy,
+    SalesTaxTarget,
+    TaxMode,
+    TrackingRule,
+)
+
+
+@dataclass(frozen=True)
+class MappingProblem:
+    """``entry`` is a path into the mapping, e.g. ``payment_methods['Visa/1234'].account``."""
+
+    entry: str
+    message: str
+
+
+def expense_account_problem(reference: str, context: OrgContext) -> str | None:
+    """Why ``reference`` cannot take a purchase line, or ``None`` when it can."""
+    account = context.account(reference)
+    if account is None:
+        return f"account {reference!r} does not exist in the organisation"
+    if not account.is_active:
+        return f"account {account.label} is {account.status.lower()}"
+    if not account.takes_purchases:
+        return f"account {account.label} is a {account.type} account, not one for purchases"
+    return None
+
+
+def payment_account_problem(method: AccountPayment, context: OrgContext) -> str | None:
+    """Why the payment account of ``method`` cannot be used, or ``None``."""
+    account = context.account(method.account)
+    if account is None:
+        return f"account {method.account!r} does not exist in the organisation"
+    if not account.is_active:
+        return f"account {account.label} is {account.status.lower()}"
+    if method.policy is PaymentPolicy.SPEND_MONEY and not account.is_bank:
+        return f"account {account.label} is not a bank or credit-card account"
+    if not account.accepts_payments:
+        return f"account {account.label} does not accept payments"
+    return None
+
+
+def tax_type_problem(tax_type: str, context: OrgContext, account: Account | None) -> str | None:
+    """Why ``tax_type`` cannot be used on a purchase (on ``account``, when given)."""
+    rate = context.tax_rate(tax_type)
+    if rate is None:
+        return f"tax type {tax_type!r} does not exist in the organisation"
+    if not rate.is_active:
+        return f"tax type {tax_type} ({rate.name}) is {rate.status.lower()}"
+    if rate.is_sales_side:
+        return f"tax type {tax_type} ({rate.name}) is for sales, not purchases"
+    if not rate.applies_to_purchases:
+        return f"tax type {tax_type} ({rate.name}) cannot be used on purchases"
+    if account is not None and not rate.allows(account):
+        return f"tax type {tax_type} cannot be used with account {account.label}"
+    return None
+
+
+def tracking_problem(rule: TrackingRule, context: OrgContext) -> str | None:
+    category = context.tracking_category(rule.category)
+    if category is None:
+        return f"tracking category {rule.category!r} does not exist"
+    if not category.is_active:
+        return f"tracking category {category.name} is {category.status.lower()}"
+    wanted = [*rule.options.values(), *([rule.default_option] if rule.default_option else [])]
+    for option in wanted:
+        if category.option(option) is None:
+            return f"tracking category {category.name} has no active option {option!r}"
+    return None
+
+
+def check_mapping(mapping: MappingConfig, context: OrgContext) -> tuple[MappingProblem, ...]:
+    """Every problem of ``mapping`` against ``context``; empty when it is usable."""
+    return tuple(_problems(mapping, context))
+
+
+def _problems(mapping: MappingConfig, context: OrgContext) -> Iterator[MappingProblem]:
+    for key, method in sorted(mapping.payment_methods.items()):
+        if isinstance(method, AccountPayment):
+            problem = payment_account_problem(method, context)
+            if problem:
+                yield MappingProblem(f"payment_methods[{key!r}].account", problem)
+    yield from _expense_problems(mapping, context)
+    yield from _tax_problems(mapping, context)
+    for index, rule in enumerate(mapping.tracking):
+        problem = tracking_problem(rule, context)
+        if problem:
+            yield MappingProblem(f"tracking[{index}]", problem)
+
+
+def _expense_accounts(mapping: MappingConfig) -> Iterator[tuple[str, str]]:
+    yield "expenses.default_account", mapping.expenses.default_account
+    for index, rule in enumerate(mapping.expenses.rules):
+        yield f"expenses.rules[{index}].account", rule.account
+    for name in ("shipping", "gift_wrap", "regulatory_fee", "discount"):
+        reference = getattr(mapping.line_types, name)
+        if reference is not None:
+            yield f"line_types.{name}", reference
+    taxes = mapping.taxes
+    if taxes.mode is TaxMode.US_SALES_TAX and taxes.sales_tax_target is SalesTaxTarget.ACCOUNT:
+        yield "taxes.sales_tax_account", taxes.sales_tax_account or ""
+
+
+def _expense_problems(mapping: MappingConfig, context: OrgContext) -> Iterator[MappingProblem]:
+    for entry, reference in _expense_accounts(mapping):
+        problem = expense_account_problem(reference, context)
+        if problem:
+            yield MappingProblem(entry, problem)
+
+
+def _tax_problems(mapping: MappingConfig, context: OrgContext) -> Iterator[MappingProblem]:
+    taxes = mapping.taxes
+    entries = (
+        [("taxes.no_tax_type", taxes.no_tax_type)]
+        if taxes.mode is TaxMode.US_SALES_TAX
+        else [
+            (f"taxes.vat_rates[{rate!r}]", tax_type) for rate, tax_type in taxes.vat_rates.items()
+        ]
+    )
+    accounts = [context.account(reference) for _, reference in _expense_accounts(mapping)]
+    usable = [account for account in accounts if account is not None and account.is_active]
+    for entry, tax_type in entries:
+        problem = tax_type_problem(tax_type, context, None) or next(
+            (
+                found
+                for account in usable
+                if (found := tax_type_problem(tax_type, context, account)) is not None
+            ),
+            None,
+        )
+        if problem:
+            yield MappingProblem(entry, problem)

@@ -1,0 +1,191 @@
+"""From one Amazon Business transaction to the Xero documents that post it (design §2).
+
+``plan_transaction`` is pure and total: it returns a :data:`~abxero.domain.plan.Plan` for any
+transaction and never raises. Posting policies:
+
+* CHARGE on a mapped account: bill + payment (or Spend Money under the ``spend_money`` policy);
+* CHARGE on Pay by Invoice: bill due after the configured terms, no payment;
+* REFUND / OVERREFUND on an account: supplier credit note + refund payment (or Receive Money);
+* REFUND / OVERREFUND on Pay by Invoice: credit note, allocated to the original bill while it
+  still has an amount due (found through the caller's :class:`BillLookup`);
+* an unmapped instrument, a currency the organisation cannot use, a date in a locked period or
+  an unusable account holds the transaction; bad data and broken invariants quarantine it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from abxero.domain.context import Account, OrgContext
+from abxero.domain.documents import (
+    Drafting,
+    allocation,
+    bank_transaction,
+    bill,
+    credit_note,
+    payment,
+)
+from abxero.domain.invariants import broken_invariants
+from abxero.domain.lines import LineBuilder
+from abxero.domain.lookup import BillLookup, NoBills
+from abxero.domain.mapping import (
+    AccountPayment,
+    MappingConfig,
+    PayByInvoice,
+    PaymentPolicy,
+    TaxMode,
+)
+from abxero.domain.mapping_checks import payment_account_problem
+from abxero.domain.outcomes import BadData, PlanningHold
+from abxero.domain.plan import Held, HoldCode, Plan, Planned, PlannedDocument, Skipped
+from abxero.domain.transactions import Quarantined, Transaction, parse_transaction
+
+NO_BILLS = NoBills()
+
+
+def plan_record(
+    raw: Any, mapping: MappingConfig, context: OrgContext, lookup: BillLookup = NO_BILLS
+) -> Plan:
+    """Parse one raw ``getTransactions`` record and plan it."""
+    parsed = parse_transaction(raw)
+    if isinstance(parsed, Quarantined):
+        return parsed
+    return plan_transaction(parsed, mapping, context, lookup, raw=raw)
+
+
+def plan_transaction(
+    transaction: Transaction,
+    mapping: MappingConfig,
+    context: OrgContext,
+    lookup: BillLookup = NO_BILLS,
+    *,
+    raw: Mapping[str, Any] | None = None,
+) -> Plan:
+    """The plan for ``transaction``; ``raw`` is kept on a quarantine when given."""
+    kept = raw if raw is not None else {"transactionId": transaction.transaction_id}
+    try:
+        return _plan(transaction, mapping, context, lookup, kept)
+    except PlanningHold as hold:
+        return Held(transaction.transaction_id, hold.code, hold.message, hold.remedy)
+    except BadData as problem:
+        return Quarantined(transaction.transaction_id, str(problem), kept)
+    except (ArithmeticError, ValueError, LookupError, TypeError) as problem:
+        return Quarantined(transaction.transaction_id, f"cannot be planned: {problem}", kept)
+
+
+def _plan(
+    transaction: Transaction,
+    mapping: MappingConfig,
+    context: OrgContext,
+    lookup: BillLookup,
+    raw: Mapping[str, Any],
+) -> Plan:
+    if transaction.amount == 0:
+        return Skipped(transaction.transaction_id, "the transaction amount is zero")
+    day = context.local_date(transaction.transaction_date)
+    _check_organisation(transaction, context, day)
+    method = _payment_method(transaction, mapping)
+    account = _payment_account(transaction, method, context)
+    vat = mapping.taxes.mode is TaxMode.UK_VAT
+    lines = LineBuilder(transaction, mapping, context).build()
+    drafting = Drafting(transaction, context, day, lines, explicit_tax=vat)
+    documents = _documents(drafting, method, account, lookup)
+    problems = broken_invariants(transaction, lines, documents, vat)
+    if problems:
+        return Quarantined(
+            transaction.transaction_id, "plan does not match Amazon: " + "; ".join(problems), raw
+        )
+    return Planned(transaction.transaction_id, documents)
+
+
+def _check_organisation(transaction: Transaction, context: OrgContext, day: date) -> None:
+    if not context.contact_id:
+        raise PlanningHold(
+            HoldCode.CONTACT_MISSING,
+            "the Amazon Business supplier contact is not set up in Xero",
+            "Reconnect Xero so abxero can create or find the Amazon Business contact.",
+        )
+    if not context.uses_currency(transaction.currency):
+        raise PlanningHold(
+            HoldCode.CURRENCY_NOT_ENABLED,
+            f"the organisation cannot use {transaction.currency}",
+            f"Add {transaction.currency} in Xero's currency settings (needs multi-currency).",
+        )
+    if context.is_locked(day):
+        raise PlanningHold(
+            HoldCode.PERIOD_LOCKED,
+            f"the transaction date {day.isoformat()} is in a locked period "
+            f"(locked up to {context.lock_date})",
+            "Move the lock date in Xero's financial settings, or post this purchase by hand.",
+        )
+
+
+def _payment_method(
+    transaction: Transaction, mapping: MappingConfig
+) -> AccountPayment | PayByInvoice:
+    method = mapping.payment_method(transaction.instrument)
+    if method is None:
+        raise PlanningHold(
+            HoldCode.PAYMENT_METHOD_NOT_MAPPED,
+            f"payment method {transaction.instrument.label} is not mapped",
+            "Map it to a Xero bank or credit-card account (Payment methods); "
+            "waiting purchases post then.",
+        )
+    return method
+
+
+def _payment_account(
+    transaction: Transaction, method: AccountPayment | PayByInvoice, context: OrgContext
+) -> Account | None:
+    if isinstance(method, PayByInvoice):
+        return None
+    problem = payment_account_problem(method, context)
+    account = context.account(method.account)
+    if problem or account is None:
+        raise PlanningHold(
+            HoldCode.ACCOUNT_UNUSABLE,
+            f"{transaction.instrument.label}: {problem}",
+            "Choose an active bank or credit-card account for this payment method.",
+        )
+    account_currency = account.currency or context.base_currency
+    if account_currency != transaction.currency:
+        raise PlanningHold(
+            HoldCode.ACCOUNT_UNUSABLE,
+            f"account {account.label} is in {account_currency}, the transaction in "
+            f"{transaction.currency}",
+            f"Map {transaction.instrument.label} to a {transaction.currency} account.",
+        )
+    return account
+
+
+def _documents(
+    drafting: Drafting,
+    method: AccountPayment | PayByInvoice,
+    account: Account | None,
+    lookup: BillLookup,
+) -> tuple[PlannedDocument, ...]:
+    refund = drafting.transaction.transaction_type.is_refund
+    if isinstance(method, PayByInvoice):
+        if not refund:
+            return (bill(drafting, method.terms_days),)
+        return _pay_by_invoice_credit(drafting, lookup)
+    assert account is not None
+    if method.policy is PaymentPolicy.SPEND_MONEY:
+        return (bank_transaction(drafting, account),)
+    document = credit_note(drafting) if refund else bill(drafting, 0)
+    return (document, payment(drafting, document, account))
+
+
+def _pay_by_invoice_credit(drafting: Drafting, lookup: BillLookup) -> tuple[PlannedDocument, ...]:
+    credit = credit_note(drafting)
+    transaction = drafting.transaction
+    if not transaction.order_ids:
+        return (credit,)
+    line_ids = tuple(line.order_line_item_id for line in transaction.line_items)
+    original = lookup.original_bill(transaction.order_ids[0], line_ids)
+    if original is None or original.currency != transaction.currency or original.amount_due <= 0:
+        return (credit,)
+    amount = min(credit.amount, original.amount_due)
+    return (credit, allocation(drafting, credit, original.key, original.xero_id, amount))
