@@ -27,7 +27,7 @@ from sqlalchemy.types import TypeDecorator
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
@@ -171,7 +171,10 @@ class SourceTransaction(Base):
     status: Mapped[str] = mapped_column(String(16), default="new")
     reason_code: Mapped[str] = mapped_column(String(64), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
+    remedy: Mapped[str] = mapped_column(Text, default="")
+    order_ids: Mapped[str] = mapped_column(Text, default="")
     needs_review: Mapped[bool] = mapped_column(default=False)
+    planned_hash: Mapped[str] = mapped_column(String(64), default="")
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -182,6 +185,7 @@ class OutboxDocument(Base):
     __tablename__ = "outbox_documents"
     __table_args__ = (
         UniqueConstraint("xero_connection_id", "transaction_id", "role"),
+        UniqueConstraint("xero_connection_id", "doc_key"),
         Index("ix_outbox_status", "xero_connection_id", "status"),
     )
 
@@ -189,8 +193,10 @@ class OutboxDocument(Base):
     xero_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"))
     transaction_id: Mapped[str] = mapped_column(String(128))
     role: Mapped[str] = mapped_column(String(16))
+    doc_key: Mapped[str] = mapped_column(String(160))
     endpoint: Mapped[str] = mapped_column(String(32))
     payload: Mapped[str] = mapped_column(Text)
+    links: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
     content_hash: Mapped[str] = mapped_column(String(64))
     depends_on: Mapped[list[str]] = mapped_column(JSON, default=list)
     amount: Mapped[Decimal] = mapped_column(Money)
@@ -214,7 +220,9 @@ class Batch(Base):
     endpoint: Mapped[str] = mapped_column(String(32))
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    doc_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    path: Mapped[str] = mapped_column(String(200), default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 09:31:09.029404
+Create Date: 2026-12-01
 """
 
 from collections.abc import Sequence
@@ -106,6 +106,8 @@ def upgrade() -> None:
         sa.Column("idempotency_key", sa.String(length=128), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("doc_ids", sa.JSON(), nullable=False),
+        sa.Column("path", sa.String(length=200), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
@@ -169,7 +171,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_mappings")),
         sa.UniqueConstraint(
-            "xero_connection_id", "version", name=op.f("uq_mappings_xero_connection_id")
+            "xero_connection_id", "version", name=op.f("uq_mappings_xero_connection_id_version")
         ),
     )
     op.create_table(
@@ -187,7 +189,10 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("reason_code", sa.String(length=64), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("remedy", sa.Text(), nullable=False),
+        sa.Column("order_ids", sa.Text(), nullable=False),
         sa.Column("needs_review", sa.Boolean(), nullable=False),
+        sa.Column("planned_hash", sa.String(length=64), nullable=False),
         sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -199,7 +204,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "xero_connection_id",
             "transaction_id",
-            name=op.f("uq_source_transactions_xero_connection_id"),
+            name=op.f("uq_source_transactions_xero_connection_id_transaction_id"),
         ),
     )
     with op.batch_alter_table("source_transactions", schema=None) as batch_op:
@@ -245,8 +250,10 @@ def upgrade() -> None:
         sa.Column("xero_connection_id", sa.Integer(), nullable=False),
         sa.Column("transaction_id", sa.String(length=128), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("doc_key", sa.String(length=160), nullable=False),
         sa.Column("endpoint", sa.String(length=32), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("links", sa.JSON(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("depends_on", sa.JSON(), nullable=False),
         sa.Column("amount", sa.Numeric(precision=18, scale=2), nullable=False),
@@ -269,9 +276,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_documents")),
         sa.UniqueConstraint(
             "xero_connection_id",
+            "doc_key",
+            name=op.f("uq_outbox_documents_xero_connection_id_doc_key"),
+        ),
+        sa.UniqueConstraint(
+            "xero_connection_id",
             "transaction_id",
             "role",
-            name=op.f("uq_outbox_documents_xero_connection_id"),
+            name=op.f("uq_outbox_documents_xero_connection_id_transaction_id_role"),
         ),
     )
     with op.batch_alter_table("outbox_documents", schema=None) as batch_op:

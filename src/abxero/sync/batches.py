@@ -1,0 +1,281 @@
+"""The batch protocol: stored before it is sent, resent byte for byte, reconciled after a crash.
+
+1. ``open_batches`` turns ready outbox documents into batches of at most 50, each stored with
+   its exact body and an Idempotency-Key, and marks the documents ``sending`` — all in one
+   transaction, before anything goes to Xero.
+2. The engine sends the stored body with the stored key and hands the per-element outcomes to
+   ``record_outcomes``, which writes Xero ids and errors in one transaction.
+3. A batch still ``sending`` when a sync starts was interrupted. Inside the key's lifetime it is
+   simply resent (Xero answers with its first response); after it, ``reconcile`` looks each
+   document up in Xero, records what exists and returns the rest to ``planned``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from abxero.domain.plan import Endpoint
+from abxero.store import jsontext
+from abxero.store.models import Batch, OutboxDocument
+from abxero.sync.ledger import FAILED, PLANNED, POSTED, mark_posted_sources
+
+BATCH_SIZE = 50
+SENDING, DONE, RECONCILED = "sending", "done", "reconciled"
+FIRST_PHASE = (Endpoint.INVOICES, Endpoint.CREDIT_NOTES, Endpoint.BANK_TRANSACTIONS)
+SECOND_PHASE = (Endpoint.PAYMENTS, Endpoint.ALLOCATIONS)
+ID_FIELDS = {
+    Endpoint.INVOICES: "InvoiceID",
+    Endpoint.CREDIT_NOTES: "CreditNoteID",
+    Endpoint.BANK_TRANSACTIONS: "BankTransactionID",
+    Endpoint.PAYMENTS: "PaymentID",
+    Endpoint.ALLOCATIONS: "AllocationID",
+}
+
+
+@dataclass(frozen=True)
+class ElementOutcome:
+    """What Xero said about one element of a batch."""
+
+    ok: bool
+    xero_id: str = ""
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutgoingBatch:
+    """A stored batch, as the sender needs it."""
+
+    batch_id: int
+    endpoint: Endpoint
+    path: str
+    body: str
+    idempotency_key: str
+    document_count: int
+
+
+class DocumentFinder(Protocol):
+    """Looks a document up in Xero after a crash; returns its Xero id when it exists."""
+
+    def __call__(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> str | None: ...
+
+
+@dataclass
+class RecordCounts:
+    posted: int = 0
+    failed: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+def posted_ids(session: Session, connection_id: int, keys: Iterable[str]) -> dict[str, str]:
+    """Xero ids of the posted documents among ``keys``."""
+    wanted = list(set(keys))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(OutboxDocument.doc_key, OutboxDocument.xero_id).where(
+            OutboxDocument.xero_connection_id == connection_id,
+            OutboxDocument.doc_key.in_(wanted),
+            OutboxDocument.status == POSTED,
+        )
+    )
+    return {str(key): str(xero_id) for key, xero_id in rows}
+
+
+def resolved_payload(document: OutboxDocument, xero_ids: Mapping[str, str]) -> dict[str, Any]:
+    """The stored payload with the Xero ids of its links written in."""
+    payload: dict[str, Any] = jsontext.loads(document.payload)
+    for key, *path in document.links:
+        target = payload
+        for name in path[:-1]:
+            target = target.setdefault(name, {})
+        target[path[-1]] = xero_ids[key]
+    return payload
+
+
+def ready_documents(
+    session: Session, connection_id: int, endpoints: Sequence[Endpoint], limit: int
+) -> list[tuple[OutboxDocument, dict[str, Any]]]:
+    """Planned documents of ``endpoints`` whose dependencies are all posted, with payloads."""
+    candidates = list(
+        session.scalars(
+            select(OutboxDocument)
+            .where(
+                OutboxDocument.xero_connection_id == connection_id,
+                OutboxDocument.status == PLANNED,
+                OutboxDocument.endpoint.in_([endpoint.value for endpoint in endpoints]),
+            )
+            .order_by(OutboxDocument.id)
+            .limit(limit)
+        )
+    )
+    needed = {key for document in candidates for key in document.depends_on}
+    known = posted_ids(session, connection_id, needed)
+    return [
+        (document, resolved_payload(document, known))
+        for document in candidates
+        if all(key in known for key in document.depends_on)
+    ]
+
+
+def open_batches(
+    session: Session,
+    connection_id: int,
+    ready: Sequence[tuple[OutboxDocument, dict[str, Any]]],
+    now: datetime,
+) -> list[OutgoingBatch]:
+    """Store batches for ``ready`` documents and mark them sending (the caller commits)."""
+    outgoing = []
+    for endpoint, path, group in _groups(ready):
+        for start in range(0, len(group), BATCH_SIZE):
+            chunk = group[start : start + BATCH_SIZE]
+            outgoing.append(_store_batch(session, connection_id, endpoint, path, chunk, now))
+    return outgoing
+
+
+def _groups(
+    ready: Sequence[tuple[OutboxDocument, dict[str, Any]]],
+) -> list[tuple[Endpoint, str, list[tuple[OutboxDocument, dict[str, Any]]]]]:
+    """Documents grouped by the URL they are sent to; allocations go one credit note at a time."""
+    groups: dict[str, tuple[Endpoint, list[tuple[OutboxDocument, dict[str, Any]]]]] = {}
+    for document, payload in ready:
+        endpoint = Endpoint(document.endpoint)
+        path = endpoint.value
+        if endpoint is Endpoint.ALLOCATIONS:
+            credit_note = payload.pop("CreditNote")["CreditNoteID"]
+            path = f"CreditNotes/{credit_note}/Allocations"
+        groups.setdefault(path, (endpoint, []))[1].append((document, payload))
+    return [(endpoint, path, items) for path, (endpoint, items) in groups.items()]
+
+
+def _store_batch(
+    session: Session,
+    connection_id: int,
+    endpoint: Endpoint,
+    path: str,
+    chunk: Sequence[tuple[OutboxDocument, dict[str, Any]]],
+    now: datetime,
+) -> OutgoingBatch:
+    body = jsontext.dumps({endpoint.value: [payload for _, payload in chunk]})
+    batch = Batch(
+        xero_connection_id=connection_id,
+        endpoint=endpoint.value,
+        path=path,
+        idempotency_key=f"pending-{uuid.uuid4().hex}",
+        body=body,
+        status=SENDING,
+        doc_ids=[document.id for document, _ in chunk],
+        sent_at=now,
+        created_at=now,
+    )
+    session.add(batch)
+    session.flush()
+    digest = hashlib.sha256(body.encode()).hexdigest()[:24]
+    batch.idempotency_key = f"abx-{connection_id}-{batch.id}-{digest}"
+    for document, _ in chunk:
+        document.status = SENDING
+        document.batch_id = batch.id
+    session.flush()
+    return _outgoing(batch)
+
+
+def _outgoing(batch: Batch) -> OutgoingBatch:
+    return OutgoingBatch(
+        batch_id=batch.id,
+        endpoint=Endpoint(batch.endpoint),
+        path=batch.path,
+        body=batch.body,
+        idempotency_key=batch.idempotency_key,
+        document_count=len(batch.doc_ids),
+    )
+
+
+def interrupted_batches(session: Session, connection_id: int) -> list[Batch]:
+    """Batches a crash (or a lost response) left ``sending``, oldest first."""
+    return list(
+        session.scalars(
+            select(Batch)
+            .where(Batch.xero_connection_id == connection_id, Batch.status == SENDING)
+            .order_by(Batch.id)
+        )
+    )
+
+
+def as_outgoing(batch: Batch) -> OutgoingBatch:
+    return _outgoing(batch)
+
+
+def _batch_documents(session: Session, batch: Batch) -> list[OutboxDocument]:
+    by_id = {
+        document.id: document
+        for document in session.scalars(
+            select(OutboxDocument).where(OutboxDocument.id.in_(batch.doc_ids))
+        )
+    }
+    return [by_id[identifier] for identifier in batch.doc_ids]
+
+
+def record_outcomes(
+    session: Session,
+    batch_id: int,
+    outcomes: Sequence[ElementOutcome],
+    now: datetime,
+    remedy_for: Callable[[Sequence[str]], str] = lambda errors: "",
+) -> RecordCounts:
+    """Write what Xero said about each element of a batch (the caller commits)."""
+    batch = session.get_one(Batch, batch_id)
+    documents = _batch_documents(session, batch)
+    if len(outcomes) != len(documents):
+        raise ValueError(
+            f"batch {batch_id} sent {len(documents)} documents, Xero answered {len(outcomes)}"
+        )
+    counts = RecordCounts()
+    for document, outcome in zip(documents, outcomes, strict=True):
+        if outcome.ok:
+            document.status, document.xero_id, document.error = POSTED, outcome.xero_id, ""
+            counts.posted += 1
+        else:
+            message = "; ".join(outcome.errors) or "Xero rejected the document"
+            remedy = remedy_for(outcome.errors)
+            document.status = FAILED
+            document.error = f"{message}. {remedy}".strip() if remedy else message
+            counts.failed += 1
+            counts.failures.append((document.doc_key, document.error))
+    batch.status, batch.finished_at = DONE, now
+    batch.attempts += 1
+    mark_posted_sources(
+        session, batch.xero_connection_id, [document.transaction_id for document in documents]
+    )
+    session.flush()
+    return counts
+
+
+def reconcile(session: Session, batch: Batch, find: DocumentFinder, now: datetime) -> RecordCounts:
+    """Settle an interrupted batch past its key's lifetime by looking each document up."""
+    counts = RecordCounts()
+    payloads = jsontext.loads(batch.body)[batch.endpoint]
+    endpoint = Endpoint(batch.endpoint)
+    for document, payload in zip(_batch_documents(session, batch), payloads, strict=True):
+        if endpoint is Endpoint.ALLOCATIONS:
+            payload = {**payload, "CreditNotePath": batch.path}
+        found = find(endpoint, payload)
+        if found:
+            document.status, document.xero_id = POSTED, found
+            counts.posted += 1
+        else:
+            document.status, document.batch_id = PLANNED, None
+    batch.status, batch.finished_at = RECONCILED, now
+    mark_posted_sources(
+        session,
+        batch.xero_connection_id,
+        [document.transaction_id for document in _batch_documents(session, batch)],
+    )
+    session.flush()
+    return counts

@@ -1,0 +1,389 @@
+"""One sync of one organisation: fetch → store → plan → post → record (design §3).
+
+The engine holds the organisation's lease for the whole run, so a queue that delivers a task
+twice, or two workers, still run one sync. Every step commits its own small transaction, and
+each is safe to repeat after a crash at any instruction:
+
+* a fetched page and the bookmark that covers it commit together;
+* a batch and the ``sending`` mark of its documents commit before the request goes out;
+* Xero's answer for a batch commits in one transaction; a batch left ``sending`` is resent with
+  the same Idempotency-Key inside the key's lifetime and reconciled against Xero after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from abxero.domain.context import OrgContext
+from abxero.domain.planner import plan_record
+from abxero.store import jsontext
+from abxero.store.db import transaction
+from abxero.store.models import Bookmark, Event, SourceTransaction, SyncRun, XeroConnection
+from abxero.sync import batches, ledger
+from abxero.sync.bills import LedgerBills
+from abxero.sync.leases import held, new_holder_id
+from abxero.sync.mappings import latest_mapping
+from abxero.sync.ports import AmazonFeed, ComeBackAt, NeedsReconnect, SideError, TryLater, XeroBooks
+from abxero.sync.windows import advanced_cursor, incremental_start, windows
+
+CONTACT_NAME = "Amazon Business"
+PLAN_CHUNK = 200
+KEY_LIFETIME = timedelta(minutes=5)
+LEASE_TTL = timedelta(minutes=10)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class SyncReport:
+    """What one run did; also what progress callbacks see while it runs."""
+
+    kind: str
+    fetched: int = 0
+    new: int = 0
+    unchanged: int = 0
+    updated: int = 0
+    flagged: int = 0
+    planned: int = 0
+    held: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    documents_posted: int = 0
+    documents_failed: int = 0
+    windows_done: int = 0
+    windows_total: int = 0
+    posting: bool = False
+    error: str = ""
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {name: value for name, value in asdict(self).items() if isinstance(value, int)}
+
+
+Progress = Callable[[SyncReport], None]
+
+
+class Engine:
+    """Runs syncs and imports of one organisation against the two outside systems."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        connection_id: int,
+        amazon: AmazonFeed,
+        xero: XeroBooks,
+        *,
+        now: Callable[[], datetime] = utcnow,
+        holder: str | None = None,
+        key_lifetime: timedelta = KEY_LIFETIME,
+        progress: Progress | None = None,
+    ) -> None:
+        self._factory = factory
+        self._id = connection_id
+        self._amazon = amazon
+        self._xero = xero
+        self._now = now
+        self._holder = holder or new_holder_id()
+        self._key_lifetime = key_lifetime
+        self._progress = progress or (lambda report: None)
+
+    def sync(self) -> SyncReport:
+        """Read the feed from the bookmark (with overlap) to now, then plan and post."""
+        return self._run("sync", self._incremental_windows)
+
+    def import_range(self, start: datetime, end: datetime) -> SyncReport:
+        """Read ``[start, end)`` again, then plan and post; nothing already posted repeats."""
+        return self._run("import", lambda: list(windows(start, end)))
+
+    def post_pending(self) -> SyncReport:
+        """Plan and post what is stored, without reading Amazon."""
+        return self._run("post", list)
+
+    # -- the run ---------------------------------------------------------------------------
+
+    def _run(
+        self, kind: str, plan_windows: Callable[[], list[tuple[datetime, datetime]]]
+    ) -> SyncReport:
+        report = SyncReport(kind)
+        with held(self._factory, f"sync:{self._id}", self._holder, LEASE_TTL, self._now) as renew:
+            run_id = self._start_run(kind)
+            try:
+                self._steps(report, plan_windows(), renew)
+            except SideError as problem:
+                report.error = str(problem)
+                self._record_side_error(problem)
+            finally:
+                self._finish_run(run_id, report)
+        return report
+
+    def _steps(
+        self,
+        report: SyncReport,
+        feed_windows: list[tuple[datetime, datetime]],
+        renew: Callable[[], None],
+    ) -> None:
+        connection = self._connection()
+        report.posting = self._may_post(connection)
+        if report.posting:
+            self._recover(report, renew)
+        report.windows_total = len(feed_windows)
+        for start, end in feed_windows:
+            self._fetch_window(report, start, end, renew)
+        if not report.posting:
+            return
+        context = self._context(connection)
+        if context is None:
+            return
+        self._plan(report, context)
+        self._post(report, renew)
+
+    def _may_post(self, connection: XeroConnection) -> bool:
+        if connection.setup_step != "done" or connection.status != "connected":
+            return False
+        parked = connection.parked_until
+        return parked is None or parked <= self._now()
+
+    # -- fetch -----------------------------------------------------------------------------
+
+    def _incremental_windows(self) -> list[tuple[datetime, datetime]]:
+        with self._factory() as session:
+            bookmark = session.get(Bookmark, self._id)
+        cursor = bookmark.feed_cursor if bookmark else None
+        return list(windows(incremental_start(cursor, self._now()), self._now()))
+
+    def _fetch_window(
+        self, report: SyncReport, start: datetime, end: datetime, renew: Callable[[], None]
+    ) -> None:
+        token = self._resume_token(start, end)
+        for page in self._amazon.pages(start, end, token):
+            with transaction(self._factory) as session:
+                counts = ledger.store_fetched(session, self._id, page.records)
+                self._move_bookmark(session, start, end, page.next_token)
+            report.fetched += len(page.records)
+            report.new += counts.new
+            report.unchanged += counts.unchanged
+            report.updated += counts.updated
+            report.flagged += counts.flagged
+            renew()
+            self._progress(report)
+        report.windows_done += 1
+        self._progress(report)
+
+    def _resume_token(self, start: datetime, end: datetime) -> str | None:
+        with self._factory() as session:
+            bookmark = session.get(Bookmark, self._id)
+        if (
+            bookmark
+            and bookmark.page_token
+            and (bookmark.window_start, bookmark.window_end)
+            == (
+                start,
+                end,
+            )
+        ):
+            return bookmark.page_token
+        return None
+
+    def _move_bookmark(
+        self, session: Session, start: datetime, end: datetime, next_token: str | None
+    ) -> None:
+        bookmark = session.get(Bookmark, self._id)
+        if bookmark is None:
+            bookmark = Bookmark(xero_connection_id=self._id)
+            session.add(bookmark)
+        if next_token:
+            bookmark.window_start, bookmark.window_end = start, end
+            bookmark.page_token = next_token
+            return
+        bookmark.page_token = ""
+        bookmark.window_start = bookmark.window_end = None
+        bookmark.feed_cursor = advanced_cursor(bookmark.feed_cursor, start, end)
+
+    # -- context and planning ----------------------------------------------------------------
+
+    def _context(self, connection: XeroConnection) -> OrgContext | None:
+        contact = self._xero.ensure_contact(connection.contact_id or None, CONTACT_NAME)
+        with transaction(self._factory) as session:
+            stored = session.get_one(XeroConnection, self._id)
+            stored.contact_id = contact.contact_id
+            if contact.archived:
+                self._event(
+                    session,
+                    "error",
+                    "contact_archived",
+                    f'The supplier contact "{contact.name}" is archived in Xero, so no bill can '
+                    "be posted to it.",
+                    "Restore the contact in Xero (Contacts → Archived → Restore), then sync again.",
+                )
+                return None
+        return self._xero.organisation_context(contact.contact_id)
+
+    def _plan(self, report: SyncReport, context: OrgContext) -> None:
+        with self._factory() as session:
+            found = latest_mapping(session, self._id)
+        if found is None:
+            with transaction(self._factory) as session:
+                self._event(
+                    session,
+                    "warning",
+                    "mapping_missing",
+                    "Nothing is posted until the accounts are mapped.",
+                    "Finish the mapping step of the setup.",
+                )
+            return
+        _, mapping = found
+        after = 0
+        while True:
+            with transaction(self._factory) as session:
+                sources = self._sources_after(session, after)
+                for source in sources:
+                    plan = plan_record(
+                        jsontext.loads(source.raw), mapping, context, LedgerBills(session, self._id)
+                    )
+                    ledger.record_plan(session, source, plan)
+                    self._count_plan(report, source.status)
+            if len(sources) < PLAN_CHUNK:
+                return
+            after = sources[-1].id
+
+    def _sources_after(self, session: Session, after: int) -> Sequence[SourceTransaction]:
+        return session.scalars(
+            select(SourceTransaction)
+            .where(
+                SourceTransaction.xero_connection_id == self._id,
+                SourceTransaction.status.in_(ledger.REPLANNABLE),
+                SourceTransaction.id > after,
+            )
+            .order_by(SourceTransaction.id)
+            .limit(PLAN_CHUNK)
+        ).all()
+
+    @staticmethod
+    def _count_plan(report: SyncReport, status: str) -> None:
+        if status == ledger.PLANNED:
+            report.planned += 1
+        elif status == ledger.HELD:
+            report.held += 1
+        elif status == ledger.QUARANTINED:
+            report.quarantined += 1
+        elif status == ledger.SKIPPED:
+            report.skipped += 1
+
+    # -- posting -------------------------------------------------------------------------------
+
+    def _recover(self, report: SyncReport, renew: Callable[[], None]) -> None:
+        with self._factory() as session:
+            interrupted = batches.interrupted_batches(session, self._id)
+        for batch in interrupted:
+            sent_at = batch.sent_at or batch.created_at
+            if self._now() - sent_at < self._key_lifetime:
+                self._send(report, batches.as_outgoing(batch))
+            else:
+                with transaction(self._factory) as session:
+                    stored = session.get_one(type(batch), batch.id)
+                    counts = batches.reconcile(session, stored, self._xero.find, self._now())
+                report.documents_posted += counts.posted
+            renew()
+
+    def _post(self, report: SyncReport, renew: Callable[[], None]) -> None:
+        for phase in (batches.FIRST_PHASE, batches.SECOND_PHASE):
+            while True:
+                with transaction(self._factory) as session:
+                    ready = batches.ready_documents(
+                        session, self._id, phase, limit=batches.BATCH_SIZE * 4
+                    )
+                    outgoing = batches.open_batches(session, self._id, ready, self._now())
+                if not outgoing:
+                    break
+                for batch in outgoing:
+                    self._send(report, batch)
+                    renew()
+                    self._progress(report)
+
+    def _send(self, report: SyncReport, batch: batches.OutgoingBatch) -> None:
+        outcomes = self._xero.send(batch)
+        with transaction(self._factory) as session:
+            counts = batches.record_outcomes(session, batch.batch_id, outcomes, self._now())
+            for key, error in counts.failures:
+                self._event(session, "error", "document_rejected", f"{key}: {error}", "", key=key)
+        report.documents_posted += counts.posted
+        report.documents_failed += counts.failed
+        report.failures.extend(counts.failures)
+
+    # -- bookkeeping -------------------------------------------------------------------------------
+
+    def _connection(self) -> XeroConnection:
+        with self._factory() as session:
+            return session.get_one(XeroConnection, self._id)
+
+    def _start_run(self, kind: str) -> int:
+        with transaction(self._factory) as session:
+            run = SyncRun(xero_connection_id=self._id, kind=kind, started_at=self._now())
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def _finish_run(self, run_id: int, report: SyncReport) -> None:
+        with transaction(self._factory) as session:
+            run = session.get_one(SyncRun, run_id)
+            run.status = "failed" if report.error else "ok"
+            run.counts = report.counts()
+            run.error = report.error
+            run.finished_at = self._now()
+            if not report.error:
+                session.get_one(XeroConnection, self._id).last_sync_at = self._now()
+
+    def _record_side_error(self, problem: SideError) -> None:
+        with transaction(self._factory) as session:
+            connection = session.get_one(XeroConnection, self._id)
+            if isinstance(problem, ComeBackAt):
+                connection.parked_until = problem.when
+                self._event(
+                    session,
+                    "warning",
+                    "xero_day_limit",
+                    f"Xero's daily limit for this organisation is used up; posting resumes at "
+                    f"{problem.when:%Y-%m-%d %H:%M} UTC.",
+                    "Nothing to do: abxero carries on by itself.",
+                )
+            elif isinstance(problem, NeedsReconnect):
+                self._event(
+                    session,
+                    "error",
+                    f"{problem.side}_needs_reconnect",
+                    problem.message,
+                    f"Reconnect {'Xero' if problem.side == 'xero' else 'Amazon Business'} on the "
+                    "manage page.",
+                )
+                if problem.side == "xero":
+                    connection.status = "needs_reconnect"
+            elif isinstance(problem, TryLater):
+                self._event(
+                    session,
+                    "warning",
+                    f"{problem.side}_unavailable",
+                    problem.message,
+                    "Nothing to do: the next sync tries again.",
+                )
+
+    def _event(
+        self, session: Session, level: str, code: str, message: str, remedy: str, **data: str
+    ) -> None:
+        session.add(
+            Event(
+                xero_connection_id=self._id,
+                level=level,
+                code=code,
+                message=message,
+                remedy=remedy,
+                data=dict(data),
+                created_at=self._now(),
+            )
+        )
