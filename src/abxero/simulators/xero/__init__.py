@@ -1,1 +1,62 @@
+"""A strict, stateful simulator of Xero's identity service and Accounting API (ASGI).
 
+Build it with :func:`create_app`; serve it with :func:`abxero.simulators.serving.served` or any
+ASGI server. The future ``abxero simulators`` command constructs it as
+``create_app(seed=N)`` and serves it on the chosen loopback port; point abxero's Xero login,
+identity and API base URLs all at the one printed URL.
+
+Knobs of ``create_app(seed=1, clock=None, *, admin=True, limits=LimitSettings(),
+idempotency_window=6 min, clients=DEFAULT_CLIENTS, user=DEFAULT_USER, issuer=None,
+spec_path=None, validate_spec=True)``: ``seed`` fixes every GUID (tenant ids are
+``stable_guid(seed, "tenant", "us"|"uk")``, see ``tenant_id_for``); ``clock`` is a
+:class:`~abxero.simulators.clock.Clock` (use ``ManualClock`` to move token expiry, grace windows,
+rate windows and idempotency expiry); ``limits`` sets 5 concurrent / 60 per minute / 5,000 per day
+per organisation and 10,000 per minute app-wide; ``issuer`` fixes the OIDC issuer (default: the
+request's base URL); ``spec_path`` points at ``xero_accounting.yaml`` (default: found beside the
+checkout or via ``ABXERO_XERO_OPENAPI``; validation is off when absent).
+
+Routes, like Xero's but on one host:
+``GET/POST /identity/connect/authorize`` (consent page: organisations, Allow / Deny),
+``POST /connect/token``, ``POST /connect/revocation``, ``GET /.well-known/openid-configuration``,
+``GET /.well-known/openid-configuration/jwks``, ``GET /connections``, ``DELETE /connections/{id}``,
+and ``/api.xro/2.0/...`` (Organisation, Organisation/Actions, Accounts, TaxRates,
+TrackingCategories, Currencies, Contacts, Invoices, CreditNotes (+ Allocations), Payments,
+BankTransactions, and ``{Invoices|CreditNotes|BankTransactions}/{id}/Attachments[/{FileName}]``
+and ``.../History``).
+
+Test-only admin namespace (mounted only with ``admin=True``; production never mounts it):
+
+* ``POST /_sim/reset`` ``{"seed"?}`` – back to the seeded organisations; forgets tokens,
+  stats and faults.
+* ``GET /_sim/state`` – every organisation's contacts, documents, payments, allocations and
+  trial balance.
+* ``GET /_sim/stats`` – requests and statuses per endpoint, rate-limit refusals, replays,
+  and ``spec_rejections`` / ``spec_validation_failures`` (requests the OpenAPI spec refused).
+* ``POST /_sim/faults`` – knobs ``rate_limit_storm`` (n next calls get 429, with ``storm_problem``
+  and ``storm_retry_after``), ``server_errors`` (+ ``server_error_status``), ``slow_responses``
+  (+ ``slow_seconds``), ``lose_responses`` (the write happens, the reply is a 502, or a hang with
+  ``lose_mode="hang"``), ``disconnected_tenants``; one-shot ``revoke_tokens``,
+  ``expire_access_tokens``; and ``limits`` (a partial :class:`LimitSettings`).
+* ``POST /_sim/token`` ``{"client_id"?, "scope"?, "tenants"?: ["us", "uk" or ids], "nonce"?}`` –
+  a token set without the browser: ``access_token``, ``refresh_token``, ``id_token``,
+  ``tenant_ids``, ``tenants`` (key → id) and ``connections`` (tenant id → connection id).
+* ``POST /_sim/orgs/{key-or-tenant-id}`` ``{"organisation": {...}, "accounts": {code: {...}},
+  "contacts": {id: {...}}, "currencies": [...]}`` – edit seeded data (lock dates, archiving).
+"""
+
+from __future__ import annotations
+
+from abxero.simulators.xero.app import DEFAULT_CLIENTS, DEFAULT_USER, create_app
+from abxero.simulators.xero.limits import LimitSettings
+from abxero.simulators.xero.seed import tenant_id_for
+from abxero.simulators.xero.tokens import SimClient, SimUser
+
+__all__ = [
+    "DEFAULT_CLIENTS",
+    "DEFAULT_USER",
+    "LimitSettings",
+    "SimClient",
+    "SimUser",
+    "create_app",
+    "tenant_id_for",
+]

@@ -1,0 +1,62 @@
+"""The simulator's application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from abxero.simulators.clock import Clock, SystemClock
+from abxero.simulators.xero import admin as admin_namespace
+from abxero.simulators.xero import api, identity
+from abxero.simulators.xero.idempotency import IdempotencyStore
+from abxero.simulators.xero.limits import LimitSettings, RateLimiter
+from abxero.simulators.xero.runtime import Sim
+from abxero.simulators.xero.spec import load_validator
+from abxero.simulators.xero.state import World
+from abxero.simulators.xero.tokens import Identity, SimClient, SimUser
+
+DEFAULT_CLIENTS = (
+    SimClient("abxero-sim-client", "abxero-sim-secret", name="abxero"),
+    SimClient("abxero-sim-pkce", None, name="abxero (PKCE)"),
+)
+DEFAULT_USER = SimUser(
+    user_id="5f3a1c2e-8d4b-4a6f-9c1e-2b7d8e9f0a1b",
+    email="demo.user@example.com",
+    given_name="Demo",
+    family_name="User",
+)
+
+
+def create_app(
+    seed: int = 1,
+    clock: Clock | None = None,
+    *,
+    admin: bool = True,
+    limits: LimitSettings | None = None,
+    idempotency_window: timedelta = timedelta(minutes=6),
+    clients: Sequence[SimClient] = DEFAULT_CLIENTS,
+    user: SimUser = DEFAULT_USER,
+    issuer: str | None = None,
+    spec_path: str | Path | None = None,
+    validate_spec: bool = True,
+) -> Starlette:
+    """A fresh simulator; see the package docstring for the knobs and routes."""
+    chosen_clock = clock or SystemClock()
+    world = World.fresh(seed, chosen_clock)
+    sim = Sim(
+        world=world,
+        identity=Identity(world, {c.client_id: c for c in clients}, user),
+        limiter=RateLimiter(chosen_clock, limits or LimitSettings()),
+        idempotency=IdempotencyStore(chosen_clock, idempotency_window),
+        spec=load_validator(spec_path) if validate_spec else None,
+        issuer=issuer,
+    )
+    routes = [*identity.ROUTES, *api.ROUTES]
+    if admin:
+        routes = [*admin_namespace.ROUTES, *routes]
+    app = Starlette(routes=routes)
+    app.state.sim = sim
+    return app

@@ -1,0 +1,56 @@
+"""Batches of writes: per element with ``summarizeErrors=false``, else all-or-nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from abxero.simulators.xero.call import Call, Reply, restore, snapshot, validation_exception
+from abxero.simulators.xero.state import Record
+
+ElementWriter = Callable[[Call, Record], tuple[Record, list[str]]]
+
+
+def elements_of(call: Call, plural: str) -> list[Any] | None:
+    """The submitted array under the plural root (None when the body lacks it)."""
+    payload = call.payload
+    if isinstance(payload, dict) and isinstance(payload.get(plural), list):
+        return list(payload[plural])
+    if isinstance(payload, dict) and plural not in payload and payload:
+        return [payload]
+    return None
+
+
+def run_batch(call: Call, plural: str, write_one: ElementWriter) -> Reply:
+    """Write each element; report per element, or refuse the whole batch with a 400."""
+    items = elements_of(call, plural)
+    if items is None:
+        return validation_exception(message=f"The request body must contain a '{plural}' array")
+    summarize = call.flag("summarizeErrors", default=True)
+    saved = snapshot(call.org) if summarize else None
+    results, failed = [], False
+    for item in items:
+        if not isinstance(item, dict):
+            results.append(
+                {"ValidationErrors": [{"Message": "Invalid element"}], "HasErrors": True}
+            )
+            failed = True
+            continue
+        element, errors = write_one(call, item)
+        if errors:
+            failed = True
+            element = {
+                **element,
+                "HasErrors": True,
+                "StatusAttributeString": "ERROR",
+                "ValidationErrors": [{"Message": m} for m in errors],
+            }
+        else:
+            element = {**element, "StatusAttributeString": "OK"}
+        results.append(element)
+    if failed and saved is not None:
+        restore(call.org, saved)
+        return validation_exception(results)
+    reply = call.envelope(plural, results)
+    reply.wrote = True
+    return reply

@@ -1,0 +1,346 @@
+"""Typed calls of the Accounting API that the sync engine needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from pydantic import BaseModel
+
+from abxero.xero.errors import NotFoundError, RejectedError
+from abxero.xero.models import (
+    Account,
+    Attachment,
+    BatchResult,
+    Contact,
+    Currency,
+    DocumentSummary,
+    ElementResult,
+    HistoryRecord,
+    Organisation,
+    OrgContext,
+    PaymentSummary,
+    TaxRate,
+    TrackingCategory,
+)
+from abxero.xero.transport import AccountingTransport, CallOptions
+from abxero.xero.wire import decode_json, encode_json
+
+MAX_BATCH = 50
+PAGE_SIZE = 100
+ZERO_GUID = "00000000-0000-0000-0000-000000000000"
+Payload = Mapping[str, Any]
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    plural: str
+    id_field: str
+    number_field: str | None
+    outstanding_field: str | None
+
+
+INVOICES = _Kind("Invoices", "InvoiceID", "InvoiceNumber", "AmountDue")
+CREDIT_NOTES = _Kind("CreditNotes", "CreditNoteID", "CreditNoteNumber", "RemainingCredit")
+BANK_TRANSACTIONS = _Kind("BankTransactions", "BankTransactionID", None, None)
+PAYMENTS = _Kind("Payments", "PaymentID", None, None)
+ALLOCATIONS = _Kind("Allocations", "AllocationID", None, None)
+CONTACTS = _Kind("Contacts", "ContactID", None, None)
+_DOCUMENT_KINDS = {k.plural: k for k in (INVOICES, CREDIT_NOTES, BANK_TRANSACTIONS)}
+
+
+def chunked(items: Sequence[Payload], size: int = MAX_BATCH) -> Iterator[Sequence[Payload]]:
+    """Split a long list into batches Xero accepts (50 by default)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def guid_filter(path: str, value: str) -> str:
+    """A ``where`` term ``path==Guid("value")`` (the value must look like a GUID)."""
+    if not all(c.isalnum() or c == "-" for c in value):
+        raise ValueError(f"not a GUID: {value!r}")
+    return f'{path}==Guid("{value}")'
+
+
+def text_filter(path: str, value: str) -> str:
+    """A ``where`` term ``path=="value"`` (no double quotes allowed in the value)."""
+    if '"' in value:
+        raise ValueError("where values cannot contain double quotes")
+    return f'{path}=="{value}"'
+
+
+class XeroAccounting:
+    """The Accounting API for one tenant, over an :class:`AccountingTransport`."""
+
+    def __init__(self, transport: AccountingTransport, *, unit_places: int = 2) -> None:
+        self._transport = transport
+        self._unitdp = unit_places
+
+    @property
+    def tenant_id(self) -> str:
+        return self._transport.tenant_id
+
+    # reads -------------------------------------------------------------------------------
+
+    def _get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        response = self._transport.call("GET", path, CallOptions(params=params))
+        body: dict[str, Any] = decode_json(response.content)
+        return body
+
+    def _list(
+        self, path: str, root: str, model: type[M], params: Mapping[str, str] | None = None
+    ) -> list[M]:
+        return [model.model_validate(item) for item in self._get(path, params).get(root, [])]
+
+    def organisation(self) -> Organisation:
+        return Organisation.model_validate(self._get("Organisation")["Organisations"][0])
+
+    def organisation_actions(self) -> dict[str, bool]:
+        """Action name → allowed (e.g. ``UseMulticurrency``)."""
+        actions = self._get("Organisation/Actions").get("Actions", [])
+        return {str(a["Name"]): a.get("Status") == "ALLOWED" for a in actions}
+
+    def accounts(self, where: str | None = None) -> list[Account]:
+        return self._list("Accounts", "Accounts", Account, {"where": where} if where else None)
+
+    def tax_rates(self, where: str | None = None) -> list[TaxRate]:
+        return self._list("TaxRates", "TaxRates", TaxRate, {"where": where} if where else None)
+
+    def currencies(self) -> list[Currency]:
+        return self._list("Currencies", "Currencies", Currency)
+
+    def tracking_categories(self, include_archived: bool = False) -> list[TrackingCategory]:
+        params = {"includeArchived": "true"} if include_archived else None
+        return self._list("TrackingCategories", "TrackingCategories", TrackingCategory, params)
+
+    def org_context(self) -> OrgContext:
+        """Organisation, chart of accounts, tax rates, currencies and tracking in one object."""
+        return OrgContext(
+            organisation=self.organisation(),
+            accounts=tuple(self.accounts()),
+            tax_rates=tuple(self.tax_rates()),
+            currencies=tuple(self.currencies()),
+            tracking_categories=tuple(self.tracking_categories()),
+        )
+
+    def get_contact(self, contact_id: str) -> Contact | None:
+        """The contact (archived ones too), or None when it does not exist."""
+        try:
+            found = self._get(f"Contacts/{quote(contact_id)}").get("Contacts", [])
+        except NotFoundError:
+            return None
+        return Contact.model_validate(found[0]) if found else None
+
+    def find_contacts(
+        self,
+        *,
+        where: str | None = None,
+        search_term: str | None = None,
+        include_archived: bool = False,
+    ) -> list[Contact]:
+        params = {"includeArchived": str(include_archived).lower()}
+        if where:
+            params["where"] = where
+        if search_term:
+            params["searchTerm"] = search_term
+        return self._list("Contacts", "Contacts", Contact, params)
+
+    def _paged(self, path: str, root: str, params: dict[str, str]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            body = self._get(path, {**params, "page": str(page), "pageSize": str(PAGE_SIZE)})
+            items = body.get(root, [])
+            found.extend(items)
+            if len(items) < PAGE_SIZE:
+                return found
+            page += 1
+
+    def find_documents(
+        self,
+        kind: str,
+        *,
+        where: str | None = None,
+        ids: Sequence[str] = (),
+        numbers: Sequence[str] = (),
+        contact_ids: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+    ) -> list[DocumentSummary]:
+        """Invoices, CreditNotes or BankTransactions matching every given filter (all pages)."""
+        spec = _DOCUMENT_KINDS[kind]
+        params: dict[str, str] = {}
+        if where:
+            params["where"] = where
+        for name, values in (("IDs", ids), ("ContactIDs", contact_ids), ("Statuses", statuses)):
+            if values:
+                params[name] = ",".join(values)
+        if numbers:
+            params["InvoiceNumbers"] = ",".join(numbers)
+        return [summarise(spec, raw) for raw in self._paged(kind, kind, params)]
+
+    def find_invoices(
+        self,
+        *,
+        invoice_numbers: Sequence[str] = (),
+        contact_ids: Sequence[str] = (),
+        where: str | None = None,
+        statuses: Sequence[str] = (),
+    ) -> list[DocumentSummary]:
+        """Bills/invoices, e.g. by InvoiceNumber + Contact for reconciliation."""
+        return self.find_documents(
+            "Invoices",
+            numbers=invoice_numbers,
+            contact_ids=contact_ids,
+            where=where,
+            statuses=statuses,
+        )
+
+    def get_document(self, kind: str, document_id: str) -> dict[str, Any] | None:
+        """The full stored document (with line items), or None."""
+        try:
+            items = self._get(f"{kind}/{quote(document_id)}").get(kind, [])
+        except NotFoundError:
+            return None
+        return dict(items[0]) if items else None
+
+    def find_payments(
+        self,
+        *,
+        invoice_id: str | None = None,
+        credit_note_id: str | None = None,
+        where: str | None = None,
+    ) -> list[PaymentSummary]:
+        """Payments, e.g. those made on one bill."""
+        terms = [where] if where else []
+        if invoice_id:
+            terms.append(guid_filter("Invoice.InvoiceID", invoice_id))
+        if credit_note_id:
+            terms.append(guid_filter("CreditNote.CreditNoteID", credit_note_id))
+        params = {"where": " AND ".join(terms)} if terms else {}
+        return [
+            PaymentSummary.model_validate(p) for p in self._paged("Payments", "Payments", params)
+        ]
+
+    # writes ------------------------------------------------------------------------------
+
+    def _batch(
+        self, path: str, kind: _Kind, items: Sequence[Payload], key: str, *, unitdp: bool
+    ) -> BatchResult:
+        if not 1 <= len(items) <= MAX_BATCH:
+            raise ValueError(f"a batch holds 1 to {MAX_BATCH} elements, not {len(items)}")
+        params = {"summarizeErrors": "false"}
+        if unitdp and self._unitdp == 4:
+            params["unitdp"] = "4"
+        body = encode_json({kind.plural: list(items)})
+        options = CallOptions(
+            params=params, content=body, content_type="application/json", idempotency_key=key
+        )
+        response = self._transport.call("PUT", path, options)
+        returned = decode_json(response.content).get(kind.plural, [])
+        if len(returned) != len(items):
+            raise RejectedError(
+                response.status_code, f"sent {len(items)} elements, got {len(returned)} back"
+            )
+        return BatchResult(
+            elements=tuple(element_result(i, kind, e) for i, e in enumerate(returned))
+        )
+
+    def create_invoices(self, invoices: Sequence[Payload], idempotency_key: str) -> BatchResult:
+        """PUT up to 50 bills/invoices with ``summarizeErrors=false``."""
+        return self._batch("Invoices", INVOICES, invoices, idempotency_key, unitdp=True)
+
+    def create_credit_notes(
+        self, credit_notes: Sequence[Payload], idempotency_key: str
+    ) -> BatchResult:
+        return self._batch("CreditNotes", CREDIT_NOTES, credit_notes, idempotency_key, unitdp=True)
+
+    def create_bank_transactions(
+        self, transactions: Sequence[Payload], idempotency_key: str
+    ) -> BatchResult:
+        return self._batch(
+            "BankTransactions", BANK_TRANSACTIONS, transactions, idempotency_key, unitdp=True
+        )
+
+    def create_payments(self, payments: Sequence[Payload], idempotency_key: str) -> BatchResult:
+        """Payments on bills (``Invoice``) or refunds of credit notes (``CreditNote``)."""
+        return self._batch("Payments", PAYMENTS, payments, idempotency_key, unitdp=False)
+
+    def create_allocations(
+        self, credit_note_id: str, allocations: Sequence[Payload], idempotency_key: str
+    ) -> BatchResult:
+        """Allocate a credit note to bills: ``[{"Invoice": {"InvoiceID"}, "Amount", "Date"}]``."""
+        path = f"CreditNotes/{quote(credit_note_id)}/Allocations"
+        return self._batch(path, ALLOCATIONS, allocations, idempotency_key, unitdp=False)
+
+    def create_contacts(self, contacts: Sequence[Payload], idempotency_key: str) -> BatchResult:
+        return self._batch("Contacts", CONTACTS, contacts, idempotency_key, unitdp=False)
+
+    def upload_attachment(
+        self,
+        kind: str,
+        document_id: str,
+        file_name: str,
+        content: bytes,
+        mime_type: str,
+        idempotency_key: str,
+    ) -> Attachment:
+        """Attach a file to an invoice, credit note or bank transaction (same name replaces)."""
+        path = f"{kind}/{quote(document_id)}/Attachments/{quote(file_name)}"
+        options = CallOptions(
+            content=content, content_type=mime_type, idempotency_key=idempotency_key
+        )
+        response = self._transport.call("PUT", path, options)
+        return Attachment.model_validate(decode_json(response.content)["Attachments"][0])
+
+    def add_history_note(
+        self, kind: str, document_id: str, details: str, idempotency_key: str
+    ) -> None:
+        """Add a note to the document's history."""
+        body = encode_json({"HistoryRecords": [{"Details": details}]})
+        options = CallOptions(
+            content=body, content_type="application/json", idempotency_key=idempotency_key
+        )
+        self._transport.call("PUT", f"{kind}/{quote(document_id)}/History", options)
+
+    def history(self, kind: str, document_id: str) -> list[HistoryRecord]:
+        return self._list(f"{kind}/{quote(document_id)}/History", "HistoryRecords", HistoryRecord)
+
+
+def element_result(index: int, kind: _Kind, element: dict[str, Any]) -> ElementResult:
+    """One element of a ``summarizeErrors=false`` response, typed."""
+    errors = tuple(str(e.get("Message")) for e in element.get("ValidationErrors") or [])
+    warnings = tuple(str(w.get("Message")) for w in element.get("Warnings") or [])
+    status = str(element.get("StatusAttributeString") or ("ERROR" if errors else "OK"))
+    xero_id = element.get(kind.id_field)
+    ok = status != "ERROR" and not errors and not element.get("HasErrors")
+    return ElementResult(
+        index=index,
+        ok=ok,
+        status=status,
+        xero_id=str(xero_id) if ok and xero_id and xero_id != ZERO_GUID else None,
+        errors=errors,
+        warnings=warnings,
+        data=element,
+    )
+
+
+def summarise(kind: _Kind, raw: dict[str, Any]) -> DocumentSummary:
+    """The reconciliation view of a document."""
+    return DocumentSummary.model_validate(
+        {
+            "id": raw[kind.id_field],
+            "type": raw.get("Type", ""),
+            "status": raw.get("Status", ""),
+            "number": raw.get(kind.number_field) if kind.number_field else None,
+            "reference": raw.get("Reference"),
+            "contact_id": (raw.get("Contact") or {}).get("ContactID"),
+            "date": raw.get("Date"),
+            "currency_code": raw.get("CurrencyCode"),
+            "total": raw.get("Total", 0),
+            "amount_due": raw.get(kind.outstanding_field) if kind.outstanding_field else None,
+            "raw": raw,
+        }
+    )

@@ -1,0 +1,74 @@
+"""Client-side pacing that keeps each tenant inside 5 in flight and 60 calls a minute."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+
+@dataclass
+class _TenantPace:
+    slots: threading.BoundedSemaphore
+    starts: deque[float] = field(default_factory=deque)
+    blocked_until: float = 0.0
+
+
+class Pacer:
+    """Shared by every client of a process; one instance per app."""
+
+    def __init__(
+        self,
+        *,
+        concurrent: int = 5,
+        per_minute: int = 60,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.concurrent, self.per_minute = concurrent, per_minute
+        self._monotonic, self._sleep = monotonic, sleep
+        self._tenants: dict[str, _TenantPace] = {}
+        self._lock = threading.Lock()
+
+    def _pace(self, tenant_id: str) -> _TenantPace:
+        with self._lock:
+            if tenant_id not in self._tenants:
+                self._tenants[tenant_id] = _TenantPace(threading.BoundedSemaphore(self.concurrent))
+            return self._tenants[tenant_id]
+
+    @contextmanager
+    def slot(self, tenant_id: str) -> Iterator[None]:
+        """Hold one of the tenant's concurrent slots, after waiting for minute budget."""
+        pace = self._pace(tenant_id)
+        with pace.slots:
+            self._wait_for_budget(pace)
+            yield
+
+    def _wait_for_budget(self, pace: _TenantPace) -> None:
+        while True:
+            with self._lock:
+                now = self._monotonic()
+                while pace.starts and now - pace.starts[0] >= 60.0:
+                    pace.starts.popleft()
+                wait = max(pace.blocked_until - now, 0.0)
+                if len(pace.starts) >= self.per_minute:
+                    wait = max(wait, 60.0 - (now - pace.starts[0]))
+                if wait <= 0:
+                    pace.starts.append(now)
+                    return
+            self._sleep(wait)
+
+    def observe(self, tenant_id: str, headers: Mapping[str, str]) -> None:
+        """Learn from Xero's remaining-calls headers: none left this minute → hold off."""
+        remaining = headers.get("x-minlimit-remaining")
+        if remaining is not None and remaining.strip().isdigit() and int(remaining) <= 0:
+            self.hold(tenant_id, 60.0)
+
+    def hold(self, tenant_id: str, seconds: float) -> None:
+        """Send nothing for ``tenant_id`` for ``seconds``."""
+        pace = self._pace(tenant_id)
+        with self._lock:
+            pace.blocked_until = max(pace.blocked_until, self._monotonic() + seconds)
