@@ -1,0 +1,254 @@
+"""The simulated Reconciliation API 2021-01-08: transactions, invoice and payment details.
+
+``getTransactions`` windows are half-open (``feedStartDate <= feedDate < feedEndDate``) and
+only show transactions whose feed date has passed on the simulator's clock. Pages follow the
+generated stream's order; ``nextPageToken`` is opaque and may be sent alone (as the model says)
+or with the same dates.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+
+from abxero.simulators.amazon.generator import record_feed_date
+from abxero.simulators.amazon.orders import Document
+from abxero.simulators.amazon.values import iso
+from abxero.simulators.amazon.wire import ApiContext, bad_request, json_body
+
+MAX_LINE_ITEMS = 25
+PAYMENT_TERMS = timedelta(days=30)
+
+
+class WindowError(ValueError):
+    """A window or token the API rejects with 400."""
+
+
+def parse_feed_date(value: str) -> datetime:
+    """Parse an ISO 8601 date-time the way the API accepts it (no zone means UTC)."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as problem:
+        raise WindowError(
+            f"Input date [{value}] is not in the expected ISO8601 format."
+        ) from problem
+    if "T" not in value:
+        raise WindowError(f"Input date [{value}] is not in the expected ISO8601 format.")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def get_transactions(ctx: ApiContext) -> Response:
+    try:
+        cursor = _cursor(ctx)
+    except WindowError as problem:
+        return bad_request(str(problem))
+    page, next_cursor = _page(ctx, cursor)
+    body: dict[str, Any] = {"transactions": page}
+    if next_cursor is not None:
+        body["nextPageToken"] = _encode(next_cursor)
+    return JSONResponse(body)
+
+
+def _cursor(ctx: ApiContext) -> dict[str, Any]:
+    params = ctx.request.query_params
+    token = params.get("nextPageToken")
+    start_text, end_text = params.get("feedStartDate"), params.get("feedEndDate")
+    if token:
+        cursor = _decode(token, ctx.business.business_id)
+        if (start_text or end_text) and (start_text, end_text) != (cursor["s"], cursor["e"]):
+            raise WindowError("The nextPageToken does not belong to this date range.")
+        return cursor
+    if not start_text or not end_text:
+        raise WindowError("Missing required request parameters.")
+    start, end = parse_feed_date(start_text), parse_feed_date(end_text)
+    if start > end:
+        raise WindowError("feedStartDate must not be after feedEndDate.")
+    return {
+        "b": ctx.business.business_id,
+        "s": start_text,
+        "e": end_text,
+        "o": -1,
+        "p": -1,
+        "x": -1,
+    }
+
+
+def _encode(cursor: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
+
+
+def _decode(token: str, business_id: str) -> dict[str, Any]:
+    try:
+        cursor = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, binascii.Error) as problem:
+        raise WindowError("The nextPageToken is not valid.") from problem
+    if not isinstance(cursor, dict) or cursor.get("b") != business_id:
+        raise WindowError("The nextPageToken is not valid.")
+    return cursor
+
+
+def _page(ctx: ApiContext, cursor: dict[str, Any]) -> tuple[list[Any], dict[str, Any] | None]:
+    size = max(ctx.state.faults.page_size, 1)
+    page: list[Any] = []
+    for position, record in _stream(ctx, cursor):
+        if len(page) == size:
+            return page, {**cursor, **position}
+        page.append(record)
+    return page, None
+
+
+def _stream(ctx: ApiContext, cursor: dict[str, Any]) -> Iterator[tuple[dict[str, int], Any]]:
+    start = parse_feed_date(cursor["s"])
+    end = min(parse_feed_date(cursor["e"]), ctx.state.now() + timedelta(microseconds=1))
+    if cursor["x"] < 0:
+        after = (cursor["o"], cursor["p"])
+        for item in ctx.generator.window(start, end, after):
+            # the cursor points just before the item, so a page can start with it
+            before = {"o": item.order_index, "p": item.position - 1, "x": -1}
+            yield before, _maybe_malformed(ctx, item.order_index, item.record)
+    for index, (added_at, record) in enumerate(ctx.state.added[ctx.business.business_id]):
+        if index > cursor["x"] and start <= _added_feed_date(record, added_at) < end:
+            yield {"o": 1 << 60, "p": 0, "x": index - 1}, record
+
+
+def _added_feed_date(record: Any, added_at: datetime) -> datetime:
+    """An added record's own feed date, or when it was added if it has none."""
+    try:
+        return record_feed_date(record)
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return added_at
+
+
+def _maybe_malformed(ctx: ApiContext, order_index: int, record: dict[str, Any]) -> dict[str, Any]:
+    faults = ctx.state.faults
+    if (
+        faults.malformed_every <= 0
+        or order_index % faults.malformed_every
+        or not faults.malformed_kinds
+    ):
+        return record
+    kinds = faults.malformed_kinds
+    return malform(record, kinds[(order_index // faults.malformed_every) % len(kinds)])
+
+
+def malform(record: dict[str, Any], kind: str) -> dict[str, Any]:
+    """A copy of ``record`` broken the way ``kind`` says (see the module docstring)."""
+    broken = copy.deepcopy(record)
+    if kind == "wrong_type":
+        broken["amount"]["amount"] = float(broken["amount"]["amount"])
+    elif kind == "missing_field":
+        del broken["transactionType"]
+    elif kind == "bad_total":
+        broken["amount"]["amount"] = f"{float(broken['amount']['amount']) + 1:.2f}"
+    elif kind == "unknown_currency":
+        broken["amount"]["currencyCode"] = "XQZ"
+    return broken
+
+
+async def get_invoice_details(ctx: ApiContext) -> Response:
+    body = await json_body(ctx.request)
+    items = body.get("orderLineItems") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        return bad_request("Missing required request parameters.")
+    if len(items) > MAX_LINE_ITEMS:
+        return bad_request(
+            "The request contains invalid parameters.",
+            f"orderLineItems must contain at most {MAX_LINE_ITEMS} items.",
+        )
+    if not all(_is_line_ref(item) for item in items):
+        return bad_request(
+            "The request contains invalid parameters.",
+            "Each orderLineItem needs orderId, orderLineItemId and shipmentId.",
+        )
+    results = [
+        {"orderLineItem": item, "invoiceDetails": _invoices_for(ctx, item)} for item in items
+    ]
+    return JSONResponse({"invoiceDetailsByOrderLineItems": results})
+
+
+def _is_line_ref(item: Any) -> bool:
+    keys = ("orderId", "orderLineItemId", "shipmentId")
+    return isinstance(item, dict) and all(isinstance(item.get(key), str) for key in keys)
+
+
+def _invoices_for(ctx: ApiContext, item: dict[str, str]) -> list[dict[str, Any]]:
+    order = ctx.generator.order_for_id(item["orderId"])
+    if order is None:
+        return []
+    seen: dict[str, dict[str, Any]] = {}
+    for doc in order.documents_for_line(item["orderLineItemId"], item["shipmentId"]):
+        if doc.date <= ctx.state.now():
+            seen.setdefault(doc.number, _invoice_detail(ctx, doc))
+    return list(seen.values())
+
+
+def _invoice_detail(ctx: ApiContext, doc: Document) -> dict[str, Any]:
+    detail: dict[str, Any] = {
+        "invoiceNumber": doc.number,
+        "invoiceDate": iso(doc.date),
+        "invoiceType": doc.kind,
+    }
+    if ctx.business.region.value == "UK" and doc.pay_by_invoice and doc.kind == "STANDARD":
+        month = doc.date.strftime("%y%m")
+        ready = ctx.state.now() - doc.date > timedelta(days=30)
+        detail["consolidatedInvoiceDetails"] = {
+            "invoiceNumber": f"GBC{month}-{ctx.business.order_prefix}" if ready else "Pending"
+        }
+    return detail
+
+
+async def get_payment_details(ctx: ApiContext) -> Response:
+    body = await json_body(ctx.request)
+    ids = body.get("invoiceIds") if isinstance(body, dict) else None
+    if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_LINE_ITEMS:
+        return bad_request(
+            "The request contains invalid parameters.",
+            f"The invoiceIds array must contain between 1 and {MAX_LINE_ITEMS} invoice IDs.",
+        )
+    if not all(isinstance(value, str) and 1 <= len(value) <= 255 for value in ids):
+        return bad_request(
+            "The request contains invalid parameters.",
+            "Each invoice ID must be a string of 1 to 255 characters.",
+        )
+    return JSONResponse({"invoicePaymentDetailsResults": [_payment(ctx, value) for value in ids]})
+
+
+def _payment(ctx: ApiContext, invoice_id: str) -> dict[str, Any]:
+    order = ctx.generator.order_for_invoice(invoice_id)
+    docs = [d for d in order.documents if d.number == invoice_id] if order else []
+    doc = next((d for d in docs if d.pay_by_invoice and d.kind == "STANDARD"), None)
+    if doc is None:
+        return {
+            "invoiceId": invoice_id,
+            "resultType": "ERROR",
+            "error": {
+                "code": "INVALID_REQUEST_PARAMETER",
+                "message": "No Pay by Invoice invoice with this ID.",
+            },
+        }
+    due = (doc.date + PAYMENT_TERMS).replace(hour=23, minute=59, second=59, microsecond=0)
+    return {
+        "invoiceId": invoice_id,
+        "resultType": "SUCCESS",
+        "paymentDetails": {
+            "status": _payment_status(ctx, doc, due),
+            "dueDate": iso(due)[:19] + "Z",
+        },
+    }
+
+
+def _payment_status(ctx: ApiContext, doc: Document, due: datetime) -> str:
+    age = ctx.state.now() - doc.date
+    pays_late = sum(map(ord, doc.number)) % 5 == 0
+    if not pays_late and age > timedelta(days=21):
+        return "Closed"
+    if not pays_late and age > timedelta(days=18):
+        return "Payment Processing"
+    return "Past Due" if ctx.state.now() > due else "Issued"
