@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 
 from abxero import __version__
 from abxero.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from abxero.runtime import Runtime
 
 app = typer.Typer(
     help="Amazon Business purchases posted in Xero, exactly once.", no_args_is_help=True
@@ -55,6 +61,163 @@ def db_rotate_keys() -> None:
         count = rotate_all(session, cipher)
     engine.dispose()
     console.print(f"re-encrypted {count} token sets under the newest key")
+
+
+def runtime_or_exit() -> Runtime:
+    from abxero.runtime import Runtime
+
+    return Runtime(settings_or_exit())
+
+
+@app.command()
+def simulators(
+    host: str = typer.Option("127.0.0.1", help="Loopback address to listen on."),
+    amazon_port: int = typer.Option(8410, help="Port of the Amazon Business simulator."),
+    xero_port: int = typer.Option(8420, help="Port of the Xero simulator."),
+    seed: int = typer.Option(7, help="Seed of the simulated businesses and organisations."),
+) -> None:
+    """Serve the Xero and Amazon Business simulators on loopback until interrupted."""
+    import json
+    import time
+
+    from abxero.demo import simulators as serving
+
+    with serving(seed, host, xero_port, amazon_port) as world:
+        console.print(f"Xero simulator:            {world.xero_url}")
+        console.print(f"Amazon Business simulator: {world.amazon_url}")
+        print(json.dumps({"amazon_url": world.amazon_url, "xero_url": world.xero_url}))
+        console.print("Point abxero at them with:")
+        for line in simulator_environment(world.xero_url, world.amazon_url):
+            console.print(f"  export {line}", highlight=False)
+        console.print("Press Ctrl+C to stop.")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            console.print("stopped")
+
+
+def simulator_environment(xero_url: str, amazon_url: str) -> list[str]:
+    """The ABXERO_* variables that point abxero at running simulators."""
+    from abxero.demo import SIM_XERO_CLIENT
+    from abxero.simulators import amazon as amazon_sim
+
+    return [
+        f"ABXERO_XERO_LOGIN_URL={xero_url}",
+        f"ABXERO_XERO_IDENTITY_URL={xero_url}",
+        f"ABXERO_XERO_API_URL={xero_url}",
+        f"ABXERO_XERO_CLIENT_ID={SIM_XERO_CLIENT[0]}",
+        f"ABXERO_XERO_CLIENT_SECRET={SIM_XERO_CLIENT[1]}",
+        f"ABXERO_AMAZON_CONSENT_URL_US={amazon_url}",
+        f"ABXERO_AMAZON_CONSENT_URL_UK={amazon_url}",
+        f"ABXERO_AMAZON_TOKEN_URL={amazon_url}/auth/o2/token",
+        f"ABXERO_AMAZON_API_URL_NA={amazon_url}",
+        f"ABXERO_AMAZON_API_URL_EU={amazon_url}",
+        f"ABXERO_AMAZON_APPLICATION_ID={amazon_sim.DEFAULT_APPLICATION_ID}",
+        f"ABXERO_AMAZON_CLIENT_ID={amazon_sim.DEFAULT_CLIENT_ID}",
+        f"ABXERO_AMAZON_CLIENT_SECRET={amazon_sim.DEFAULT_CLIENT_SECRET}",
+    ]
+
+
+@app.command()
+def demo(
+    headless: bool = typer.Option(False, help="Run the whole journey without a browser."),
+    seed: int = typer.Option(7, help="Seed of the simulated world."),
+) -> None:
+    """Start the simulators and connect two demo organisations (US and UK)."""
+    if not headless:
+        console.print(
+            "The web app is not part of this build yet, so the demo runs headless: it signs in "
+            "with Xero and consents on Amazon through the simulators' own pages."
+        )
+    run_headless_demo(seed)
+
+
+def run_headless_demo(seed: int) -> None:
+    from abxero.commands import demo_json
+    from abxero.demo import run_headless
+
+    settings = settings_or_exit()
+    console.print("Starting the simulators, signing in with Xero, connecting Amazon Business…")
+    summaries = run_headless(settings, seed=seed)
+    for item in summaries:
+        verdict = "[green]match[/green]" if item["totals_match"] else "[red]DIFFER[/red]"
+        console.print(
+            f"{item['organisation']} ({item['region']}): {item['fetched']} Amazon transactions, "
+            f"{item['documents_posted']} Xero documents posted, {item['held']} held, "
+            f"{item['quarantined']} quarantined, {item['duplicates']} duplicates; "
+            f"Amazon {item['amazon_total']} {item['currency']} vs Xero {item['xero_total']} "
+            f"{item['currency']}: {verdict}"
+        )
+    print(demo_json(summaries))
+
+
+@app.command()
+def sync(
+    organisation: int | None = typer.Option(None, help="Only this organisation id."),
+) -> None:
+    """Sync every connected organisation now (fetch, plan, post)."""
+    from abxero.commands import ready_connections, report_line, run_with_progress
+
+    runtime = runtime_or_exit()
+    for connection_id in ready_connections(runtime, organisation):
+        report = run_with_progress(
+            console,
+            f"organisation {connection_id}",
+            lambda update, cid=connection_id: runtime.engine_for(cid, progress=update).sync(),
+        )
+        console.print(f"organisation {connection_id}: {report_line(report)}")
+    runtime.close()
+
+
+@app.command(name="import")
+def import_range(
+    since: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="First day (UTC)."),
+    until: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Last day (UTC), inclusive."),
+    organisation: int | None = typer.Option(None, help="Only this organisation id."),
+) -> None:
+    """Import a date range of Amazon transactions; nothing already in Xero is posted again."""
+    from datetime import UTC, timedelta
+
+    from abxero.commands import ready_connections, report_line, run_with_progress
+
+    start = since.replace(tzinfo=UTC)
+    end = until.replace(tzinfo=UTC) + timedelta(days=1)
+    if end <= start:
+        console.print("[red]--until must not be before --since[/red]")
+        raise typer.Exit(2)
+    runtime = runtime_or_exit()
+    for connection_id in ready_connections(runtime, organisation):
+        report = run_with_progress(
+            console,
+            f"organisation {connection_id}",
+            lambda update, cid=connection_id: runtime.engine_for(cid, progress=update).import_range(
+                start, end
+            ),
+        )
+        console.print(f"organisation {connection_id}: {report_line(report)}")
+    runtime.close()
+
+
+@app.command()
+def status() -> None:
+    """Show every organisation: setup, last and next sync, and ledger counts."""
+    from abxero.commands import organisation_statuses, status_table
+
+    runtime = runtime_or_exit()
+    console.print(status_table(organisation_statuses(runtime)))
+    runtime.close()
+
+
+@app.command()
+def worker(
+    periodic: bool = typer.Option(True, help="Also run the every-minute scheduler."),
+    workers: int = typer.Option(2, min=1, help="Worker threads."),
+) -> None:
+    """Run a queue consumer (the scheduler too, unless --no-periodic)."""
+    from abxero.jobs.worker import run_worker
+
+    run_worker(settings_or_exit(), periodic=periodic, workers=workers)
 
 
 def _display_url(url: str) -> str:

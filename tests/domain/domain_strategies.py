@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from domain_fixtures import uk_context, uk_mapping, us_context, us_mapping
-from domain_records import amazon_line, amazon_transaction
 from hypothesis import strategies as st
 
 from abxero.domain.context import OrgContext
 from abxero.domain.mapping import MappingConfig
+from tests.domain.domain_fixtures import uk_context, uk_mapping, us_context, us_mapping
+from tests.domain.domain_records import amazon_line, amazon_transaction
 
 CENT = Decimal("0.01")
 

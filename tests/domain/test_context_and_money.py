@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from domain_fixtures import UK_ACCOUNTS, UK_TAX_RATES, uk_context, us_context
 
 from abxero.domain.context import ContextError, OrgContext, xero_date
 from abxero.domain.money import exact_unit_price, round_money, tax_on
 from abxero.domain.timezones import iana_timezone
+from tests.domain.domain_fixtures import UK_ACCOUNTS, UK_TAX_RATES, uk_context, us_context
 
 
 def test_context_from_xero_json() -> None:

@@ -15,13 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from domain_fixtures import uk_context, uk_locked_context, uk_mapping, us_context, us_mapping
 
 from abxero.domain.context import OrgContext
 from abxero.domain.lookup import OriginalBill
 from abxero.domain.mapping import MappingConfig
 from abxero.domain.plan import Plan, Planned, Role, plan_as_dict
 from abxero.domain.planner import plan_record
+from tests.domain.domain_fixtures import (
+    uk_context,
+    uk_locked_context,
+    uk_mapping,
+    us_context,
+    us_mapping,
+)
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 REGENERATE = os.environ.get("ABXERO_REGEN_GOLDEN") == "1"

@@ -6,7 +6,6 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from domain_fixtures import uk_context, uk_mapping, us_context, us_mapping
 from pydantic import ValidationError
 
 from abxero.domain.defaults import NoExpenseAccount, default_mapping
@@ -26,6 +25,7 @@ from abxero.domain.mapping import (
 )
 from abxero.domain.mapping_checks import MappingProblem, check_mapping
 from abxero.domain.transactions import Instrument
+from tests.domain.domain_fixtures import uk_context, uk_mapping, us_context, us_mapping
 
 
 def test_json_round_trip_keeps_every_choice() -> None:

@@ -6,9 +6,6 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from domain_fixtures import uk_context, uk_mapping, us_context, us_mapping
-from domain_records import amazon_line, amazon_transaction
-
 from abxero.domain.invariants import broken_invariants
 from abxero.domain.lines import LineBuilder
 from abxero.domain.lookup import BillsByOrder, OriginalBill
@@ -16,6 +13,8 @@ from abxero.domain.mapping import MappingConfig, SalesTaxTarget, Taxes, TaxMode
 from abxero.domain.plan import Held, HoldCode, Link, Planned, Role, resolve_links
 from abxero.domain.planner import plan_record, plan_transaction
 from abxero.domain.transactions import Quarantined, Transaction, parse_transaction
+from tests.domain.domain_fixtures import uk_context, uk_mapping, us_context, us_mapping
+from tests.domain.domain_records import amazon_line, amazon_transaction
 
 ORDER = "113-1000000-0000001"
 

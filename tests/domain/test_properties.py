@@ -6,7 +6,6 @@ import copy
 from decimal import Decimal
 from typing import Any
 
-from domain_strategies import REGIONS, Region, as_refund, charge_records, json_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +23,7 @@ from abxero.domain.plan import (
 )
 from abxero.domain.planner import plan_record
 from abxero.domain.transactions import Quarantined
+from tests.domain.domain_strategies import REGIONS, Region, as_refund, charge_records, json_values
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MAIN_ROLES = {Role.BILL, Role.CREDIT_NOTE, Role.SPEND, Role.RECEIVE}

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from starlette.testclient import TestClient
 
 from abxero.simulators.clock import ManualClock
 from abxero.simulators.xero import LimitSettings, create_app
 from abxero.simulators.xero.spec import SpecValidator, load_validator
 from abxero.xero import AccountingTransport, Pacer, RetryPolicy, XeroAccounting, XeroAuth
+from tests.xero.xero_support import BASE, CLIENT_ID, CLIENT_SECRET, REDIRECT, ApiFactory
 
 warnings.filterwarnings("ignore", message=".*httpx2.*")
 HERE = str(Path(__file__).parent)
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-
-from starlette.testclient import TestClient  # noqa: E402
-from xero_support import BASE, CLIENT_ID, CLIENT_SECRET, REDIRECT  # noqa: E402
 
 
 @pytest.fixture
@@ -61,9 +57,6 @@ def auth(http: httpx.Client, clock: ManualClock) -> XeroAuth:
         api_url=BASE,
         now=clock.now,
     )
-
-
-ApiFactory = Callable[..., XeroAccounting]
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from xero_support import bill, line, payment, state
 
 from abxero.xero import ValidationFailedError, XeroAccounting
+from tests.xero.xero_support import bill, line, payment, state
 
 
 def amazon(api: XeroAccounting) -> str:

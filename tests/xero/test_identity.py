@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from xero_support import BASE, REDIRECT
 
 from abxero.simulators.clock import ManualClock
 from abxero.xero import (
@@ -21,6 +20,7 @@ from abxero.xero import (
     TokenSet,
     XeroAuth,
 )
+from tests.xero.xero_support import BASE, REDIRECT
 
 
 def consent(

@@ -7,8 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ApiFactory
-from xero_support import bill, state
 
 from abxero.simulators.clock import ManualClock
 from abxero.simulators.xero import LimitSettings
@@ -19,6 +17,7 @@ from abxero.xero import (
     RetryPolicy,
     XeroAccounting,
 )
+from tests.xero.xero_support import ApiFactory, bill, state
 
 
 def contact(api: XeroAccounting) -> str:

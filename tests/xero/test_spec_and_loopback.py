@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from xero_support import bill, line, payment
 
 from abxero.simulators.serving import served
 from abxero.simulators.xero import create_app
 from abxero.simulators.xero.spec import SpecValidator
 from abxero.xero import AccountingTransport, XeroAccounting
 from abxero.xero.wire import encode_json
+from tests.xero.xero_support import bill, line, payment
 
 PREFIX = "/api.xro/2.0"
+
+
+EXPONENT_NUMBER = re.compile(rb"[:\[,]-?\d+(\.\d+)?[eE][+-]?\d")
 
 
 def check_response(
@@ -129,8 +133,7 @@ def test_every_batch_the_client_builds_passes_the_spec(
         "application/json",
     )
     assert errors == []
-    assert b"e+" not in body.lower()
-    assert b"E-" not in body
+    assert EXPONENT_NUMBER.search(body) is None
 
 
 def test_over_a_real_socket() -> None:

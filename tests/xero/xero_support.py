@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import httpx
+
+from abxero.xero import XeroAccounting
 
 BASE = "http://xero.test"
 CLIENT_ID, CLIENT_SECRET = "abxero-sim-client", "abxero-sim-secret"
@@ -64,3 +67,7 @@ def payment(invoice_id: str, amount: str, account_code: str = "092", **more: Any
     }
     body.update(more)
     return body
+
+
+ApiFactory = Callable[..., XeroAccounting]
+"""Builds an Accounting client for a seeded organisation (the ``make_api`` fixture)."""

@@ -1,22 +1,23 @@
 """JSON text with exact decimals: ``Decimal`` is written as a number literal, never a float.
 
-What the ledger stores is the exact text it sends to Xero, so a resend with the same
-Idempotency-Key repeats the request byte for byte. Reading back parses numbers with a
-fraction as ``Decimal``.
+The ledger stores the exact text it sends to Xero, so a resend with the same Idempotency-Key
+repeats the request byte for byte; the Xero client writes its requests with the same function.
+Reading back parses numbers with a fraction as ``Decimal``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 
-def dumps(value: Any) -> str:
-    """Canonical JSON text (sorted keys, no spaces) with decimals written exactly."""
+def dumps(value: Any, *, sort_keys: bool = True) -> str:
+    """JSON text without spaces, decimals written exactly; keys sorted unless told otherwise."""
     parts: list[str] = []
-    _write(value, parts)
+    _write(value, parts, sort_keys)
     return "".join(parts)
 
 
@@ -24,7 +25,7 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_float=Decimal)
 
 
-def _write(value: Any, out: list[str]) -> None:
+def _write(value: Any, out: list[str], sort_keys: bool) -> None:
     if isinstance(value, bool) or value is None:
         out.append(json.dumps(value))
     elif isinstance(value, Decimal):
@@ -34,30 +35,33 @@ def _write(value: Any, out: list[str]) -> None:
     elif isinstance(value, int | str):
         out.append(json.dumps(value, ensure_ascii=False))
     elif isinstance(value, float):
-        raise TypeError("floats are not allowed in ledger JSON; use Decimal")
+        raise TypeError("money must be Decimal, not float")
+    elif isinstance(value, datetime | date):
+        out.append(json.dumps(value.isoformat()))
     elif isinstance(value, Mapping):
-        _write_object(value, out)
+        _write_object(value, out, sort_keys)
     elif isinstance(value, Sequence):
-        _write_array(value, out)
+        _write_array(value, out, sort_keys)
     else:
         raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def _write_object(value: Mapping[Any, Any], out: list[str]) -> None:
+def _write_object(value: Mapping[Any, Any], out: list[str], sort_keys: bool) -> None:
     out.append("{")
-    for index, name in enumerate(sorted(value, key=str)):
+    names = sorted(value, key=str) if sort_keys else list(value)
+    for index, name in enumerate(names):
         if index:
             out.append(",")
         out.append(json.dumps(str(name), ensure_ascii=False))
         out.append(":")
-        _write(value[name], out)
+        _write(value[name], out, sort_keys)
     out.append("}")
 
 
-def _write_array(value: Sequence[Any], out: list[str]) -> None:
+def _write_array(value: Sequence[Any], out: list[str], sort_keys: bool) -> None:
     out.append("[")
     for index, item in enumerate(value):
         if index:
             out.append(",")
-        _write(item, out)
+        _write(item, out, sort_keys)
     out.append("]")

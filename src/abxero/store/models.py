@@ -97,6 +97,7 @@ class XeroConnection(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(64), unique=True)
     tenant_name: Mapped[str] = mapped_column(String(200), default="")
+    xero_connection_uid: Mapped[str] = mapped_column(String(64), default="")
     short_code: Mapped[str] = mapped_column(String(32), default="")
     owner_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     token_set_id: Mapped[int | None] = mapped_column(ForeignKey("token_sets.id"), nullable=True)

@@ -22,8 +22,8 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from abxero.domain import jsontext
 from abxero.domain.plan import Endpoint
-from abxero.store import jsontext
 from abxero.store.models import Batch, OutboxDocument
 from abxero.sync.ledger import FAILED, PLANNED, POSTED, mark_posted_sources
 

@@ -14,7 +14,11 @@ from abxero.sync.ledger import POSTED
 
 
 class LedgerBills:
-    """Finds the bill an order was charged on, and what our own allocations left due on it."""
+    """Finds the open bill an order was charged on, and what our allocations left due on it.
+
+    Only bills without a payment of ours count: a card-paid bill of the same order (a purchase
+    split over instruments) has nothing left to allocate a credit to.
+    """
 
     def __init__(self, session: Session, connection_id: int) -> None:
         self._session = session
@@ -32,7 +36,8 @@ class LedgerBills:
         ).all()
         for transaction_id in charges:
             bill = self._document(transaction_id, Role.BILL)
-            if bill is not None:
+            paid = self._document(transaction_id, Role.PAYMENT) is not None
+            if bill is not None and not paid:
                 return OriginalBill(
                     key=bill.doc_key,
                     amount_due=bill.amount - self._allocated_to(bill.doc_key),

@@ -19,9 +19,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from abxero.domain import jsontext
 from abxero.domain.context import OrgContext
+from abxero.domain.plan import Endpoint
 from abxero.domain.planner import plan_record
-from abxero.store import jsontext
 from abxero.store.db import transaction
 from abxero.store.models import Bookmark, Event, SourceTransaction, SyncRun, XeroConnection
 from abxero.sync import batches, ledger
@@ -29,6 +30,7 @@ from abxero.sync.bills import LedgerBills
 from abxero.sync.leases import held, new_holder_id
 from abxero.sync.mappings import latest_mapping
 from abxero.sync.ports import AmazonFeed, ComeBackAt, NeedsReconnect, SideError, TryLater, XeroBooks
+from abxero.sync.remedies import remedy_for
 from abxero.sync.windows import advanced_cursor, incremental_start, windows
 
 CONTACT_NAME = "Amazon Business"
@@ -92,28 +94,33 @@ class Engine:
         self._now = now
         self._holder = holder or new_holder_id()
         self._key_lifetime = key_lifetime
-        self._progress = progress or (lambda report: None)
+        self._on_progress = progress or (lambda report: None)
+        self._run_id: int | None = None
 
-    def sync(self) -> SyncReport:
+    def sync(self, run_id: int | None = None) -> SyncReport:
         """Read the feed from the bookmark (with overlap) to now, then plan and post."""
-        return self._run("sync", self._incremental_windows)
+        return self._run("sync", self._incremental_windows, run_id)
 
-    def import_range(self, start: datetime, end: datetime) -> SyncReport:
+    def import_range(self, start: datetime, end: datetime, run_id: int | None = None) -> SyncReport:
         """Read ``[start, end)`` again, then plan and post; nothing already posted repeats."""
-        return self._run("import", lambda: list(windows(start, end)))
+        return self._run("import", lambda: list(windows(start, end)), run_id)
 
-    def post_pending(self) -> SyncReport:
+    def post_pending(self, run_id: int | None = None) -> SyncReport:
         """Plan and post what is stored, without reading Amazon."""
-        return self._run("post", list)
+        return self._run("post", list, run_id)
 
     # -- the run ---------------------------------------------------------------------------
 
     def _run(
-        self, kind: str, plan_windows: Callable[[], list[tuple[datetime, datetime]]]
+        self,
+        kind: str,
+        plan_windows: Callable[[], list[tuple[datetime, datetime]]],
+        run_id: int | None,
     ) -> SyncReport:
         report = SyncReport(kind)
         with held(self._factory, f"sync:{self._id}", self._holder, LEASE_TTL, self._now) as renew:
-            run_id = self._start_run(kind)
+            run_id = self._start_run(kind, run_id)
+            self._run_id = run_id
             try:
                 self._steps(report, plan_windows(), renew)
             except SideError as problem:
@@ -293,29 +300,47 @@ class Engine:
             renew()
 
     def _post(self, report: SyncReport, renew: Callable[[], None]) -> None:
+        """Send ready documents endpoint by endpoint, in full batches; bills before payments."""
         for phase in (batches.FIRST_PHASE, batches.SECOND_PHASE):
-            while True:
-                with transaction(self._factory) as session:
-                    ready = batches.ready_documents(
-                        session, self._id, phase, limit=batches.BATCH_SIZE * 4
-                    )
-                    outgoing = batches.open_batches(session, self._id, ready, self._now())
-                if not outgoing:
-                    break
-                for batch in outgoing:
-                    self._send(report, batch)
-                    renew()
-                    self._progress(report)
+            for endpoint in phase:
+                while self._post_round(report, endpoint, renew):
+                    pass
+
+    def _post_round(
+        self, report: SyncReport, endpoint: Endpoint, renew: Callable[[], None]
+    ) -> bool:
+        with transaction(self._factory) as session:
+            ready = batches.ready_documents(
+                session, self._id, (endpoint,), limit=batches.BATCH_SIZE * 4
+            )
+            outgoing = batches.open_batches(session, self._id, ready, self._now())
+        for batch in outgoing:
+            self._send(report, batch)
+            renew()
+            self._progress(report)
+        return bool(outgoing)
 
     def _send(self, report: SyncReport, batch: batches.OutgoingBatch) -> None:
         outcomes = self._xero.send(batch)
         with transaction(self._factory) as session:
-            counts = batches.record_outcomes(session, batch.batch_id, outcomes, self._now())
+            counts = batches.record_outcomes(
+                session, batch.batch_id, outcomes, self._now(), remedy_for
+            )
             for key, error in counts.failures:
                 self._event(session, "error", "document_rejected", f"{key}: {error}", "", key=key)
         report.documents_posted += counts.posted
         report.documents_failed += counts.failed
         report.failures.extend(counts.failures)
+
+    def _progress(self, report: SyncReport) -> None:
+        """Tell the caller, and the run row that progress bars read."""
+        self._on_progress(report)
+        if self._run_id is None:
+            return
+        with transaction(self._factory) as session:
+            run = session.get_one(SyncRun, self._run_id)
+            run.counts = report.counts()
+            run.progress = _percent(report)
 
     # -- bookkeeping -------------------------------------------------------------------------------
 
@@ -323,10 +348,14 @@ class Engine:
         with self._factory() as session:
             return session.get_one(XeroConnection, self._id)
 
-    def _start_run(self, kind: str) -> int:
+    def _start_run(self, kind: str, run_id: int | None) -> int:
+        """A new run row, or the queued one the caller made (so its progress bar follows)."""
         with transaction(self._factory) as session:
-            run = SyncRun(xero_connection_id=self._id, kind=kind, started_at=self._now())
-            session.add(run)
+            run = session.get(SyncRun, run_id) if run_id is not None else None
+            if run is None:
+                run = SyncRun(xero_connection_id=self._id, kind=kind)
+                session.add(run)
+            run.status, run.started_at = "running", self._now()
             session.flush()
             return run.id
 
@@ -335,6 +364,7 @@ class Engine:
             run = session.get_one(SyncRun, run_id)
             run.status = "failed" if report.error else "ok"
             run.counts = report.counts()
+            run.progress = 100
             run.error = report.error
             run.finished_at = self._now()
             if not report.error:
@@ -387,3 +417,9 @@ class Engine:
                 created_at=self._now(),
             )
         )
+
+
+def _percent(report: SyncReport) -> int:
+    if not report.windows_total:
+        return 0
+    return min(99, report.windows_done * 100 // report.windows_total)

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from abxero.domain import jsontext
 from abxero.domain.plan import Held, Plan, Planned, PlannedDocument, Skipped
 from abxero.domain.transactions import Quarantined, Transaction
-from abxero.store import jsontext
 from abxero.store.models import Event, OutboxDocument, SourceTransaction
 
 NEW, PLANNED, HELD, POSTED, QUARANTINED, SKIPPED, FAILED = (

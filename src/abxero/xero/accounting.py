@@ -52,6 +52,15 @@ CONTACTS = _Kind("Contacts", "ContactID", None, None)
 _DOCUMENT_KINDS = {k.plural: k for k in (INVOICES, CREDIT_NOTES, BANK_TRANSACTIONS)}
 
 
+def _kind_of_path(path: str) -> _Kind:
+    if path.endswith("/Allocations"):
+        return ALLOCATIONS
+    for kind in (INVOICES, CREDIT_NOTES, BANK_TRANSACTIONS, PAYMENTS):
+        if path == kind.plural:
+            return kind
+    raise ValueError(f"not a batch path: {path!r}")
+
+
 def chunked(items: Sequence[Payload], size: int = MAX_BATCH) -> Iterator[Sequence[Payload]]:
     """Split a long list into batches Xero accepts (50 by default)."""
     for start in range(0, len(items), size):
@@ -231,18 +240,36 @@ class XeroAccounting:
     ) -> BatchResult:
         if not 1 <= len(items) <= MAX_BATCH:
             raise ValueError(f"a batch holds 1 to {MAX_BATCH} elements, not {len(items)}")
+        body = encode_json({kind.plural: list(items)})
+        return self._send_body(path, kind, body, len(items), key, unitdp=unitdp)
+
+    def send_stored_batch(self, path: str, body: bytes, idempotency_key: str) -> BatchResult:
+        """PUT a batch body exactly as stored (a resend repeats it byte for byte).
+
+        ``path`` is ``Invoices``, ``CreditNotes``, ``BankTransactions``, ``Payments`` or
+        ``CreditNotes/{id}/Allocations``; the body's root holds 1 to 50 elements.
+        """
+        kind = _kind_of_path(path)
+        count = len(decode_json(body).get(kind.plural, []))
+        if not 1 <= count <= MAX_BATCH:
+            raise ValueError(f"a batch holds 1 to {MAX_BATCH} elements, not {count}")
+        unitdp = kind in (INVOICES, CREDIT_NOTES, BANK_TRANSACTIONS)
+        return self._send_body(path, kind, body, count, idempotency_key, unitdp=unitdp)
+
+    def _send_body(
+        self, path: str, kind: _Kind, body: bytes, count: int, key: str, *, unitdp: bool
+    ) -> BatchResult:
         params = {"summarizeErrors": "false"}
         if unitdp and self._unitdp == 4:
             params["unitdp"] = "4"
-        body = encode_json({kind.plural: list(items)})
         options = CallOptions(
             params=params, content=body, content_type="application/json", idempotency_key=key
         )
         response = self._transport.call("PUT", path, options)
         returned = decode_json(response.content).get(kind.plural, [])
-        if len(returned) != len(items):
+        if len(returned) != count:
             raise RejectedError(
-                response.status_code, f"sent {len(items)} elements, got {len(returned)} back"
+                response.status_code, f"sent {count} elements, got {len(returned)} back"
             )
         return BatchResult(
             elements=tuple(element_result(i, kind, e) for i, e in enumerate(returned))

@@ -4,36 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+
+from abxero.domain import jsontext
 
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 
 
 def encode_json(value: Any) -> bytes:
     """Serialise a JSON-able payload; Decimals are written digit for digit."""
-    return _encode(value).encode()
-
-
-def _encode(value: Any) -> str:
-    if isinstance(value, bool) or value is None or isinstance(value, str | int):
-        return json.dumps(value)
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"cannot send {value} to Xero")
-        return format(value, "f")
-    if isinstance(value, float):
-        raise TypeError("money must be Decimal, not float")
-    if isinstance(value, datetime | date):
-        return json.dumps(value.isoformat())
-    if isinstance(value, Mapping):
-        items = (f"{json.dumps(str(k))}:{_encode(v)}" for k, v in value.items())
-        return "{" + ",".join(items) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(_encode(v) for v in value) + "]"
-    raise TypeError(f"cannot encode {type(value).__name__}")
+    return jsontext.dumps(value, sort_keys=False).encode()
 
 
 def decode_json(raw: bytes | str) -> Any:

@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("tenant_id", sa.String(length=64), nullable=False),
         sa.Column("tenant_name", sa.String(length=200), nullable=False),
+        sa.Column("xero_connection_uid", sa.String(length=64), nullable=False),
         sa.Column("short_code", sa.String(length=32), nullable=False),
         sa.Column("owner_user_id", sa.Integer(), nullable=False),
         sa.Column("token_set_id", sa.Integer(), nullable=True),

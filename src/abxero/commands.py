@@ -1,0 +1,180 @@
+"""What the operational CLI commands do, kept apart from argument parsing in ``cli.py``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+from rich.table import Table
+from sqlalchemy import func, select
+
+from abxero.runtime import Runtime
+from abxero.store.models import AmazonConnection, OutboxDocument, SourceTransaction, XeroConnection
+from abxero.sync.engine import SyncReport
+
+
+@dataclass(frozen=True)
+class OrganisationStatus:
+    connection_id: int
+    name: str
+    region: str
+    setup_step: str
+    status: str
+    last_sync_at: datetime | None
+    next_sync_at: datetime | None
+    parked_until: datetime | None
+    counts: dict[str, int]
+
+
+def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
+    """Every organisation with its sync times and ledger counts."""
+    with runtime.sessions() as session:
+        rows = session.execute(
+            select(XeroConnection, AmazonConnection.region)
+            .outerjoin(AmazonConnection, AmazonConnection.xero_connection_id == XeroConnection.id)
+            .order_by(XeroConnection.id)
+        ).all()
+        counts = _source_counts(
+            session.execute(
+                select(
+                    SourceTransaction.xero_connection_id,
+                    SourceTransaction.status,
+                    func.count(),
+                ).group_by(SourceTransaction.xero_connection_id, SourceTransaction.status)
+            ).all()
+        )
+        failed = dict(
+            session.execute(
+                select(OutboxDocument.xero_connection_id, func.count())
+                .where(OutboxDocument.status == "failed")
+                .group_by(OutboxDocument.xero_connection_id)
+            ).all()
+        )
+    result = []
+    for organisation, region in rows:
+        tally = counts.get(organisation.id, {})
+        tally["documents_failed"] = int(failed.get(organisation.id, 0))
+        result.append(
+            OrganisationStatus(
+                organisation.id,
+                organisation.tenant_name,
+                region or "",
+                organisation.setup_step,
+                organisation.status,
+                organisation.last_sync_at,
+                _next_sync(organisation),
+                organisation.parked_until,
+                tally,
+            )
+        )
+    return result
+
+
+def _source_counts(rows: Iterable[Any]) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = {}
+    for connection_id, status, count in rows:
+        counts.setdefault(connection_id, {})[status] = int(count)
+    return counts
+
+
+def _next_sync(organisation: XeroConnection) -> datetime | None:
+    if organisation.setup_step != "done":
+        return None
+    if organisation.last_sync_at is None:
+        return None
+    due = organisation.last_sync_at + timedelta(minutes=organisation.sync_interval_minutes)
+    if organisation.parked_until and organisation.parked_until > due:
+        return organisation.parked_until
+    return due
+
+
+def status_table(statuses: list[OrganisationStatus]) -> Table:
+    table = Table(title="Organisations")
+    for heading in (
+        "id",
+        "organisation",
+        "region",
+        "setup",
+        "last sync",
+        "next sync",
+        "posted",
+        "held",
+        "quarantined",
+        "failed docs",
+    ):
+        table.add_column(heading)
+    for item in statuses:
+        table.add_row(
+            str(item.connection_id),
+            item.name,
+            item.region or "—",
+            item.setup_step if item.status == "connected" else item.status,
+            _when(item.last_sync_at),
+            _when(item.parked_until) + " (parked)"
+            if item.parked_until
+            else _when(item.next_sync_at),
+            str(item.counts.get("posted", 0)),
+            str(item.counts.get("held", 0)),
+            str(item.counts.get("quarantined", 0)),
+            str(item.counts.get("documents_failed", 0)),
+        )
+    return table
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "—"
+
+
+def ready_connections(runtime: Runtime, only: int | None) -> list[int]:
+    """Organisations connected on both sides (optionally just one of them)."""
+    with runtime.sessions() as session:
+        ids = session.scalars(
+            select(XeroConnection.id)
+            .join(AmazonConnection, AmazonConnection.xero_connection_id == XeroConnection.id)
+            .order_by(XeroConnection.id)
+        ).all()
+    return [identifier for identifier in ids if only is None or identifier == only]
+
+
+def run_with_progress(console: Console, label: str, work: Any) -> SyncReport:
+    """Run ``work(progress_callback)`` under a rich progress bar of feed windows."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[detail]}"),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(label, total=None, detail="")
+
+        def update(report: SyncReport) -> None:
+            progress.update(
+                task,
+                total=max(report.windows_total, 1),
+                completed=report.windows_done,
+                detail=f"{report.fetched} fetched, {report.documents_posted} posted",
+            )
+
+        report: SyncReport = work(update)
+        progress.update(task, completed=max(report.windows_total, 1))
+    return report
+
+
+def report_line(report: SyncReport) -> str:
+    text = (
+        f"{report.new} new, {report.unchanged} already stored, {report.documents_posted} "
+        f"documents posted, {report.held} held, {report.quarantined} quarantined"
+    )
+    return f"{text}; error: {report.error}" if report.error else text
+
+
+def demo_json(summaries: list[dict[str, Any]]) -> str:
+    """The demo's last line: one object, keyed by organisation region/currency."""
+    keyed = {f"{item['region']}/{item['currency']}": item for item in summaries}
+    keyed["totals_match"] = all(item["totals_match"] for item in summaries)  # type: ignore[assignment]
+    return json.dumps(keyed, sort_keys=True)

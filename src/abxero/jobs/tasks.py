@@ -1,0 +1,126 @@
+"""The background tasks: thin and idempotent; the engine and its lease do the real work.
+
+``Jobs`` registers the tasks on a huey instance. The worker process and the web process build
+the same ``Jobs`` (each with its own :class:`~abxero.runtime.Runtime`), so the web enqueues
+exactly what a worker runs. A task for an organisation that is already syncing finds the lease
+taken and does nothing: the running sync picks the work up, or the next tick does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from huey import Huey, crontab
+from sqlalchemy import select
+
+from abxero.logs import get_logger
+from abxero.runtime import Runtime
+from abxero.store.db import transaction
+from abxero.store.models import AmazonConnection, SyncRun, XeroConnection
+from abxero.sync.engine import SyncReport
+from abxero.sync.leases import LeaseBusy
+
+log = get_logger(__name__)
+
+
+class Jobs:
+    """The tasks of one queue, bound to a lazily built runtime."""
+
+    def __init__(
+        self, queue: Huey, runtime: Callable[[], Runtime], *, periodic: bool = True
+    ) -> None:
+        self.queue = queue
+        self._runtime = runtime
+        self._sync = queue.task(name="sync_connection")(self.sync_connection)
+        self._import = queue.task(name="import_range")(self.import_range)
+        self._post = queue.task(name="post_pending")(self.post_pending)
+        if periodic:
+            queue.periodic_task(crontab(minute="*"), name="tick")(self.tick)
+
+    # -- what callers enqueue --------------------------------------------------------------
+
+    def enqueue_sync(self, connection_id: int) -> None:
+        self._sync(connection_id)
+
+    def enqueue_import(self, connection_id: int, start: datetime, end: datetime) -> int:
+        """Queue an import of ``[start, end)``; returns the run id its progress is read from."""
+        run_id = self._pending_run(connection_id, "import", start, end)
+        self._import(connection_id, start.isoformat(), end.isoformat(), run_id)
+        return run_id
+
+    def enqueue_post(self, connection_id: int) -> None:
+        self._post(connection_id)
+
+    # -- the task bodies (also callable directly) --------------------------------------------
+
+    def tick(self) -> list[int]:
+        """Enqueue every organisation whose sync is due; returns their ids."""
+        due = due_connections(self._runtime())
+        for connection_id in due:
+            self._sync(connection_id)
+        return due
+
+    def sync_connection(self, connection_id: int) -> dict[str, Any]:
+        return self._engine_call(connection_id, lambda engine: engine.sync())
+
+    def post_pending(self, connection_id: int) -> dict[str, Any]:
+        return self._engine_call(connection_id, lambda engine: engine.post_pending())
+
+    def import_range(
+        self, connection_id: int, start: str, end: str, run_id: int | None = None
+    ) -> dict[str, Any]:
+        begin, finish = datetime.fromisoformat(start), datetime.fromisoformat(end)
+        return self._engine_call(
+            connection_id, lambda engine: engine.import_range(begin, finish, run_id)
+        )
+
+    def _engine_call(self, connection_id: int, work: Callable[[Any], SyncReport]) -> dict[str, Any]:
+        runtime = self._runtime()
+        try:
+            report = work(runtime.engine_for(connection_id))
+        except LeaseBusy:
+            log.info("sync already running", connection_id=connection_id)
+            return {"skipped": "busy"}
+        return report.counts() | {"error": report.error}
+
+    def _pending_run(self, connection_id: int, kind: str, start: datetime, end: datetime) -> int:
+        runtime = self._runtime()
+        with transaction(runtime.sessions) as session:
+            run = SyncRun(
+                xero_connection_id=connection_id,
+                kind=kind,
+                status="queued",
+                range_start=start,
+                range_end=end,
+                started_at=runtime.now(),
+            )
+            session.add(run)
+            session.flush()
+            return run.id
+
+
+def due_connections(runtime: Runtime) -> list[int]:
+    """Organisations set up, connected on both sides, not parked, and past their interval."""
+    now = runtime.now()
+    with runtime.sessions() as session:
+        rows = session.execute(
+            select(XeroConnection)
+            .join(AmazonConnection, AmazonConnection.xero_connection_id == XeroConnection.id)
+            .where(
+                XeroConnection.setup_step == "done",
+                XeroConnection.status == "connected",
+                AmazonConnection.status == "connected",
+            )
+        ).scalars()
+        return [
+            connection.id
+            for connection in rows
+            if (connection.parked_until is None or connection.parked_until <= now)
+            and (
+                connection.last_sync_at is None
+                or connection.last_sync_at + timedelta(minutes=connection.sync_interval_minutes)
+                <= now
+            )
+        ]

@@ -1,0 +1,216 @@
+"""Everything a process needs, built once from the settings: database, keys, HTTP, clients.
+
+The web app, the workers, the CLI and the demo all go through a :class:`Runtime`, so each
+organisation's clients are wired the same way everywhere: tokens read from and written to the
+encrypted token store, refreshes serialised by a database lease, one Xero pacer per process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import Engine as SqlEngine
+from sqlalchemy.orm import Session, sessionmaker
+
+from abxero.amazon import AmazonApi, Endpoints, LwaClient, TokenKeeper, endpoints_for
+from abxero.amazon import TokenSet as AmazonTokens
+from abxero.settings import Settings
+from abxero.store.crypto import TokenCipher
+from abxero.store.db import make_engine, session_factory, transaction
+from abxero.store.models import AmazonConnection, TokenSet, XeroConnection
+from abxero.store.tokens import read_token_set, save_token_set
+from abxero.sync.amazon_feed import AmazonFeedClient
+from abxero.sync.engine import Engine
+from abxero.sync.leases import new_holder_id, release, try_acquire
+from abxero.sync.xero_books import XeroBooksClient
+from abxero.xero import Pacer, TokenManager, XeroAccounting, XeroAuth, connect_accounting
+from abxero.xero import TokenSet as XeroTokens
+
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+REFRESH_LEASE = timedelta(seconds=60)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class NotConnected(LookupError):
+    """The organisation has no usable grant on one side."""
+
+
+class Runtime:
+    """The process-wide parts, and factories for one organisation's clients and engine."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http: httpx.Client | None = None,
+        now: Callable[[], datetime] = utcnow,
+        pacer: Pacer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.now = now
+        self.db: SqlEngine = make_engine(settings.resolved_database_url)
+        self.sessions: sessionmaker[Session] = session_factory(self.db)
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+        self.cipher = TokenCipher.from_secret(secret, settings.key_file)
+        self.http = http or httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False)
+        self.pacer = pacer or Pacer()
+        self.holder = new_holder_id()
+
+    def close(self) -> None:
+        self.http.close()
+        self.db.dispose()
+
+    # -- Xero ------------------------------------------------------------------------------
+
+    def xero_auth(self) -> XeroAuth:
+        settings = self.settings
+        return XeroAuth(
+            self.http,
+            settings.xero_client_id,
+            settings.xero_client_secret.get_secret_value() or None,
+            settings.xero_redirect_uri,
+            login_url=settings.xero_login_url,
+            identity_url=settings.xero_identity_url,
+            api_url=settings.xero_api_url,
+            now=self.now,
+        )
+
+    def xero_tokens(self, token_set_id: int) -> TokenManager:
+        """Fresh access tokens of one Xero grant; a refresh is written before it is used."""
+
+        def load() -> XeroTokens:
+            with self.sessions() as session:
+                data = read_token_set(self.cipher, session.get_one(TokenSet, token_set_id))
+            return xero_tokens_from(data)
+
+        def save(tokens: XeroTokens) -> None:
+            with transaction(self.sessions) as session:
+                row = session.get_one(TokenSet, token_set_id)
+                save_token_set(
+                    session,
+                    self.cipher,
+                    "xero",
+                    xero_tokens_as_dict(tokens),
+                    tokens.expires_at,
+                    row,
+                )
+
+        return TokenManager(
+            self.xero_auth(),
+            load,
+            save,
+            lock=lambda: self.serialised(f"refresh:{token_set_id}"),
+            now=self.now,
+        )
+
+    def xero_api(self, connection_id: int) -> XeroAccounting:
+        with self.sessions() as session:
+            connection = session.get_one(XeroConnection, connection_id)
+        if connection.token_set_id is None:
+            raise NotConnected("xero")
+        return connect_accounting(
+            self.http,
+            connection.tenant_id,
+            self.xero_tokens(connection.token_set_id),
+            api_url=self.settings.xero_api_url,
+            pacer=self.pacer,
+        )
+
+    # -- Amazon ----------------------------------------------------------------------------
+
+    def amazon_endpoints(self, region: str) -> Endpoints:
+        settings = self.settings
+        store = settings.amazon_consent_url_us if region == "US" else settings.amazon_consent_url_uk
+        api = settings.amazon_api_url_na if region == "US" else settings.amazon_api_url_eu
+        return endpoints_for(
+            region, store_url=store, api_url=api, token_url=settings.amazon_token_url
+        )
+
+    def lwa(self, region: str) -> LwaClient:
+        return LwaClient(
+            self.http,
+            client_id=self.settings.amazon_client_id,
+            client_secret=self.settings.amazon_client_secret.get_secret_value(),
+            token_url=self.amazon_endpoints(region).token_url,
+            now=self.now,
+        )
+
+    def amazon_api(self, connection_id: int) -> AmazonApi:
+        with self.sessions() as session:
+            amazon = (
+                session.query(AmazonConnection)
+                .filter_by(xero_connection_id=connection_id)
+                .one_or_none()
+            )
+            if amazon is None or amazon.token_set_id is None:
+                raise NotConnected("amazon")
+            token_set_id, region = amazon.token_set_id, amazon.region
+            stored = read_token_set(self.cipher, session.get_one(TokenSet, token_set_id))
+
+        def save(tokens: AmazonTokens) -> None:
+            with transaction(self.sessions) as session:
+                row = session.get_one(TokenSet, token_set_id)
+                save_token_set(
+                    session, self.cipher, "amazon", tokens.as_dict(), tokens.expires_at, row
+                )
+
+        keeper = TokenKeeper(
+            self.lwa(region), AmazonTokens.from_dict(stored), on_refresh=save, now=self.now
+        )
+        return AmazonApi(self.http, self.amazon_endpoints(region).api_url, keeper)
+
+    # -- the engine ----------------------------------------------------------------------------
+
+    def engine_for(self, connection_id: int, **options: object) -> Engine:
+        """The sync engine of one organisation, wired to both sides."""
+        return Engine(
+            self.sessions,
+            connection_id,
+            AmazonFeedClient(self.amazon_api(connection_id)),
+            XeroBooksClient(self.xero_api(connection_id)),
+            now=self.now,
+            holder=self.holder,
+            **options,  # type: ignore[arg-type]
+        )
+
+    @contextmanager
+    def serialised(self, name: str, wait_seconds: float = 30.0) -> Iterator[None]:
+        """Hold the lease ``name`` for the block, waiting for another holder to finish."""
+        deadline = time.monotonic() + wait_seconds
+        while not try_acquire(self.sessions, name, self.holder, REFRESH_LEASE, self.now):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"lease {name} stayed busy")
+            time.sleep(0.1)
+        try:
+            yield
+        finally:
+            release(self.sessions, name, self.holder)
+
+
+def xero_tokens_as_dict(tokens: XeroTokens) -> dict[str, object]:
+    return {
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "expires_at": tokens.expires_at.isoformat(),
+        "scope": list(tokens.scope),
+        "id_token": tokens.id_token,
+        "token_type": tokens.token_type,
+    }
+
+
+def xero_tokens_from(data: dict[str, object]) -> XeroTokens:
+    return XeroTokens(
+        access_token=str(data["access_token"]),
+        refresh_token=str(data["refresh_token"]) if data.get("refresh_token") else None,
+        expires_at=datetime.fromisoformat(str(data["expires_at"])),
+        scope=tuple(str(item) for item in data.get("scope") or ()),  # type: ignore[attr-defined]
+        id_token=str(data["id_token"]) if data.get("id_token") else None,
+        token_type=str(data.get("token_type") or "Bearer"),
+    )

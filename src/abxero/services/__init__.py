@@ -1,0 +1,1 @@
+"""Application services: what the web pages, the CLI and the demo do, in one place each."""

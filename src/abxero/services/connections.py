@@ -1,0 +1,224 @@
+"""Signing in with Xero, pairing Amazon Business, and who may see which organisation."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from abxero.amazon import AmazonApi, AmazonError, StaticToken, TransactionFeed
+from abxero.amazon import TokenSet as AmazonTokens
+from abxero.runtime import Runtime, xero_tokens_as_dict
+from abxero.store.db import transaction
+from abxero.store.models import AmazonConnection, TokenSet, User, UserTenant, XeroConnection
+from abxero.store.tokens import save_token_set
+from abxero.xero import IdentityClaims
+from abxero.xero import TokenSet as XeroTokens
+from abxero.xero import XeroConnection as TenantGrant
+
+
+class NotFound(LookupError):
+    """No such organisation for this user (also when it exists but is someone else's)."""
+
+
+class AlreadyPaired(ValueError):
+    """The Amazon Business account is already paired with another Xero organisation."""
+
+
+@dataclass(frozen=True)
+class Organisation:
+    connection_id: int
+    tenant_id: str
+    name: str
+    setup_step: str
+    amazon_region: str | None
+
+
+def record_sign_in(
+    runtime: Runtime,
+    claims: IdentityClaims,
+    tokens: XeroTokens,
+    grants: Sequence[TenantGrant],
+) -> int:
+    """Store the user, the grant (encrypted) and the organisations Xero listed; the user id."""
+    with transaction(runtime.sessions) as session:
+        user = session.scalars(select(User).where(User.xero_user_id == claims.xero_userid)).first()
+        if user is None:
+            user = User(xero_user_id=claims.xero_userid)
+            session.add(user)
+        user.email = claims.email or ""
+        user.name = " ".join(part for part in (claims.given_name, claims.family_name) if part)
+        session.flush()
+        token_row = save_token_set(
+            session, runtime.cipher, "xero", xero_tokens_as_dict(tokens), tokens.expires_at
+        )
+        session.execute(delete(UserTenant).where(UserTenant.user_id == user.id))
+        for grant in grants:
+            if grant.tenant_type.upper() != "ORGANISATION":
+                continue
+            connection = _upsert_tenant(session, grant, user.id, token_row.id)
+            session.add(UserTenant(user_id=user.id, xero_connection_id=connection.id))
+        return user.id
+
+
+def _upsert_tenant(
+    session: Session, grant: TenantGrant, user_id: int, token_set_id: int
+) -> XeroConnection:
+    connection = session.scalars(
+        select(XeroConnection).where(XeroConnection.tenant_id == grant.tenant_id)
+    ).first()
+    if connection is None:
+        connection = XeroConnection(tenant_id=grant.tenant_id, owner_user_id=user_id)
+        session.add(connection)
+    connection.tenant_name = grant.tenant_name or connection.tenant_name
+    connection.xero_connection_uid = grant.connection_id
+    connection.token_set_id = token_set_id
+    if connection.status in ("needs_reconnect", "disconnected"):
+        connection.status = "connected"
+    session.flush()
+    return connection
+
+
+def organisations_for(session: Session, user_id: int) -> list[Organisation]:
+    """The organisations Xero said this user can access, by name."""
+    rows = session.execute(
+        select(XeroConnection, AmazonConnection.region)
+        .join(UserTenant, UserTenant.xero_connection_id == XeroConnection.id)
+        .outerjoin(AmazonConnection, AmazonConnection.xero_connection_id == XeroConnection.id)
+        .where(UserTenant.user_id == user_id)
+        .order_by(XeroConnection.tenant_name)
+    ).all()
+    return [
+        Organisation(org.id, org.tenant_id, org.tenant_name, org.setup_step, region)
+        for org, region in rows
+    ]
+
+
+def connection_for(session: Session, user_id: int, connection_id: int) -> XeroConnection:
+    """The organisation if this user may see it; :class:`NotFound` otherwise, either way."""
+    connection = session.scalars(
+        select(XeroConnection)
+        .join(UserTenant, UserTenant.xero_connection_id == XeroConnection.id)
+        .where(UserTenant.user_id == user_id, XeroConnection.id == connection_id)
+    ).first()
+    if connection is None:
+        raise NotFound(connection_id)
+    return connection
+
+
+def pair_amazon(
+    runtime: Runtime,
+    connection_id: int,
+    region: str,
+    business_id: str,
+    business_name: str,
+    tokens: AmazonTokens,
+) -> None:
+    """Store an Amazon Business grant for an organisation; one Amazon account, one organisation."""
+    with transaction(runtime.sessions) as session:
+        other = session.scalars(
+            select(AmazonConnection).where(
+                AmazonConnection.business_id == business_id,
+                AmazonConnection.xero_connection_id != connection_id,
+            )
+        ).first()
+        if other is not None:
+            name = session.get_one(XeroConnection, other.xero_connection_id).tenant_name
+            raise AlreadyPaired(
+                f"This Amazon Business account is already connected to the Xero organisation "
+                f'"{name}". Disconnect it there first, or sign in to Amazon with another account.'
+            )
+        amazon = session.scalars(
+            select(AmazonConnection).where(AmazonConnection.xero_connection_id == connection_id)
+        ).first()
+        token_row = save_token_set(
+            session,
+            runtime.cipher,
+            "amazon",
+            tokens.as_dict(),
+            tokens.expires_at,
+            session.get(TokenSet, amazon.token_set_id)
+            if amazon is not None and amazon.token_set_id
+            else None,
+        )
+        if amazon is None:
+            amazon = AmazonConnection(xero_connection_id=connection_id, business_id=business_id)
+            session.add(amazon)
+        amazon.region = region
+        amazon.marketplace_id = runtime.amazon_endpoints(region).marketplace_id
+        amazon.business_id = business_id
+        amazon.business_name = business_name
+        amazon.token_set_id = token_row.id
+        amazon.status = "connected"
+        organisation = session.get_one(XeroConnection, connection_id)
+        if organisation.setup_step == "amazon":
+            organisation.setup_step = "import"
+
+
+class NoDataAccess(PermissionError):
+    """Amazon accepted the consent but refuses the data: the consenting user lacks a role."""
+
+
+PROBE_DAYS = 90
+
+
+@dataclass(frozen=True)
+class AmazonIdentity:
+    """How abxero recognises an Amazon Business account again.
+
+    The consent and token responses carry no account id, so the account is known by its
+    region and the legal entities its transactions name (one consent covers all of them).
+    """
+
+    business_id: str
+    business_name: str
+
+
+def connect_amazon(runtime: Runtime, connection_id: int, region: str, code: str) -> AmazonIdentity:
+    """Exchange the consent code, check the grant really reads data, and pair the account.
+
+    Raises :class:`NoDataAccess` when the first API call is refused, :class:`AlreadyPaired`
+    when the account belongs to another organisation, and the client's errors otherwise.
+    """
+    tokens = runtime.lwa(region).exchange_code(code, runtime.settings.amazon_redirect_uri)
+    identity = probe_identity(runtime, region, tokens)
+    pair_amazon(
+        runtime, connection_id, region, identity.business_id, identity.business_name, tokens
+    )
+    return identity
+
+
+def probe_identity(runtime: Runtime, region: str, tokens: AmazonTokens) -> AmazonIdentity:
+    """Read the first page of the last 90 days' feed and name the account by what it shows."""
+    api = AmazonApi(
+        runtime.http, runtime.amazon_endpoints(region).api_url, StaticToken(tokens.access_token)
+    )
+    end = runtime.now()
+    start = end - timedelta(days=PROBE_DAYS)
+    try:
+        first = next(TransactionFeed(api).pages(start, end, window=end - start), None)
+    except AmazonError as problem:
+        if getattr(problem, "status", None) in (401, 403):
+            raise NoDataAccess(
+                "Amazon Business accepted the connection but refuses to share purchases. The "
+                "person who approves it must be an Amazon Business administrator of every "
+                "legal entity (group) of the account. Ask such an administrator to connect, "
+                "or give yourself that role in Amazon Business, then try again."
+            ) from problem
+        raise
+    entities = sorted(
+        {
+            str(record.raw.get("legalEntityName"))
+            for record in (first.records if first else ())
+            if isinstance(record.raw, dict) and record.raw.get("legalEntityName")
+        }
+    )
+    digest = hashlib.sha256("|".join(entities).encode()).hexdigest()[:24]
+    label = (
+        "Amazon Business (United States)" if region == "US" else "Amazon Business (United Kingdom)"
+    )
+    return AmazonIdentity(f"{region}:{digest}", ", ".join(entities) or label)

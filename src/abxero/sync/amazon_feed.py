@@ -1,0 +1,51 @@
+"""The engine's view of the Amazon feed (``AmazonFeed``) over our Reconciliation client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import TypeVar
+
+from abxero.amazon import (
+    AmazonApi,
+    FatalError,
+    FeedPosition,
+    NeedsReconnectError,
+    RetriableError,
+    TransactionFeed,
+)
+from abxero.sync.ports import FeedPage, NeedsReconnect, TryLater
+
+T = TypeVar("T")
+
+
+class AmazonFeedClient:
+    """Reads one feed-date window page by page, resuming at a stored page token."""
+
+    def __init__(self, api: AmazonApi) -> None:
+        self._feed = TransactionFeed(api)
+
+    def pages(self, start: datetime, end: datetime, page_token: str | None) -> Iterator[FeedPage]:
+        resume = FeedPosition(start, end, page_token) if page_token else None
+        pages = self._feed.pages(start, end, window=end - start, resume=resume)
+        while True:
+            page = _translated(lambda: next(pages, None))
+            if page is None:
+                return
+            records = [(record.raw, record.item) for record in page.records]
+            yield FeedPage(records, page.next_page_token)
+
+
+def _translated(call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except NeedsReconnectError as problem:
+        raise NeedsReconnect(
+            "amazon", f"Amazon Business refused our access: {problem}"
+        ) from problem
+    except RetriableError as problem:
+        raise TryLater("amazon", f"Amazon Business did not answer properly: {problem}") from problem
+    except FatalError as problem:
+        raise TryLater(
+            "amazon", f"Amazon Business answered something we cannot use: {problem}"
+        ) from problem

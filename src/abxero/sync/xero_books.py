@@ -1,0 +1,155 @@
+"""The engine's view of Xero (``XeroBooks``) over our Accounting API client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from abxero.domain.context import OrgContext
+from abxero.domain.plan import Endpoint, document_totals
+from abxero.sync.batches import ElementOutcome, OutgoingBatch
+from abxero.sync.ports import ComeBackAt, ContactState, NeedsReconnect, TryLater
+from abxero.xero import (
+    BatchResult,
+    DayLimitError,
+    NeedsReconnectError,
+    RejectedError,
+    RetriableError,
+    ValidationFailedError,
+    XeroAccounting,
+    XeroError,
+    text_filter,
+)
+
+T = TypeVar("T")
+GONE = {"DELETED", "VOIDED"}
+
+
+def translated(call: Callable[[], T]) -> T:
+    """Run a client call, turning its errors into what the engine acts on."""
+    try:
+        return call()
+    except DayLimitError as problem:
+        raise ComeBackAt("xero", str(problem), problem.retry_at) from problem
+    except NeedsReconnectError as problem:
+        raise NeedsReconnect("xero", f"Xero refused our access: {problem}") from problem
+    except RetriableError as problem:
+        raise TryLater("xero", f"Xero did not answer properly: {problem}") from problem
+
+
+class XeroBooksClient:
+    """Reads the organisation, keeps the supplier contact, sends stored batches, finds documents."""
+
+    def __init__(self, api: XeroAccounting) -> None:
+        self._api = api
+
+    def organisation_context(self, contact_id: str) -> OrgContext:
+        facts = translated(self._api.org_context)
+
+        def plain(model: Any) -> dict[str, Any]:
+            dumped: dict[str, Any] = model.model_dump(by_alias=True, mode="json")
+            return dumped
+
+        return OrgContext.from_xero(
+            plain(facts.organisation),
+            [plain(account) for account in facts.accounts],
+            [plain(rate) for rate in facts.tax_rates],
+            [plain(currency) for currency in facts.currencies],
+            [plain(category) for category in facts.tracking_categories],
+            contact_id,
+        )
+
+    def ensure_contact(self, contact_id: str | None, name: str) -> ContactState:
+        if contact_id:
+            stored = translated(lambda: self._api.get_contact(contact_id))
+            if stored is not None:
+                return ContactState(stored.contact_id, stored.is_archived, stored.name)
+        same_name = translated(
+            lambda: self._api.find_contacts(where=text_filter("Name", name), include_archived=True)
+        )
+        for contact in sorted(same_name, key=lambda found: found.is_archived):
+            return ContactState(contact.contact_id, contact.is_archived, contact.name)
+        key = f"abx-contact-{self._api.tenant_id}"
+        created = translated(lambda: self._api.create_contacts([{"Name": name}], key))
+        element = created.elements[0]
+        if not element.ok or not element.xero_id:
+            raise TryLater("xero", f"could not create the contact: {'; '.join(element.errors)}")
+        return ContactState(element.xero_id, False, name)
+
+    def send(self, batch: OutgoingBatch) -> list[ElementOutcome]:
+        try:
+            result = translated(
+                lambda: self._api.send_stored_batch(
+                    batch.path, batch.body.encode(), batch.idempotency_key
+                )
+            )
+        except (ValidationFailedError, RejectedError) as problem:
+            messages = getattr(problem, "messages", None) or [str(problem)]
+            return [ElementOutcome(False, errors=tuple(messages))] * batch.document_count
+        return outcomes(result)
+
+    def find(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> str | None:
+        try:
+            return translated(lambda: self._find(endpoint, payload))
+        except XeroError as problem:
+            raise TryLater("xero", f"could not look a document up: {problem}") from problem
+
+    def _find(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> str | None:
+        if endpoint is Endpoint.PAYMENTS:
+            return self._find_payment(payload)
+        if endpoint is Endpoint.ALLOCATIONS:
+            return self._find_allocation(payload)
+        return self._find_document(endpoint, payload)
+
+    def _find_document(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> str | None:
+        contact = str(payload.get("Contact", {}).get("ContactID", ""))
+        number_field = {"Invoices": "InvoiceNumber", "CreditNotes": "CreditNoteNumber"}.get(
+            endpoint.value, "Reference"
+        )
+        number = str(payload.get(number_field, ""))
+        terms = [text_filter(number_field, number)] if number else []
+        found = self._api.find_documents(
+            endpoint.value,
+            where=" AND ".join(terms) or None,
+            contact_ids=[contact] if contact else [],
+        )
+        total = document_totals(payload).total
+        day = date.fromisoformat(str(payload["Date"])) if payload.get("Date") else None
+        for document in found:
+            if document.status in GONE or document.total != total:
+                continue
+            if day is None or document.date == day:
+                return document.id
+        return None
+
+    def _find_payment(self, payload: Mapping[str, Any]) -> str | None:
+        invoice = payload.get("Invoice", {}).get("InvoiceID")
+        credit_note = payload.get("CreditNote", {}).get("CreditNoteID")
+        found = self._api.find_payments(invoice_id=invoice, credit_note_id=credit_note)
+        amount = Decimal(str(payload.get("Amount", "0")))
+        for payment in found:
+            if payment.status != "DELETED" and payment.amount == amount:
+                return payment.payment_id
+        return None
+
+    def _find_allocation(self, payload: Mapping[str, Any]) -> str | None:
+        credit_note_id = str(payload["CreditNotePath"]).split("/")[1]
+        document = self._api.get_document("CreditNotes", credit_note_id)
+        invoice = payload.get("Invoice", {}).get("InvoiceID")
+        amount = Decimal(str(payload.get("Amount", "0")))
+        for allocation in (document or {}).get("Allocations", []):
+            if (
+                allocation.get("Invoice", {}).get("InvoiceID") == invoice
+                and Decimal(str(allocation.get("Amount"))) == amount
+            ):
+                return str(allocation.get("AllocationID") or f"{credit_note_id}:{invoice}")
+        return None
+
+
+def outcomes(result: BatchResult) -> list[ElementOutcome]:
+    return [
+        ElementOutcome(element.ok, element.xero_id or "", tuple(element.errors))
+        for element in result.elements
+    ]
