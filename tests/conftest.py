@@ -35,7 +35,14 @@ def postgres_server_url() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """An empty database on each backend; PostgreSQL tables are reset between tests."""
-    if request.param == "sqlite":
+    return empty_database(request, str(request.param), tmp_path_factory)
+
+
+def empty_database(
+    request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """The URL of an empty database on ``backend`` ("sqlite" or "postgresql")."""
+    if backend == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'abxero.db'}"
     url: str = request.getfixturevalue("postgres_server_url")
     _drop_everything(url)

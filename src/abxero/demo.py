@@ -50,13 +50,21 @@ class World:
 
 @contextmanager
 def simulators(
-    seed: int, host: str = "127.0.0.1", xero_port: int = 0, amazon_port: int = 0
+    seed: int,
+    host: str = "127.0.0.1",
+    xero_port: int = 0,
+    amazon_port: int = 0,
+    *,
+    xero_options: dict[str, Any] | None = None,
+    amazon_options: dict[str, Any] | None = None,
 ) -> Iterator[World]:
     """Both simulators (with their admin routes) on loopback for the life of the block."""
     servers: list[ServedApp] = []
+    xero_app = xero_sim.create_app(seed=seed, admin=True, **(xero_options or {}))
+    amazon_app = amazon_sim.create_app(seed, admin=True, **(amazon_options or {}))
     try:
-        servers.append(start_server(xero_sim.create_app(seed=seed, admin=True), host, xero_port))
-        servers.append(start_server(amazon_sim.create_app(seed, admin=True), host, amazon_port))
+        servers.append(start_server(xero_app, host, xero_port))
+        servers.append(start_server(amazon_app, host, amazon_port))
         yield World(servers[0].url, servers[1].url)
     finally:
         for server in servers:

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -59,12 +59,6 @@ class OutgoingBatch:
     body: str
     idempotency_key: str
     document_count: int
-
-
-class DocumentFinder(Protocol):
-    """Looks a document up in Xero after a crash; returns its Xero id when it exists."""
-
-    def __call__(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> str | None: ...
 
 
 @dataclass
@@ -257,25 +251,35 @@ def record_outcomes(
     return counts
 
 
-def reconcile(session: Session, batch: Batch, find: DocumentFinder, now: datetime) -> RecordCounts:
-    """Settle an interrupted batch past its key's lifetime by looking each document up."""
-    counts = RecordCounts()
-    payloads = jsontext.loads(batch.body)[batch.endpoint]
+def lookups(batch: Batch) -> list[tuple[Endpoint, dict[str, Any]]]:
+    """What to look up in Xero for each element of an interrupted batch, in order."""
     endpoint = Endpoint(batch.endpoint)
-    for document, payload in zip(_batch_documents(session, batch), payloads, strict=True):
-        if endpoint is Endpoint.ALLOCATIONS:
-            payload = {**payload, "CreditNotePath": batch.path}
-        found = find(endpoint, payload)
-        if found:
-            document.status, document.xero_id = POSTED, found
+    payloads: list[dict[str, Any]] = jsontext.loads(batch.body)[batch.endpoint]
+    if endpoint is Endpoint.ALLOCATIONS:
+        payloads = [{**payload, "CreditNotePath": batch.path} for payload in payloads]
+    return [(endpoint, payload) for payload in payloads]
+
+
+def reconcile(
+    session: Session, batch_id: int, found: Sequence[str | None], now: datetime
+) -> RecordCounts:
+    """Settle an interrupted batch past its key's lifetime with what Xero was found to hold.
+
+    ``found`` has, per element, the Xero id of the matching document or None; the lookups are
+    made by the caller outside any database transaction.
+    """
+    batch = session.get_one(Batch, batch_id)
+    counts = RecordCounts()
+    documents = _batch_documents(session, batch)
+    for document, xero_id in zip(documents, found, strict=True):
+        if xero_id:
+            document.status, document.xero_id = POSTED, xero_id
             counts.posted += 1
         else:
             document.status, document.batch_id = PLANNED, None
     batch.status, batch.finished_at = RECONCILED, now
     mark_posted_sources(
-        session,
-        batch.xero_connection_id,
-        [document.transaction_id for document in _batch_documents(session, batch)],
+        session, batch.xero_connection_id, [document.transaction_id for document in documents]
     )
     session.flush()
     return counts

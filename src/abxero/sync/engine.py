@@ -27,6 +27,7 @@ from abxero.store.db import transaction
 from abxero.store.models import Bookmark, Event, SourceTransaction, SyncRun, XeroConnection
 from abxero.sync import batches, ledger
 from abxero.sync.bills import LedgerBills
+from abxero.sync.failpoints import reached
 from abxero.sync.leases import held, new_holder_id
 from abxero.sync.mappings import latest_mapping
 from abxero.sync.ports import AmazonFeed, ComeBackAt, NeedsReconnect, SideError, TryLater, XeroBooks
@@ -85,6 +86,7 @@ class Engine:
         now: Callable[[], datetime] = utcnow,
         holder: str | None = None,
         key_lifetime: timedelta = KEY_LIFETIME,
+        lease_ttl: timedelta = LEASE_TTL,
         progress: Progress | None = None,
     ) -> None:
         self._factory = factory
@@ -94,6 +96,7 @@ class Engine:
         self._now = now
         self._holder = holder or new_holder_id()
         self._key_lifetime = key_lifetime
+        self._lease_ttl = lease_ttl
         self._on_progress = progress or (lambda report: None)
         self._run_id: int | None = None
 
@@ -118,7 +121,8 @@ class Engine:
         run_id: int | None,
     ) -> SyncReport:
         report = SyncReport(kind)
-        with held(self._factory, f"sync:{self._id}", self._holder, LEASE_TTL, self._now) as renew:
+        lease = f"sync:{self._id}"
+        with held(self._factory, lease, self._holder, self._lease_ttl, self._now) as renew:
             run_id = self._start_run(kind, run_id)
             self._run_id = run_id
             try:
@@ -173,6 +177,7 @@ class Engine:
             with transaction(self._factory) as session:
                 counts = ledger.store_fetched(session, self._id, page.records)
                 self._move_bookmark(session, start, end, page.next_token)
+            reached("page_stored")
             report.fetched += len(page.records)
             report.new += counts.new
             report.unchanged += counts.unchanged
@@ -256,6 +261,7 @@ class Engine:
                     )
                     ledger.record_plan(session, source, plan)
                     self._count_plan(report, source.status)
+            reached("plan_chunk_stored")
             if len(sources) < PLAN_CHUNK:
                 return
             after = sources[-1].id
@@ -293,10 +299,11 @@ class Engine:
             if self._now() - sent_at < self._key_lifetime:
                 self._send(report, batches.as_outgoing(batch))
             else:
+                found = [self._xero.find(*lookup) for lookup in batches.lookups(batch)]
                 with transaction(self._factory) as session:
-                    stored = session.get_one(type(batch), batch.id)
-                    counts = batches.reconcile(session, stored, self._xero.find, self._now())
+                    counts = batches.reconcile(session, batch.id, found, self._now())
                 report.documents_posted += counts.posted
+            reached("recovery_done")
             renew()
 
     def _post(self, report: SyncReport, renew: Callable[[], None]) -> None:
@@ -314,6 +321,8 @@ class Engine:
                 session, self._id, (endpoint,), limit=batches.BATCH_SIZE * 4
             )
             outgoing = batches.open_batches(session, self._id, ready, self._now())
+        if outgoing:
+            reached("batch_opened")
         for batch in outgoing:
             self._send(report, batch)
             renew()
@@ -322,12 +331,14 @@ class Engine:
 
     def _send(self, report: SyncReport, batch: batches.OutgoingBatch) -> None:
         outcomes = self._xero.send(batch)
+        reached("batch_answered")
         with transaction(self._factory) as session:
             counts = batches.record_outcomes(
                 session, batch.batch_id, outcomes, self._now(), remedy_for
             )
             for key, error in counts.failures:
                 self._event(session, "error", "document_rejected", f"{key}: {error}", "", key=key)
+        reached("batch_recorded")
         report.documents_posted += counts.posted
         report.documents_failed += counts.failed
         report.failures.extend(counts.failures)

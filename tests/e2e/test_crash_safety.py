@@ -1,0 +1,114 @@
+"""A worker killed with SIGKILL anywhere, then restarted, still posts everything exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from abxero.cli import simulator_environment
+from tests.conftest import empty_database
+from tests.e2e.crash_worker import LEASE_SECONDS
+from tests.e2e.harness import Harness, exactly_once_report, running_harness
+
+pytestmark = pytest.mark.slow
+
+# (failpoint, arrival, key lifetime on restart): 0 s forces the reconcile path, 300 s the replay.
+CRASH_POINTS = [
+    ("page_stored", 1, 300),
+    ("page_stored", 3, 300),
+    ("plan_chunk_stored", 1, 300),
+    ("batch_opened", 1, 300),
+    ("batch_opened", 1, 0),
+    ("batch_opened", 3, 0),
+    ("batch_answered", 1, 300),
+    ("batch_answered", 1, 0),
+    ("batch_answered", 2, 300),
+    ("batch_answered", 2, 0),
+    ("batch_answered", 3, 300),
+    ("batch_answered", 4, 0),
+    ("batch_answered", 5, 300),
+    ("batch_recorded", 1, 300),
+    ("batch_recorded", 2, 0),
+    ("batch_recorded", 3, 300),
+    ("batch_recorded", 4, 0),
+    ("batch_answered", 3, 0),
+    ("batch_recorded", 1, 0),
+    ("page_stored", 2, 0),
+]
+
+
+def _worker(harness: Harness, region: str, lifetime: float, failpoint: str | None) -> int:
+    environment = dict(os.environ)
+    environment.pop("ABXERO_FAILPOINT", None)
+    for line in simulator_environment(harness.world.xero_url, harness.world.amazon_url):
+        name, _, value = line.partition("=")
+        environment[name] = value
+    environment["ABXERO_DATABASE_URL"] = harness.runtime.settings.resolved_database_url
+    environment["ABXERO_DATA_DIR"] = str(harness.data_dir)
+    if failpoint:
+        environment["ABXERO_FAILPOINT"] = failpoint
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.e2e.crash_worker",
+            str(harness.connections[region]),
+            str(lifetime),
+        ],
+        env=environment,
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    if result.returncode not in (0, -signal.SIGKILL):
+        print(result.stdout.decode(), result.stderr.decode()[-3000:])
+    if result.returncode == -signal.SIGKILL:
+        time.sleep(LEASE_SECONDS + 0.2)  # the dead worker's lease must lapse first
+    return result.returncode
+
+
+POSTGRES_POINTS = [("page_stored", 1, 300), ("batch_answered", 1, 0), ("batch_recorded", 2, 0)]
+CASES = [("sqlite", *point) for point in CRASH_POINTS] + [
+    pytest.param("postgresql", *point, marks=pytest.mark.postgres) for point in POSTGRES_POINTS
+]
+
+
+@pytest.mark.parametrize(("backend", "point", "arrival", "lifetime"), CASES)
+def test_killed_worker_restarts_without_duplicates_or_losses(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    backend: str,
+    point: str,
+    arrival: int,
+    lifetime: int,
+) -> None:
+    database_url = empty_database(request, backend, tmp_path_factory)
+    with running_harness(tmp_path, database_url, orders_per_day=1.2) as harness:
+        now = harness.runtime.now()
+        harness.runtime.engine_for(harness.connections["US"]).import_range(
+            now - timedelta(days=90), now - timedelta(days=60)
+        )
+        harness.map_and_finish("US")
+        killed = _worker(harness, "US", lifetime, f"{point}:{arrival}")
+        assert killed == -signal.SIGKILL, "the failpoint was not reached"
+        assert _worker(harness, "US", lifetime, None) == 0
+        assert _worker(harness, "US", lifetime, None) == 0
+        result = exactly_once_report(harness, "US")
+    assert result["xero_documents"] == result["ledger_documents"] > 50
+    assert result["unknown_in_xero"] == []
+    assert result["mismatched_totals"] == []
+    assert result["per_instrument_equal"]
+    assert result["payments_in_xero"] == result["ledger_payments"] == result["all_payments"]
+    assert result["trial_balance_total"] == Decimal(0)
+    unposted = {s.status for s in harness.sources("US")} - {"posted", "skipped", "held"}
+    assert unposted == set()
