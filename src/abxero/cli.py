@@ -123,14 +123,54 @@ def simulator_environment(xero_url: str, amazon_url: str) -> list[str]:
 def demo(
     headless: bool = typer.Option(False, help="Run the whole journey without a browser."),
     seed: int = typer.Option(7, help="Seed of the simulated world."),
+    port: int = typer.Option(8000, help="Port of the web app."),
 ) -> None:
-    """Start the simulators and connect two demo organisations (US and UK)."""
-    if not headless:
-        console.print(
-            "The web app is not part of this build yet, so the demo runs headless: it signs in "
-            "with Xero and consents on Amazon through the simulators' own pages."
+    """Start the simulators and the app with a worker: walk the setup in a browser."""
+    if headless:
+        run_headless_demo(seed)
+        return
+    run_web_demo(seed, port)
+
+
+def run_web_demo(seed: int, port: int) -> None:
+    import time
+
+    from abxero.demo import fresh_data_dir, settings_for, simulators
+    from abxero.web.server import run_with_worker
+
+    base = settings_or_exit()
+    with simulators(seed) as world:
+        public = f"http://localhost:{port}"
+        settings = settings_for(
+            world,
+            fresh_data_dir(base.data_dir / "demo"),
+            public_url=public,
+            xero_redirect_uri=f"{public}/auth/xero/callback",
+            amazon_redirect_uri=f"{public}/amazon/callback",
         )
-    run_headless_demo(seed)
+        with run_with_worker(settings, "127.0.0.1", port):
+            console.print(f"abxero is running: open [bold]{public}[/bold] in a browser.")
+            console.print(
+                "Sign in with Xero (simulated), pick Demo Company (US) or (UK), connect Amazon "
+                "Business (Acme Robotics for the US, Harbour Analytics for the UK), import, map, "
+                "review and finish. Press Ctrl+C to stop."
+            )
+            try:
+                while True:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                console.print("stopped")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+) -> None:
+    """Serve the web app (run `abxero worker` beside it for the background jobs)."""
+    from abxero.web.server import serve as serve_app
+
+    serve_app(settings_or_exit(), host, port)
 
 
 def run_headless_demo(seed: int) -> None:

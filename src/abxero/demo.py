@@ -24,7 +24,9 @@ from abxero.domain.defaults import default_mapping
 from abxero.domain.mapping import AccountPayment, MappingConfig
 from abxero.domain.transactions import Instrument
 from abxero.runtime import Runtime
-from abxero.services.connections import connect_amazon, organisations_for, record_sign_in
+from abxero.services.amazon_link import amazon_consent_url, connect_amazon
+from abxero.services.connections import organisations_for
+from abxero.services.signin import complete_sign_in, sign_in_request
 from abxero.settings import Settings, load_settings
 from abxero.simulators import amazon as amazon_sim
 from abxero.simulators import xero as xero_sim
@@ -111,37 +113,24 @@ def fresh_data_dir(path: Path) -> Path:
 
 def sign_in_with_xero(runtime: Runtime, browser: httpx.Client) -> int:
     """Consent on the Xero simulator's page for every organisation; returns the user id."""
-    auth = runtime.xero_auth()
-    request = auth.authorization_request(runtime.settings.xero_scopes.split())
+    request = sign_in_request(runtime)
     page = browser.get(request.url)
     page.raise_for_status()
-    answer = submit(browser, page, button="allow")
-    query = _redirect_query(answer)
+    query = _redirect_query(submit(browser, page, button="allow"))
     if query.get("state") != request.state:
         raise RuntimeError("the Xero simulator returned another state")
-    tokens = auth.exchange_code(query["code"], request.code_verifier)
-    claims = auth.verify_id_token(tokens.id_token or "", request.nonce)
-    return record_sign_in(runtime, claims, tokens, auth.connections(tokens.access_token))
+    return complete_sign_in(runtime, query["code"], request.code_verifier, request.nonce).user_id
 
 
 def consent_on_amazon(
     runtime: Runtime, browser: httpx.Client, connection_id: int, region: str, business_id: str
 ) -> None:
-    from abxero.amazon import consent_url
-
-    endpoints = runtime.amazon_endpoints(region)
+    """Choose ``business_id`` on the Amazon simulator's consent page and pair it."""
     state = f"demo-{connection_id}"
-    url = consent_url(
-        endpoints,
-        application_id=runtime.settings.amazon_application_id,
-        redirect_uri=runtime.settings.amazon_redirect_uri,
-        state=state,
-    )
-    page = browser.get(url)
+    page = browser.get(amazon_consent_url(runtime, region, state))
     page.raise_for_status()
-    query = _redirect_query(
-        submit(browser, page, button="allow", choose={"business_id": business_id})
-    )
+    choice = {"business_id": business_id}
+    query = _redirect_query(submit(browser, page, button="allow", choose=choice))
     if query.get("state") != state or "code" not in query:
         raise RuntimeError(f"Amazon consent failed: {query}")
     connect_amazon(runtime, connection_id, region, query["code"])

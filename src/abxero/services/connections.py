@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from abxero.amazon import AmazonApi, AmazonError, StaticToken, TransactionFeed
 from abxero.amazon import TokenSet as AmazonTokens
 from abxero.runtime import Runtime, xero_tokens_as_dict
 from abxero.store.db import transaction
@@ -157,68 +154,3 @@ def pair_amazon(
         organisation = session.get_one(XeroConnection, connection_id)
         if organisation.setup_step == "amazon":
             organisation.setup_step = "import"
-
-
-class NoDataAccess(PermissionError):
-    """Amazon accepted the consent but refuses the data: the consenting user lacks a role."""
-
-
-PROBE_DAYS = 90
-
-
-@dataclass(frozen=True)
-class AmazonIdentity:
-    """How abxero recognises an Amazon Business account again.
-
-    The consent and token responses carry no account id, so the account is known by its
-    region and the legal entities its transactions name (one consent covers all of them).
-    """
-
-    business_id: str
-    business_name: str
-
-
-def connect_amazon(runtime: Runtime, connection_id: int, region: str, code: str) -> AmazonIdentity:
-    """Exchange the consent code, check the grant really reads data, and pair the account.
-
-    Raises :class:`NoDataAccess` when the first API call is refused, :class:`AlreadyPaired`
-    when the account belongs to another organisation, and the client's errors otherwise.
-    """
-    tokens = runtime.lwa(region).exchange_code(code, runtime.settings.amazon_redirect_uri)
-    identity = probe_identity(runtime, region, tokens)
-    pair_amazon(
-        runtime, connection_id, region, identity.business_id, identity.business_name, tokens
-    )
-    return identity
-
-
-def probe_identity(runtime: Runtime, region: str, tokens: AmazonTokens) -> AmazonIdentity:
-    """Read the first page of the last 90 days' feed and name the account by what it shows."""
-    api = AmazonApi(
-        runtime.http, runtime.amazon_endpoints(region).api_url, StaticToken(tokens.access_token)
-    )
-    end = runtime.now()
-    start = end - timedelta(days=PROBE_DAYS)
-    try:
-        first = next(TransactionFeed(api).pages(start, end, window=end - start), None)
-    except AmazonError as problem:
-        if getattr(problem, "status", None) in (401, 403):
-            raise NoDataAccess(
-                "Amazon Business accepted the connection but refuses to share purchases. The "
-                "person who approves it must be an Amazon Business administrator of every "
-                "legal entity (group) of the account. Ask such an administrator to connect, "
-                "or give yourself that role in Amazon Business, then try again."
-            ) from problem
-        raise
-    entities = sorted(
-        {
-            str(record.raw.get("legalEntityName"))
-            for record in (first.records if first else ())
-            if isinstance(record.raw, dict) and record.raw.get("legalEntityName")
-        }
-    )
-    digest = hashlib.sha256("|".join(entities).encode()).hexdigest()[:24]
-    label = (
-        "Amazon Business (United States)" if region == "US" else "Amazon Business (United Kingdom)"
-    )
-    return AmazonIdentity(f"{region}:{digest}", ", ".join(entities) or label)

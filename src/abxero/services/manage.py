@@ -1,0 +1,421 @@
+"""What the manage page shows and does: health of both sides, holds, errors and retries,
+remapping, recent activity with links, and disconnecting (the ledger is kept)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from urllib.parse import quote
+
+from sqlalchemy import delete, func, select
+
+from abxero.domain.context import OrgContext
+from abxero.domain.mapping import MappingConfig, PaymentMethod
+from abxero.domain.mapping_checks import MappingProblem
+from abxero.jobs.tasks import Jobs
+from abxero.runtime import Runtime
+from abxero.services.amazon_link import STORES
+from abxero.services.setup import save_checked_mapping, saved_mapping
+from abxero.store.db import transaction
+from abxero.store.models import (
+    AmazonConnection,
+    Event,
+    OutboxDocument,
+    SourceTransaction,
+    SyncRun,
+    TokenSet,
+    XeroConnection,
+)
+from abxero.sync.ledger import FAILED, HELD, NEW, POSTED
+from abxero.xero import XeroError
+
+ZERO = Decimal("0")
+XERO_LINKS = {
+    "bill": "/AccountsPayable/Edit.aspx?InvoiceID={id}",
+    "credit_note": "/AccountsPayable/ViewCreditNote.aspx?creditNoteID={id}",
+    "spend": "/Bank/ViewTransaction.aspx?bankTransactionID={id}",
+    "receive": "/Bank/ViewTransaction.aspx?bankTransactionID={id}",
+}
+XERO_LABELS = {
+    "bill": "Bill",
+    "credit_note": "Credit note",
+    "spend": "Spend money",
+    "receive": "Receive money",
+}
+
+
+def xero_link(short_code: str, role: str, xero_id: str) -> str | None:
+    """The deep link to a document in Xero, through the organisation's short code."""
+    path = XERO_LINKS.get(role)
+    if not path or not xero_id:
+        return None
+    target = path.format(id=quote(xero_id))
+    return (
+        "https://go.xero.com/organisationlogin/default.aspx"
+        f"?shortcode={quote(short_code)}&redirecturl={target}"
+    )
+
+
+def amazon_order_link(region: str, order_id: str) -> str:
+    store = STORES.get(region, STORES["US"])
+    return f"{store}/gp/your-account/order-details?orderID={quote(order_id)}"
+
+
+# -- status -----
+
+
+@dataclass(frozen=True)
+class AmazonSide:
+    region: str
+    business_name: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Status:
+    connection_id: int
+    name: str
+    short_code: str
+    setup_step: str
+    xero_status: str
+    amazon: AmazonSide | None
+    last_sync_at: datetime | None
+    next_sync_at: datetime | None
+    parked_until: datetime | None
+    counts: dict[str, int]
+    running: bool
+
+    @property
+    def region(self) -> str:
+        return self.amazon.region if self.amazon else ""
+
+
+def status(runtime: Runtime, connection_id: int) -> Status:
+    with runtime.sessions() as session:
+        connection = session.get_one(XeroConnection, connection_id)
+        amazon = session.scalars(
+            select(AmazonConnection).where(AmazonConnection.xero_connection_id == connection_id)
+        ).first()
+        counts = dict(
+            session.execute(
+                select(SourceTransaction.status, func.count())
+                .where(SourceTransaction.xero_connection_id == connection_id)
+                .group_by(SourceTransaction.status)
+            ).all()
+        )
+        running = session.scalar(
+            select(func.count()).where(
+                SyncRun.xero_connection_id == connection_id,
+                SyncRun.status.in_(("queued", "running")),
+            )
+        )
+        return Status(
+            connection_id=connection.id,
+            name=connection.tenant_name,
+            short_code=connection.short_code,
+            setup_step=connection.setup_step,
+            xero_status=connection.status,
+            amazon=AmazonSide(amazon.region, amazon.business_name, amazon.status)
+            if amazon
+            else None,
+            last_sync_at=connection.last_sync_at,
+            next_sync_at=_next_sync(connection, runtime.now()),
+            parked_until=connection.parked_until,
+            counts={str(key): int(value) for key, value in counts.items()},
+            running=bool(running),
+        )
+
+
+def _next_sync(connection: XeroConnection, now: datetime) -> datetime | None:
+    if connection.setup_step != "done" or connection.status != "connected":
+        return None
+    if connection.parked_until and connection.parked_until > now:
+        return connection.parked_until
+    if connection.last_sync_at is None:
+        return now
+    return max(now, connection.last_sync_at + timedelta(minutes=connection.sync_interval_minutes))
+
+
+# -- held transactions and errors -----
+
+
+@dataclass(frozen=True)
+class Waiting:
+    transaction_id: str
+    date: datetime | None
+    amount: Decimal
+    currency: str
+    instrument_key: str
+    order_ids: tuple[str, ...]
+
+
+@dataclass
+class HeldGroup:
+    reason_code: str
+    reason: str
+    remedy: str
+    transactions: list[Waiting] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.transactions)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((item.amount for item in self.transactions), ZERO)
+
+
+def _waiting(source: SourceTransaction) -> Waiting:
+    return Waiting(
+        source.transaction_id,
+        source.transaction_date,
+        source.amount or ZERO,
+        source.currency,
+        source.instrument_key,
+        tuple(source.order_ids.split()),
+    )
+
+
+def held_groups(runtime: Runtime, connection_id: int) -> list[HeldGroup]:
+    """Held transactions grouped by reason, the biggest group first."""
+    groups: dict[tuple[str, str], HeldGroup] = {}
+    with runtime.sessions() as session:
+        sources = session.scalars(
+            select(SourceTransaction)
+            .where(
+                SourceTransaction.xero_connection_id == connection_id,
+                SourceTransaction.status.in_((HELD, "quarantined")),
+            )
+            .order_by(SourceTransaction.transaction_date)
+        ).all()
+        for source in sources:
+            key = (source.reason_code, source.reason)
+            group = groups.setdefault(
+                key, HeldGroup(source.reason_code, source.reason, source.remedy)
+            )
+            group.transactions.append(_waiting(source))
+    return sorted(groups.values(), key=lambda group: -group.count)
+
+
+@dataclass(frozen=True)
+class FailedDocument:
+    transaction_id: str
+    role: str
+    error: str
+    amount: Decimal
+    currency: str
+
+
+def failed_documents(runtime: Runtime, connection_id: int) -> dict[str, list[FailedDocument]]:
+    """Documents Xero refused, by transaction; the error text carries the remedy when known."""
+    failed: dict[str, list[FailedDocument]] = defaultdict(list)
+    with runtime.sessions() as session:
+        rows = session.scalars(
+            select(OutboxDocument)
+            .where(
+                OutboxDocument.xero_connection_id == connection_id,
+                OutboxDocument.status == FAILED,
+            )
+            .order_by(OutboxDocument.updated_at.desc())
+        ).all()
+        for row in rows:
+            failed[row.transaction_id].append(
+                FailedDocument(row.transaction_id, row.role, row.error, row.amount, row.currency)
+            )
+    return dict(failed)
+
+
+def retry_transaction(
+    runtime: Runtime, jobs: Jobs, connection_id: int, transaction_id: str
+) -> bool:
+    """Forget the refused documents of a transaction so the next sync plans them again."""
+    with transaction(runtime.sessions) as session:
+        source = session.scalars(
+            select(SourceTransaction).where(
+                SourceTransaction.xero_connection_id == connection_id,
+                SourceTransaction.transaction_id == transaction_id,
+            )
+        ).first()
+        if source is None:
+            return False
+        refused = session.scalars(
+            select(OutboxDocument).where(
+                OutboxDocument.xero_connection_id == connection_id,
+                OutboxDocument.transaction_id == transaction_id,
+                OutboxDocument.status == FAILED,
+            )
+        ).all()
+        if not refused:
+            return False
+        for document in refused:
+            session.delete(document)
+        source.status = NEW
+        source.reason_code = source.reason = source.remedy = ""
+    jobs.enqueue_sync(connection_id)
+    return True
+
+
+# -- activity -----
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Activity:
+    transaction_id: str
+    date: datetime | None
+    amount: Decimal
+    currency: str
+    instrument_key: str
+    xero: tuple[Link, ...]
+    amazon: tuple[Link, ...]
+
+
+def recent_activity(runtime: Runtime, connection_id: int, limit: int = 25) -> list[Activity]:
+    """The latest posted transactions, each with links to its Xero documents and Amazon orders."""
+    with runtime.sessions() as session:
+        connection = session.get_one(XeroConnection, connection_id)
+        region = session.scalar(
+            select(AmazonConnection.region).where(
+                AmazonConnection.xero_connection_id == connection_id
+            )
+        )
+        sources = session.scalars(
+            select(SourceTransaction)
+            .where(
+                SourceTransaction.xero_connection_id == connection_id,
+                SourceTransaction.status == POSTED,
+            )
+            .order_by(SourceTransaction.updated_at.desc(), SourceTransaction.id.desc())
+            .limit(limit)
+        ).all()
+        documents: dict[str, list[OutboxDocument]] = defaultdict(list)
+        for document in session.scalars(
+            select(OutboxDocument).where(
+                OutboxDocument.xero_connection_id == connection_id,
+                OutboxDocument.transaction_id.in_([s.transaction_id for s in sources]),
+            )
+        ):
+            documents[document.transaction_id].append(document)
+        return [
+            Activity(
+                source.transaction_id,
+                source.transaction_date,
+                source.amount or ZERO,
+                source.currency,
+                source.instrument_key,
+                tuple(
+                    Link(XERO_LABELS[document.role], url)
+                    for document in documents[source.transaction_id]
+                    if (url := xero_link(connection.short_code, document.role, document.xero_id))
+                ),
+                tuple(
+                    Link(f"Order {order_id}", amazon_order_link(region or "US", order_id))
+                    for order_id in source.order_ids.split()
+                ),
+            )
+            for source in sources
+        ]
+
+
+@dataclass(frozen=True)
+class Notice:
+    level: str
+    message: str
+    remedy: str
+    created_at: datetime
+
+
+def recent_events(runtime: Runtime, connection_id: int, limit: int = 10) -> list[Notice]:
+    with runtime.sessions() as session:
+        rows = session.scalars(
+            select(Event)
+            .where(Event.xero_connection_id == connection_id)
+            .order_by(Event.created_at.desc(), Event.id.desc())
+            .limit(limit)
+        ).all()
+        return [Notice(row.level, row.message, row.remedy, row.created_at) for row in rows]
+
+
+# -- remapping -----
+
+
+def remap_payment_methods(
+    runtime: Runtime,
+    jobs: Jobs,
+    connection_id: int,
+    methods: dict[str, PaymentMethod | None],
+    context: OrgContext,
+) -> tuple[MappingProblem, ...]:
+    """Save a new mapping version with these instruments changed, then sync so holds post."""
+    current = saved_mapping(runtime, connection_id)
+    if current is None:
+        return (MappingProblem("payment_methods", "Finish the mapping step of the setup first."),)
+    updated = dict(current.payment_methods)
+    for key, method in methods.items():
+        if method is None:
+            updated.pop(key, None)
+        else:
+            updated[key] = method
+    return save_and_sync(
+        runtime, jobs, connection_id, replace_mapping(current, payment_methods=updated), context
+    )
+
+
+def replace_mapping(mapping: MappingConfig, **changes: object) -> MappingConfig:
+    """A copy of ``mapping`` with ``changes``, validated again."""
+    return MappingConfig.model_validate({**mapping.model_dump(), **changes})
+
+
+def save_and_sync(
+    runtime: Runtime, jobs: Jobs, connection_id: int, mapping: MappingConfig, context: OrgContext
+) -> tuple[MappingProblem, ...]:
+    """Save a checked mapping; held transactions are planned again by the sync it starts."""
+    problems = save_checked_mapping(runtime, connection_id, mapping, context)
+    if not problems:
+        jobs.enqueue_sync(connection_id)
+    return problems
+
+
+# -- disconnecting -----
+
+
+def disconnect(runtime: Runtime, connection_id: int) -> None:
+    """Remove the Xero connection and forget the Amazon grant; every ledger row stays."""
+    with runtime.sessions() as session:
+        connection = session.get_one(XeroConnection, connection_id)
+        token_set_id, uid = connection.token_set_id, connection.xero_connection_uid
+    if token_set_id is not None and uid:
+        with contextlib.suppress(XeroError, TimeoutError):
+            access = runtime.xero_tokens(token_set_id).access_token()
+            runtime.xero_auth().disconnect(access, uid)
+    with transaction(runtime.sessions) as session:
+        connection = session.get_one(XeroConnection, connection_id)
+        connection.status = "disconnected"
+        connection.token_set_id = None
+        amazon = session.scalars(
+            select(AmazonConnection).where(AmazonConnection.xero_connection_id == connection_id)
+        ).first()
+        if amazon is not None:
+            amazon_tokens = amazon.token_set_id
+            session.delete(amazon)
+            session.flush()
+            if amazon_tokens:
+                session.execute(delete(TokenSet).where(TokenSet.id == amazon_tokens))
+        session.add(
+            Event(
+                xero_connection_id=connection_id,
+                level="info",
+                code="disconnected",
+                message="Disconnected from Xero and Amazon Business. The history is kept.",
+                remedy="Sign in with Xero again to reconnect.",
+                created_at=runtime.now(),
+            )
+        )

@@ -1,0 +1,128 @@
+"""The FastAPI application: middleware, static files, page groups and error pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from abxero.jobs.tasks import Jobs
+from abxero.runtime import NotConnected, Runtime
+from abxero.services.connections import NotFound
+from abxero.services.setup import ContextCache
+from abxero.sync.ports import SideError
+from abxero.web.pages import HERE, SignInRequired, render
+from abxero.web.routes import auth, manage, wizard
+from abxero.web.security import (
+    SESSION_COOKIE,
+    SESSION_HOURS,
+    SecurityHeaders,
+    session_secret,
+    uses_https,
+)
+
+
+def create_app(runtime: Runtime, jobs: Jobs) -> FastAPI:
+    """The web app over ``runtime``; ``jobs`` is where pages queue imports and syncs."""
+    app = FastAPI(title="abxero", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.runtime = runtime
+    app.state.jobs = jobs
+    app.state.contexts = ContextCache()
+    settings = runtime.settings
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(settings),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_HOURS * 3600,
+        same_site="lax",
+        https_only=uses_https(settings),
+    )
+    app.add_middleware(SecurityHeaders, settings=settings)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for group in (auth.router, wizard.router, manage.router):
+        app.include_router(group)
+    add_error_pages(app)
+    return app
+
+
+def add_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, problem: SignInRequired) -> Response:
+        return RedirectResponse("/?" + urlencode({"next": problem.next_path}), status_code=303)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, problem: NotFound) -> Response:
+        return page_not_found(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, problem: RequestValidationError) -> Response:
+        return page_not_found(request)
+
+    @app.exception_handler(HTTPException)
+    async def http_problem(request: Request, problem: HTTPException) -> Response:
+        if problem.status_code == 404:
+            return page_not_found(request)
+        if problem.status_code == 403:
+            return render(
+                request,
+                "problem.html",
+                403,
+                title="This form has expired",
+                message="For your security the form could not be sent. Reload the page and try "
+                "again.",
+                retry_label="Start again",
+                retry_href="/",
+            )
+        return render(
+            request,
+            "problem.html",
+            problem.status_code,
+            title="Something went wrong",
+            message=str(problem.detail),
+            retry_label="Start again",
+            retry_href="/",
+        )
+
+    @app.exception_handler(SideError)
+    async def outside_problem(request: Request, problem: SideError) -> Response:
+        side = "Xero" if problem.side == "xero" else "Amazon Business"
+        return render(
+            request,
+            "problem.html",
+            502,
+            title=f"{side} did not answer",
+            message=problem.message,
+            remedy="Wait a minute and try again. If Xero asks you to reconnect, sign in again.",
+            retry_label="Back to your organisations",
+            retry_href="/orgs",
+        )
+
+    @app.exception_handler(NotConnected)
+    async def not_connected(request: Request, problem: NotConnected) -> Response:
+        return render(
+            request,
+            "problem.html",
+            409,
+            title="This organisation is not connected",
+            message="abxero has no access to it at the moment.",
+            remedy="Sign in with Xero again to reconnect it.",
+            retry_label="Sign in again",
+            retry_href="/",
+        )
+
+
+def page_not_found(request: Request) -> Response:
+    return render(
+        request,
+        "problem.html",
+        404,
+        title="Page not found",
+        message="There is nothing here, or it is not yours to see.",
+        retry_label="Back to your organisations",
+        retry_href="/orgs",
+    )

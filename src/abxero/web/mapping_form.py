@@ -1,0 +1,271 @@
+"""The mapping form: a flat dict of field values to and from a :class:`MappingConfig`.
+
+Field names are the mapping's own entry paths (``expenses.default_account``,
+``payment_methods['Visa/1234']``, ``taxes.vat_rates['0.20']``), so a problem that
+:func:`~abxero.domain.mapping_checks.check_mapping` reports lands next to its field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from abxero.domain.mapping import (
+    AccountPayment,
+    ExpenseRule,
+    Expenses,
+    LineTypes,
+    MappingConfig,
+    PayByInvoice,
+    PaymentMethod,
+    PaymentPolicy,
+    RuleField,
+    SalesTaxTarget,
+    Taxes,
+    TaxMode,
+)
+from abxero.domain.mapping_checks import MappingProblem
+from abxero.services.setup import instrument_from_key
+
+LINE_TYPES = (
+    ("shipping", "Shipping"),
+    ("gift_wrap", "Gift wrap"),
+    ("regulatory_fee", "Regulatory fees"),
+    ("discount", "Discounts"),
+)
+RULE_FIELDS = (
+    (RuleField.BUSINESS_ORDER_INFO.value, "Business Order Info field"),
+    (RuleField.UNSPSC_PREFIX.value, "UNSPSC code starts with"),
+    (RuleField.PURCHASING_GROUP.value, "Purchasing group"),
+    (RuleField.LEGAL_ENTITY.value, "Legal entity"),
+    (RuleField.SELLER.value, "Seller"),
+    (RuleField.TITLE_KEYWORD.value, "Item title contains"),
+)
+BLANK_RULE_ROWS = 2
+INVOICE = "invoice"
+PAID_FROM = "account:"
+SPEND_FROM = "spend:"
+PAYMENT_FIELD = re.compile(r"^payment_methods\['(.*)'\]$")
+VAT_FIELD = re.compile(r"^taxes\.vat_rates\['(.*)'\]$")
+RULE_FIELD = re.compile(r"^expenses\.rules\[(\d+)\]\.(match|label|value|account)$")
+RULE_ENTRY = re.compile(r"^expenses\.rules\[(\d+)\]\.account$")
+
+
+def payment_field(key: str) -> str:
+    return f"payment_methods['{key}']"
+
+
+def vat_field(rate: str) -> str:
+    return f"taxes.vat_rates['{rate}']"
+
+
+def rule_field(index: int, part: str) -> str:
+    return f"expenses.rules[{index}].{part}"
+
+
+def _method_value(method: PaymentMethod | None) -> str:
+    if isinstance(method, PayByInvoice):
+        return INVOICE
+    if isinstance(method, AccountPayment):
+        prefix = SPEND_FROM if method.policy is PaymentPolicy.SPEND_MONEY else PAID_FROM
+        return prefix + method.account
+    return ""
+
+
+def values_from_mapping(mapping: MappingConfig, instrument_keys: Iterable[str]) -> dict[str, str]:
+    """The form's initial values for ``mapping`` and every instrument to show."""
+    values = {
+        "expenses.default_account": mapping.expenses.default_account,
+        "pay_by_invoice.terms_days": str(mapping.pay_by_invoice.terms_days)
+        if mapping.pay_by_invoice
+        else "30",
+        "taxes.no_tax_type": mapping.taxes.no_tax_type,
+        "taxes.sales_tax_target": mapping.taxes.sales_tax_target.value,
+        "taxes.sales_tax_account": mapping.taxes.sales_tax_account or "",
+    }
+    for rate, tax_type in mapping.taxes.vat_rates.items():
+        values[vat_field(rate)] = tax_type
+    for name, _ in LINE_TYPES:
+        values[f"line_types.{name}"] = getattr(mapping.line_types, name) or ""
+    for index, rule in enumerate(mapping.expenses.rules):
+        values.update(
+            {
+                rule_field(index, "match"): rule.match.value,
+                rule_field(index, "label"): rule.label,
+                rule_field(index, "value"): rule.value,
+                rule_field(index, "account"): rule.account,
+            }
+        )
+    for key in sorted({*mapping.payment_methods, *instrument_keys}):
+        values[payment_field(key)] = _method_value(mapping.payment_method(instrument_from_key(key)))
+    return values
+
+
+@dataclass
+class ParsedForm:
+    """The mapping the form describes (or ``None``), and messages by field name."""
+
+    mapping: MappingConfig | None
+    errors: dict[str, str] = field(default_factory=dict)
+    rule_rows: list[int] = field(default_factory=list)
+
+
+def form_values(form: Mapping[str, object]) -> dict[str, str]:
+    return {key: str(value) for key, value in form.items() if isinstance(value, str)}
+
+
+def rule_indices(values: Mapping[str, str]) -> list[int]:
+    found = {int(match.group(1)) for key in values if (match := RULE_FIELD.match(key))}
+    return sorted(found)
+
+
+def rule_row_count(values: Mapping[str, str]) -> int:
+    indices = rule_indices(values)
+    used = [i for i in indices if values.get(rule_field(i, "value"), "").strip()]
+    return (max(used) + 1 if used else 0) + BLANK_RULE_ROWS
+
+
+def _message(problem: ValidationError) -> str:
+    first = problem.errors()[0]
+    return str(first.get("msg", "is not valid")).removeprefix("Value error, ")
+
+
+def mapping_from_values(
+    values: Mapping[str, str], *, uk: bool, base: MappingConfig | None
+) -> ParsedForm:
+    """Build the mapping; each unusable entry gets a message under its field name."""
+    parsed = ParsedForm(None)
+    terms = _terms(values, parsed)
+    rules = _rules(values, parsed)
+    methods: dict[str, PaymentMethod] = {}
+    for key, value in values.items():
+        match = PAYMENT_FIELD.match(key)
+        if match and value:
+            method = method_from_value(value, terms)
+            if method is not None:
+                methods[match.group(1)] = method
+    try:
+        mapping = MappingConfig(
+            payment_methods=methods,
+            pay_by_invoice=PayByInvoice(terms_days=terms),
+            expenses=Expenses(
+                default_account=values.get("expenses.default_account", ""), rules=tuple(rules)
+            ),
+            line_types=LineTypes(
+                **{name: values.get(f"line_types.{name}") or None for name, _ in LINE_TYPES}
+            ),
+            taxes=_taxes(values, uk),
+            tracking=base.tracking if base else (),
+        )
+    except ValidationError as problem:
+        parsed.errors.setdefault(_field_of(problem), _message(problem))
+        return parsed
+    if not parsed.errors:
+        parsed.mapping = mapping
+    return parsed
+
+
+def _field_of(problem: ValidationError) -> str:
+    location = ".".join(str(part) for part in problem.errors()[0].get("loc", ()))
+    if location.startswith("expenses.default_account"):
+        return "expenses.default_account"
+    if location.startswith("taxes"):
+        return "taxes.sales_tax_account"
+    return "form"
+
+
+def _terms(values: Mapping[str, str], parsed: ParsedForm) -> int:
+    text = values.get("pay_by_invoice.terms_days", "30").strip() or "30"
+    if not text.isdigit() or not 0 <= int(text) <= 365:
+        parsed.errors["pay_by_invoice.terms_days"] = "Enter a number of days from 0 to 365."
+        return 30
+    return int(text)
+
+
+def _rules(values: Mapping[str, str], parsed: ParsedForm) -> list[ExpenseRule]:
+    rules = []
+    for index in rule_indices(values):
+        value = values.get(rule_field(index, "value"), "").strip()
+        account = values.get(rule_field(index, "account"), "").strip()
+        if not value and not account:
+            continue
+        try:
+            rules.append(
+                ExpenseRule(
+                    match=RuleField(values.get(rule_field(index, "match"), "")),
+                    value=value,
+                    account=account,
+                    label=values.get(rule_field(index, "label"), "").strip(),
+                )
+            )
+        except (ValidationError, ValueError) as problem:
+            text = _message(problem) if isinstance(problem, ValidationError) else str(problem)
+            parsed.errors[rule_field(index, "value")] = _rule_message(text, value, account)
+            continue
+        parsed.rule_rows.append(index)
+    return rules
+
+
+def _rule_message(text: str, value: str, account: str) -> str:
+    if not value:
+        return "Enter the value this rule matches."
+    if not account:
+        return "Choose the account for this rule."
+    if "label" in text:
+        return "Enter the name of the Business Order Info field, e.g. GL code."
+    return text
+
+
+def method_from_value(value: str, terms: int) -> PaymentMethod | None:
+    """The payment method a select value stands for; ``None`` for "not mapped"."""
+    if value == INVOICE:
+        return PayByInvoice(terms_days=terms)
+    if value.startswith(PAID_FROM) and len(value) > len(PAID_FROM):
+        return AccountPayment(account=value.removeprefix(PAID_FROM))
+    if value.startswith(SPEND_FROM) and len(value) > len(SPEND_FROM):
+        return AccountPayment(
+            account=value.removeprefix(SPEND_FROM), policy=PaymentPolicy.SPEND_MONEY
+        )
+    return None
+
+
+def _taxes(values: Mapping[str, str], uk: bool) -> Taxes:
+    no_tax = values.get("taxes.no_tax_type") or "NONE"
+    if uk:
+        rates = {
+            match.group(1): value
+            for key, value in values.items()
+            if (match := VAT_FIELD.match(key)) and value
+        }
+        return Taxes(mode=TaxMode.UK_VAT, vat_rates=rates, no_tax_type=no_tax)
+    target = values.get("taxes.sales_tax_target") or SalesTaxTarget.ITEM_ACCOUNT.value
+    return Taxes(
+        mode=TaxMode.US_SALES_TAX,
+        sales_tax_target=SalesTaxTarget(target),
+        sales_tax_account=values.get("taxes.sales_tax_account") or None,
+        no_tax_type=no_tax,
+    )
+
+
+def problem_fields(problems: Sequence[MappingProblem], rule_rows: Sequence[int]) -> dict[str, str]:
+    """Each problem of ``check_mapping`` under the name of the field that caused it."""
+    errors: dict[str, str] = {}
+    for problem in problems:
+        entry = problem.entry
+        if entry.startswith("payment_methods[") and entry.endswith(".account"):
+            entry = entry.removesuffix(".account")
+        elif match := RULE_ENTRY.match(entry):
+            position = int(match.group(1))
+            row = rule_rows[position] if position < len(rule_rows) else position
+            entry = rule_field(row, "account")
+        elif entry.startswith("tracking"):
+            entry = "form"
+        errors.setdefault(entry, _sentence(problem.message))
+    return errors
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")

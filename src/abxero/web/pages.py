@@ -1,0 +1,120 @@
+"""Rendering pages: the Jinja environment, flash messages, and who is signed in."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse
+
+from abxero.domain.context import OrgContext
+from abxero.runtime import Runtime
+from abxero.services.connections import NotFound, connection_for
+from abxero.services.setup import ContextCache
+from abxero.store.models import XeroConnection
+from abxero.web.security import csrf_token
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+class SignInRequired(Exception):
+    """The page needs a signed-in user; they are sent to sign in and brought back."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def money(amount: Decimal | int | None, currency: str = "") -> str:
+    """``1,234.50 GBP``: two decimals, always."""
+    value = Decimal(amount or 0).quantize(Decimal("0.01"))
+    text = f"{value:,.2f}"
+    return f"{text} {currency}".strip()
+
+
+def when(moment: datetime | None) -> str:
+    return moment.strftime("%d %b %Y, %H:%M UTC") if moment else "never"
+
+
+def day(moment: datetime | None) -> str:
+    return moment.strftime("%d %b %Y") if moment else ""
+
+
+def field_id(name: str) -> str:
+    """A safe HTML id for a form field name such as ``payment_methods['Visa/1234']``."""
+    return "f-" + re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
+
+
+templates.env.filters.update(money=money, when=when, day=day, field_id=field_id)
+
+
+def flash(request: Request, message: str, level: str = "info") -> None:
+    """A message shown once on the next page."""
+    messages = list(request.session.get("flash", []))
+    messages.append([level, message])
+    request.session["flash"] = messages[-5:]
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    context.update(
+        request=request,
+        csrf_token=csrf_token(request.session),
+        user_name=request.session.get("user_name", ""),
+        signed_in="user_id" in request.session,
+        messages=request.session.pop("flash", []),
+    )
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def org_context(request: Request, connection_id: int, *, fresh: bool = False) -> OrgContext:
+    """The organisation's accounts and tax rates from Xero (recent for views, fresh for saves)."""
+    cache: ContextCache = request.app.state.contexts
+    return cache.get(runtime_of(request), connection_id, fresh=fresh)
+
+
+def user_id(request: Request) -> int:
+    """The signed-in user, or :class:`SignInRequired`."""
+    value = request.session.get("user_id")
+    if not isinstance(value, int):
+        raise SignInRequired(request.url.path)
+    return value
+
+
+@dataclass(frozen=True)
+class Org:
+    """The organisation a page is about; only ever one the signed-in user may see."""
+
+    id: int
+    name: str
+    setup_step: str
+    status: str
+    short_code: str
+
+
+def organisation(request: Request, connection_id: int) -> Org:
+    """The user's organisation, or :class:`NotFound` (a 404, whether it exists or not)."""
+    viewer = user_id(request)
+    with runtime_of(request).sessions() as session:
+        connection: XeroConnection = connection_for(session, viewer, connection_id)
+        return Org(
+            connection.id,
+            connection.tenant_name,
+            connection.setup_step,
+            connection.status,
+            connection.short_code,
+        )
+
+
+__all__ = ["NotFound", "Org", "SignInRequired", "flash", "organisation", "render", "user_id"]

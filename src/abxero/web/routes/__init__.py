@@ -1,0 +1,1 @@
+"""The page groups: signing in, the setup wizard, and the manage page."""

@@ -1,0 +1,191 @@
+"""The manage page: health, sync now, errors and retry, holds, remapping, import, activity,
+disconnect."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from abxero.domain.context import OrgContext
+from abxero.domain.mapping import PaymentMethod
+from abxero.runtime import NotConnected
+from abxero.services import manage, setup
+from abxero.sync.ports import SideError
+from abxero.web import mapping_form as form
+from abxero.web.pages import Org, flash, org_context, organisation, render, runtime_of
+from abxero.web.routes.mapping_page import (
+    PageMode,
+    initial_values,
+    payment_choices,
+    render_mapping,
+    submitted_mapping,
+)
+from abxero.web.routes.wizard import jobs_of, no_expense_account, step_url
+from abxero.web.security import check_csrf
+
+router = APIRouter(dependencies=[Depends(check_csrf)])
+
+
+def see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def manage_url(org: Org) -> str:
+    return f"/orgs/{org.id}"
+
+
+def live_context(request: Request, org: Org) -> OrgContext | None:
+    """The organisation read from Xero, or ``None`` when Xero cannot be reached right now."""
+    try:
+        return org_context(request, org.id)
+    except (SideError, NotConnected):
+        return None
+
+
+@router.get("/orgs/{connection_id}")
+def manage_page(request: Request, connection_id: int, run: int | None = None) -> Response:
+    org = organisation(request, connection_id)
+    if org.setup_step != "done":
+        return see_other(step_url(org.id, org.setup_step))
+    return render_manage(request, org, run=run)
+
+
+def render_manage(
+    request: Request,
+    org: Org,
+    *,
+    run: int | None = None,
+    payment_errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    runtime = runtime_of(request)
+    state = manage.status(runtime, org.id)
+    context = live_context(request, org) if state.xero_status == "connected" else None
+    mapping = setup.saved_mapping(runtime, org.id)
+    seen = setup.instruments_seen(runtime, org.id)
+    values = form.values_from_mapping(mapping, [item.key for item in seen]) if mapping else {}
+    today = runtime.now().date()
+    chosen = setup.default_import_range(today)
+    return render(
+        request,
+        "manage.html",
+        status_code,
+        org=org,
+        state=state,
+        failed=manage.failed_documents(runtime, org.id),
+        held=manage.held_groups(runtime, org.id),
+        notices=manage.recent_events(runtime, org.id),
+        activity=manage.recent_activity(runtime, org.id),
+        seen=seen,
+        values=values,
+        payment_errors=payment_errors or {},
+        payment_field=form.payment_field,
+        payment_options=payment_choices(setup.mapping_choices(context)) if context else [],
+        import_run=setup.run_progress(runtime, org.id, run) if run is not None else None,
+        first=chosen.first.isoformat(),
+        last=today.isoformat(),
+        earliest=chosen.first.isoformat(),
+        today=today.isoformat(),
+    )
+
+
+@router.post("/orgs/{connection_id}/sync")
+def sync_now(request: Request, connection_id: int) -> Response:
+    org = organisation(request, connection_id)
+    jobs_of(request).enqueue_sync(org.id)
+    flash(request, "Sync started. New purchases appear below when it finishes.")
+    return see_other(manage_url(org))
+
+
+@router.post("/orgs/{connection_id}/retry")
+def retry(request: Request, connection_id: int, transaction_id: str = Form("")) -> Response:
+    org = organisation(request, connection_id)
+    if manage.retry_transaction(runtime_of(request), jobs_of(request), org.id, transaction_id):
+        flash(request, "Trying again: the transaction is planned and sent on this sync.")
+    else:
+        flash(request, "Nothing to retry for that transaction.", "warning")
+    return see_other(manage_url(org))
+
+
+@router.post("/orgs/{connection_id}/payment-methods")
+async def remap_payment_methods(request: Request, connection_id: int) -> Response:
+    org = organisation(request, connection_id)
+    context = org_context(request, org.id, fresh=True)
+    values = form.form_values(await request.form())
+    terms = setup.saved_mapping(runtime_of(request), org.id)
+    days = terms.pay_by_invoice.terms_days if terms and terms.pay_by_invoice else 30
+    methods: dict[str, PaymentMethod | None] = {}
+    for key, value in values.items():
+        match = form.PAYMENT_FIELD.match(key)
+        if match:
+            methods[match.group(1)] = form.method_from_value(value, days)
+    problems = manage.remap_payment_methods(
+        runtime_of(request), jobs_of(request), org.id, methods, context
+    )
+    if problems:
+        errors = form.problem_fields(problems, [])
+        return render_manage(request, org, payment_errors=errors, status_code=400)
+    flash(request, "Payment methods saved. Waiting purchases are posted on this sync.")
+    return see_other(manage_url(org))
+
+
+@router.post("/orgs/{connection_id}/import")
+def manual_import(
+    request: Request, connection_id: int, first: str = Form(""), last: str = Form("")
+) -> Response:
+    org = organisation(request, connection_id)
+    runtime = runtime_of(request)
+    try:
+        chosen = setup.parse_import_range(first, last, runtime.now().date())
+    except setup.RangeInvalid as problem:
+        flash(request, str(problem), "error")
+        return see_other(manage_url(org))
+    run_id = setup.start_import(runtime, jobs_of(request), org.id, chosen)
+    return see_other(f"{manage_url(org)}?run={run_id}#import")
+
+
+# -- accounts ----------------------------------------------------------------------------
+
+
+def manage_mode(org: Org) -> PageMode:
+    url = manage_url(org)
+    return PageMode(action=f"{url}/mapping", back=url, submit="Save mapping", in_wizard=False)
+
+
+@router.get("/orgs/{connection_id}/mapping")
+def mapping(request: Request, connection_id: int) -> Response:
+    org = organisation(request, connection_id)
+    context = org_context(request, org.id)
+    values = initial_values(request, org, context)
+    if values is None:
+        return no_expense_account(request, org)
+    return render_mapping(request, org, context, values, manage_mode(org))
+
+
+@router.post("/orgs/{connection_id}/mapping")
+async def save_mapping(request: Request, connection_id: int) -> Response:
+    org = organisation(request, connection_id)
+    context = org_context(request, org.id, fresh=True)
+    saved, values, errors = await submitted_mapping(request, org, context)
+    if saved is None:
+        return render_mapping(request, org, context, values, manage_mode(org), errors, 400)
+    jobs_of(request).enqueue_sync(org.id)
+    flash(request, "Mapping saved. Held purchases are planned again on this sync.")
+    return see_other(manage_url(org))
+
+
+# -- disconnect ----------------------------------------------------------------------------
+
+
+@router.get("/orgs/{connection_id}/disconnect")
+def confirm_disconnect(request: Request, connection_id: int) -> Response:
+    org = organisation(request, connection_id)
+    return render(request, "disconnect.html", org=org)
+
+
+@router.post("/orgs/{connection_id}/disconnect")
+def disconnect(request: Request, connection_id: int) -> Response:
+    org = organisation(request, connection_id)
+    manage.disconnect(runtime_of(request), org.id)
+    flash(request, f"{org.name} is disconnected. Its history is kept.")
+    return see_other(manage_url(org))

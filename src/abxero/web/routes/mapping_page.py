@@ -1,0 +1,112 @@
+"""The mapping form page, shared by the wizard's mapping step and the manage page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fastapi import Request
+from starlette.responses import Response
+
+from abxero.domain.context import OrgContext
+from abxero.domain.mapping import MappingConfig
+from abxero.services import setup
+from abxero.web import mapping_form as form
+from abxero.web.pages import Org, render, runtime_of
+
+
+@dataclass(frozen=True)
+class PageMode:
+    """Where the form sits: the wizard step or the manage page."""
+
+    action: str
+    back: str
+    submit: str
+    in_wizard: bool
+
+
+def payment_choices(choices: setup.MappingChoices) -> list[tuple[str, str]]:
+    options = [
+        ("", "Not mapped yet: hold its purchases"),
+        (form.INVOICE, "Pay by Invoice: the bill stays in accounts payable"),
+    ]
+    options += [
+        (form.PAID_FROM + c.value, f"Bill paid from {c.label}") for c in choices.payment_accounts
+    ]
+    options += [
+        (form.SPEND_FROM + c.value, f"Spend money from {c.label}") for c in choices.bank_accounts
+    ]
+    return options
+
+
+def choice_pairs(choices: Sequence[setup.Choice]) -> list[tuple[str, str]]:
+    return [(choice.value, choice.label) for choice in choices]
+
+
+def render_mapping(
+    request: Request,
+    org: Org,
+    context: OrgContext,
+    values: dict[str, str],
+    mode: PageMode,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    **extra: object,
+) -> Response:
+    runtime = runtime_of(request)
+    choices = setup.mapping_choices(context)
+    seen = {item.key: item for item in setup.instruments_seen(runtime, org.id)}
+    payment_keys = sorted(
+        {match.group(1) for key in values if (match := form.PAYMENT_FIELD.match(key))} | set(seen)
+    )
+    vat_rates = sorted(
+        (match.group(1) for key in values if (match := form.VAT_FIELD.match(key))), reverse=True
+    )
+    return render(
+        request,
+        "mapping.html",
+        status_code,
+        org=org,
+        step="mapping",
+        mode=mode,
+        choices=choices,
+        values=values,
+        errors=errors or {},
+        seen=seen,
+        payment_keys=payment_keys,
+        payment_field=form.payment_field,
+        payment_options=payment_choices(choices),
+        vat_rates=vat_rates,
+        vat_field=form.vat_field,
+        rule_rows=range(form.rule_row_count(values)),
+        rule_field=form.rule_field,
+        rule_fields=form.RULE_FIELDS,
+        line_types=form.LINE_TYPES,
+        pairs=choice_pairs,
+        instrument_label=lambda key: setup.instrument_from_key(key).label,
+        **extra,
+    )
+
+
+def initial_values(request: Request, org: Org, context: OrgContext) -> dict[str, str] | None:
+    runtime = runtime_of(request)
+    mapping, _ = setup.current_mapping(runtime, org.id, context)
+    if mapping is None:
+        return None
+    keys = [item.key for item in setup.instruments_seen(runtime, org.id)]
+    return form.values_from_mapping(mapping, keys)
+
+
+async def submitted_mapping(
+    request: Request, org: Org, context: OrgContext
+) -> tuple[MappingConfig | None, dict[str, str], dict[str, str]]:
+    """The mapping the form holds, checked against the organisation; else field errors."""
+    values = form.form_values(await request.form())
+    base = setup.saved_mapping(runtime_of(request), org.id)
+    parsed = form.mapping_from_values(values, uk=context.is_uk, base=base)
+    if parsed.mapping is None:
+        return None, values, parsed.errors
+    problems = setup.save_checked_mapping(runtime_of(request), org.id, parsed.mapping, context)
+    if problems:
+        return None, values, form.problem_fields(problems, parsed.rule_rows)
+    return parsed.mapping, values, {}

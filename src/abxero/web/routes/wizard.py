@@ -1,0 +1,332 @@
+"""The setup wizard: connect Amazon Business, import history, map accounts, review, finish."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from abxero.jobs.tasks import Jobs
+from abxero.services import setup
+from abxero.services.amazon_link import (
+    REGIONS,
+    AmazonConnectFailed,
+    amazon_consent_url,
+    connect_amazon,
+)
+from abxero.services.connections import AlreadyPaired
+from abxero.web.pages import Org, flash, org_context, organisation, render, runtime_of
+from abxero.web.routes.mapping_page import (
+    PageMode,
+    initial_values,
+    render_mapping,
+    submitted_mapping,
+)
+from abxero.web.security import check_csrf, pop_matching
+
+router = APIRouter(dependencies=[Depends(check_csrf)])
+PENDING_AMAZON = "amazon_oauth"
+WIZARD_STEPS = (
+    ("amazon", "Connect Amazon Business"),
+    ("import", "Import history"),
+    ("mapping", "Map accounts"),
+    ("review", "Review and finish"),
+)
+
+
+def jobs_of(request: Request) -> Jobs:
+    jobs: Jobs = request.app.state.jobs
+    return jobs
+
+
+def step_url(connection_id: int, step: str) -> str:
+    if step == "done":
+        return f"/orgs/{connection_id}"
+    return f"/orgs/{connection_id}/setup/{step}"
+
+
+def see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def reached(org: Org, step: str) -> bool:
+    return setup.step_index(org.setup_step) >= setup.step_index(step)
+
+
+def wizard_page(
+    request: Request, org: Org, name: str, step: str, status_code: int = 200, **context: object
+) -> Response:
+    return render(request, name, status_code, org=org, step=step, steps=WIZARD_STEPS, **context)
+
+
+# -- 1. Amazon Business -------------------------------------------------------------------
+
+
+@router.get("/orgs/{connection_id}/setup/amazon")
+def amazon_step(request: Request, connection_id: int) -> Response:
+    org = organisation(request, connection_id)
+    return wizard_page(request, org, "wizard_amazon.html", "amazon", regions=REGIONS)
+
+
+@router.post("/orgs/{connection_id}/setup/amazon")
+def amazon_consent(request: Request, connection_id: int, region: str = Form("")) -> Response:
+    org = organisation(request, connection_id)
+    if region not in REGIONS:
+        return wizard_page(
+            request,
+            org,
+            "wizard_amazon.html",
+            "amazon",
+            regions=REGIONS,
+            error="Choose the Amazon store you buy from.",
+            status_code=400,
+        )
+    state = secrets.token_urlsafe(24)
+    request.session[PENDING_AMAZON] = {"state": state, "connection_id": org.id, "region": region}
+    return see_other(amazon_consent_url(runtime_of(request), region, state))
+
+
+@router.get("/amazon/callback")
+def amazon_callback(request: Request, state: str = "", code: str = "", error: str = "") -> Response:
+    pending = pop_matching(request.session, PENDING_AMAZON, state)
+    if pending is None:
+        return render(
+            request,
+            "problem.html",
+            400,
+            title="That Amazon link is not valid",
+            message="It may be old or from another browser window. Nothing was connected.",
+            retry_label="Back to your organisations",
+            retry_href="/orgs",
+        )
+    org = organisation(request, int(pending["connection_id"]))
+    retry = step_url(org.id, "amazon")
+    if error or not code:
+        return amazon_problem(
+            request,
+            org,
+            "Amazon Business was not connected",
+            "The consent on Amazon was cancelled or refused, so abxero cannot read purchases.",
+            "Connect again and choose Allow on the Amazon page.",
+            retry,
+        )
+    try:
+        account = connect_amazon(runtime_of(request), org.id, str(pending["region"]), code)
+    except AlreadyPaired as problem:
+        return amazon_problem(
+            request, org, "This Amazon Business account is taken", str(problem), "", retry
+        )
+    except AmazonConnectFailed as problem:
+        return amazon_problem(
+            request,
+            org,
+            "Amazon Business was not connected",
+            problem.message,
+            problem.remedy,
+            retry,
+        )
+    flash(request, f"Connected Amazon Business: {account.business_name}.")
+    refreshed = organisation(request, org.id)
+    return see_other(step_url(org.id, "import" if refreshed.setup_step != "done" else "done"))
+
+
+def amazon_problem(
+    request: Request, org: Org, title: str, message: str, remedy: str, retry: str
+) -> Response:
+    return render(
+        request,
+        "problem.html",
+        400,
+        org=org,
+        title=title,
+        message=message,
+        remedy=remedy,
+        retry_label="Connect Amazon Business again",
+        retry_href=retry,
+    )
+
+
+# -- 2. import history -------------------------------------------------------------------
+
+
+@router.get("/orgs/{connection_id}/setup/import")
+def import_step(request: Request, connection_id: int, run: int | None = None) -> Response:
+    org = organisation(request, connection_id)
+    if not reached(org, "import"):
+        return see_other(step_url(org.id, org.setup_step))
+    runtime = runtime_of(request)
+    progress = (
+        setup.run_progress(runtime, org.id, run)
+        if run is not None
+        else setup.latest_run(runtime, org.id, "import")
+    )
+    return import_page(request, org, progress=progress)
+
+
+def import_page(
+    request: Request,
+    org: Org,
+    *,
+    progress: setup.RunProgress | None = None,
+    first: str = "",
+    last: str = "",
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    today = runtime_of(request).now().date()
+    chosen = setup.default_import_range(today)
+    return wizard_page(
+        request,
+        org,
+        "wizard_import.html",
+        "import",
+        progress=progress,
+        first=first or chosen.first.isoformat(),
+        last=last or chosen.last.isoformat(),
+        earliest=chosen.first.isoformat(),
+        today=today.isoformat(),
+        max_days=setup.MAX_IMPORT_DAYS,
+        error=error,
+        status_code=status_code,
+    )
+
+
+@router.post("/orgs/{connection_id}/setup/import")
+def start_import(
+    request: Request, connection_id: int, first: str = Form(""), last: str = Form("")
+) -> Response:
+    org = organisation(request, connection_id)
+    if not reached(org, "import"):
+        return see_other(step_url(org.id, org.setup_step))
+    runtime = runtime_of(request)
+    try:
+        chosen = setup.parse_import_range(first, last, runtime.now().date())
+    except setup.RangeInvalid as problem:
+        return import_page(
+            request, org, first=first, last=last, error=str(problem), status_code=400
+        )
+    run_id = setup.start_import(runtime, jobs_of(request), org.id, chosen)
+    return see_other(f"{step_url(org.id, 'import')}?run={run_id}")
+
+
+@router.post("/orgs/{connection_id}/setup/import/continue")
+def finish_import_step(request: Request, connection_id: int) -> Response:
+    org = organisation(request, connection_id)
+    if not reached(org, "import"):
+        return see_other(step_url(org.id, org.setup_step))
+    setup.advance_to(runtime_of(request), org.id, "mapping")
+    return see_other(step_url(org.id, "mapping"))
+
+
+@router.get("/orgs/{connection_id}/runs/{run_id}")
+def run_status(request: Request, connection_id: int, run_id: int) -> Response:
+    org = organisation(request, connection_id)
+    progress = setup.run_progress(runtime_of(request), org.id, run_id)
+    return JSONResponse(
+        {
+            "status": progress.status,
+            "progress": progress.progress,
+            "finished": progress.finished,
+            "fetched": progress.counts.get("fetched", 0),
+            "new": progress.new,
+            "already_known": progress.already_known,
+            "error": progress.error,
+        }
+    )
+
+
+# -- 3. map accounts -------------------------------------------------------------------
+
+
+WIZARD_MAPPING = "Save and continue"
+
+
+def wizard_mode(org: Org) -> PageMode:
+    return PageMode(
+        action=step_url(org.id, "mapping"),
+        back=step_url(org.id, "import"),
+        submit=WIZARD_MAPPING,
+        in_wizard=True,
+    )
+
+
+@router.get("/orgs/{connection_id}/setup/mapping")
+def mapping_step(request: Request, connection_id: int) -> Response:
+    org = organisation(request, connection_id)
+    if not reached(org, "mapping"):
+        return see_other(step_url(org.id, org.setup_step))
+    context = org_context(request, org.id)
+    values = initial_values(request, org, context)
+    if values is None:
+        return no_expense_account(request, org)
+    return render_mapping(request, org, context, values, wizard_mode(org), steps=WIZARD_STEPS)
+
+
+def no_expense_account(request: Request, org: Org) -> Response:
+    return render(
+        request,
+        "problem.html",
+        409,
+        org=org,
+        title="No expense account to code purchases to",
+        message="This Xero organisation has no active expense account.",
+        remedy="Add one in Xero (Accounting → Chart of accounts), then come back.",
+        retry_label="Try again",
+        retry_href=step_url(org.id, "mapping"),
+    )
+
+
+@router.post("/orgs/{connection_id}/setup/mapping")
+async def save_mapping_step(request: Request, connection_id: int) -> Response:
+    org = organisation(request, connection_id)
+    if not reached(org, "mapping"):
+        return see_other(step_url(org.id, org.setup_step))
+    context = org_context(request, org.id, fresh=True)
+    mapping, values, errors = await submitted_mapping(request, org, context)
+    if mapping is None:
+        return render_mapping(
+            request, org, context, values, wizard_mode(org), errors, 400, steps=WIZARD_STEPS
+        )
+    setup.advance_to(runtime_of(request), org.id, "review")
+    return see_other(step_url(org.id, "review"))
+
+
+# -- 4. review and finish -------------------------------------------------------------------
+
+
+@router.get("/orgs/{connection_id}/setup/review")
+def review_step(request: Request, connection_id: int) -> Response:
+    org = organisation(request, connection_id)
+    if not reached(org, "review"):
+        return see_other(step_url(org.id, org.setup_step))
+    runtime = runtime_of(request)
+    mapping = setup.saved_mapping(runtime, org.id)
+    if mapping is None:
+        return see_other(step_url(org.id, "mapping"))
+    context = org_context(request, org.id)
+    choices = setup.mapping_choices(context)
+    names = {c.value: c.label for c in (*choices.expense_accounts, *choices.payment_accounts)}
+    taxes = {c.value: c.label for c in choices.purchase_tax_types}
+    return wizard_page(
+        request,
+        org,
+        "wizard_review.html",
+        "review",
+        mapping=mapping,
+        preview=setup.preview(runtime, org.id, mapping, context),
+        seen=setup.instruments_seen(runtime, org.id),
+        account_name=lambda ref: names.get(ref or "", ref or "Same account as the item"),
+        tax_name=lambda ref: taxes.get(ref, ref),
+        uk=context.is_uk,
+    )
+
+
+@router.post("/orgs/{connection_id}/setup/finish")
+def finish(request: Request, connection_id: int) -> Response:
+    org = organisation(request, connection_id)
+    if not reached(org, "review"):
+        return see_other(step_url(org.id, org.setup_step))
+    setup.finish_setup(runtime_of(request), jobs_of(request), org.id)
+    flash(request, "Setup finished. Your Amazon Business purchases are being posted to Xero.")
+    return see_other(step_url(org.id, "done"))

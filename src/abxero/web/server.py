@@ -1,0 +1,93 @@
+"""Running the web app: ``serve`` for production, ``run_with_worker`` for the demo.
+
+``serve(settings, host, port)`` serves the app with uvicorn; the queue's worker runs as its own
+process (``huey_consumer`` or the CLI's worker command). ``run_with_worker`` starts the app and
+an in-process huey consumer thread together, which is what a one-command demo wants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import uvicorn
+from fastapi import FastAPI
+from huey import Huey
+
+from abxero.jobs.queue import build_queue
+from abxero.jobs.tasks import Jobs
+from abxero.runtime import Runtime
+from abxero.settings import Settings
+from abxero.simulators.serving import ServedApp, start_server
+from abxero.store.migrate import upgrade
+from abxero.web.app import create_app
+
+
+def build_app(settings: Settings, *, periodic: bool = False) -> tuple[FastAPI, Runtime, Jobs]:
+    """A migrated database, a runtime, the queue's jobs and the app over them."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+    runtime = Runtime(settings)
+    jobs = Jobs(build_queue(settings.resolved_queue_url), lambda: runtime, periodic=periodic)
+    return create_app(runtime, jobs), runtime, jobs
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the web app until interrupted (tasks are run by a separate worker)."""
+    app, runtime, _ = build_app(settings)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    finally:
+        runtime.close()
+
+
+class QueueWorker:
+    """A huey consumer's scheduler and worker threads inside this process (demo and tests).
+
+    The consumer's own loop and signal handling belong to a main thread; here the host
+    process keeps its signals and only the scheduler and worker threads run.
+    """
+
+    def __init__(self, queue: Huey, workers: int = 1, *, periodic: bool = True) -> None:
+        self.consumer = queue.create_consumer(
+            workers=workers, worker_type="thread", periodic=periodic, max_delay=1.0
+        )
+        self.consumer._set_signal_handlers = lambda: None
+
+    def start(self) -> None:
+        self.consumer.start()
+
+    def stop(self) -> None:
+        self.consumer.stop(graceful=True)
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    """The served app, its runtime and jobs, and the worker consuming its queue."""
+
+    served: ServedApp
+    runtime: Runtime
+    jobs: Jobs
+    worker: QueueWorker
+
+    @property
+    def url(self) -> str:
+        return self.served.url
+
+
+@contextmanager
+def run_with_worker(
+    settings: Settings, host: str = "127.0.0.1", port: int = 0, *, periodic: bool = True
+) -> Iterator[RunningApp]:
+    """Serve the app on ``host:port`` (a free port when 0) with a worker thread; stop both after."""
+    app, runtime, jobs = build_app(settings, periodic=periodic)
+    worker = QueueWorker(jobs.queue, periodic=periodic)
+    worker.start()
+    served = start_server(app, host, port)
+    try:
+        yield RunningApp(served, runtime, jobs, worker)
+    finally:
+        served.stop()
+        worker.stop()
+        runtime.close()

@@ -1,0 +1,96 @@
+"""Browser fixtures: Debian's Chromium through Playwright, the app with a worker thread, and
+both simulators on loopback ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from abxero.simulators import amazon, xero
+from abxero.simulators.serving import free_port, served
+from abxero.web.server import RunningApp, run_with_worker
+from tests.web.web_support import AMAZON_SEED, XERO_SEED, Sims, settings_for
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def sims() -> Iterator[Sims]:
+    with (
+        served(xero.create_app(seed=XERO_SEED)) as xero_sim,
+        served(amazon.create_app(AMAZON_SEED, admin=True)) as amazon_sim,
+    ):
+        yield Sims(xero_sim.url, amazon_sim.url)
+
+
+@pytest.fixture
+def outside(sims: Sims) -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=30) as client:
+        client.post(f"{sims.xero}/_sim/reset", json={"seed": XERO_SEED}).raise_for_status()
+        client.post(f"{sims.amazon}/_sim/reset", json={"seed": AMAZON_SEED}).raise_for_status()
+        yield client
+
+
+@pytest.fixture
+def live(sims: Sims, outside: httpx.Client, tmp_path: Path) -> Iterator[RunningApp]:
+    port = free_port()
+    settings = settings_for(sims, tmp_path, f"http://127.0.0.1:{port}")
+    with run_with_worker(settings, port=port, periodic=False) as running:
+        yield running
+
+
+@dataclass
+class Shots:
+    """Saves a full-page screenshot per step, named after the test."""
+
+    page: Page
+    prefix: str
+
+    def take(self, step: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{self.prefix}-{step}.png"), full_page=True)
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(20_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def shots(page: Page, request: pytest.FixtureRequest) -> Shots:
+    return Shots(page, request.node.name.removeprefix("test_"))
