@@ -8,15 +8,24 @@ encrypted token store, refreshes serialised by a database lease, one Xero pacer 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import Engine as SqlEngine
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from abxero.amazon import AmazonApi, Endpoints, LwaClient, TokenKeeper, endpoints_for
+from abxero.amazon import (
+    AmazonApi,
+    DocumentClient,
+    Endpoints,
+    LwaClient,
+    TokenKeeper,
+    endpoints_for,
+)
 from abxero.amazon import TokenSet as AmazonTokens
 from abxero.settings import Settings
 from abxero.store.crypto import TokenCipher
@@ -24,6 +33,7 @@ from abxero.store.db import make_engine, session_factory, transaction
 from abxero.store.models import AmazonConnection, TokenSet, XeroConnection
 from abxero.store.tokens import read_token_set, save_token_set
 from abxero.sync.amazon_feed import AmazonFeedClient
+from abxero.sync.attachments import AttachmentLane
 from abxero.sync.engine import Engine
 from abxero.sync.leases import new_holder_id, release, try_acquire
 from abxero.sync.xero_books import XeroBooksClient
@@ -166,6 +176,25 @@ class Runtime:
         )
         return AmazonApi(self.http, self.amazon_endpoints(region).api_url, keeper)
 
+    def attachment_lane(self, connection_id: int, poll_seconds: float = 5.0) -> AttachmentLane:
+        """The PDF-attaching lane of one organisation."""
+        with self.sessions() as session:
+            amazon = session.scalars(
+                select(AmazonConnection).where(AmazonConnection.xero_connection_id == connection_id)
+            ).one()
+            region, marketplace = amazon.region, amazon.marketplace_id
+        return AttachmentLane(
+            self.sessions,
+            connection_id,
+            region,
+            marketplace,
+            DocumentClient(self.amazon_api(connection_id)),
+            self.xero_api(connection_id),
+            holder=self.work_holder(),
+            now=self.now,
+            poll_seconds=poll_seconds,
+        )
+
     # -- the engine ----------------------------------------------------------------------------
 
     def engine_for(self, connection_id: int, **options: object) -> Engine:
@@ -176,9 +205,14 @@ class Runtime:
             AmazonFeedClient(self.amazon_api(connection_id)),
             XeroBooksClient(self.xero_api(connection_id)),
             now=self.now,
-            holder=self.holder,
+            holder=self.work_holder(),
             **options,  # type: ignore[arg-type]
         )
+
+    def work_holder(self) -> str:
+        """A lease holder name of its own for one piece of work: two threads of this process
+        running syncs are two holders, so the lease keeps them apart too."""
+        return f"{self.holder}/{uuid.uuid4().hex[:8]}"
 
     @contextmanager
     def serialised(self, name: str, wait_seconds: float = 30.0) -> Iterator[None]:

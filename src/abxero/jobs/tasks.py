@@ -18,7 +18,7 @@ from sqlalchemy import select
 from abxero.logs import get_logger
 from abxero.runtime import Runtime
 from abxero.store.db import transaction
-from abxero.store.models import AmazonConnection, SyncRun, XeroConnection
+from abxero.store.models import AmazonConnection, OutboxDocument, SyncRun, XeroConnection
 from abxero.sync.engine import SyncReport
 from abxero.sync.leases import LeaseBusy
 
@@ -36,6 +36,7 @@ class Jobs:
         self._sync = queue.task(name="sync_connection")(self.sync_connection)
         self._import = queue.task(name="import_range")(self.import_range)
         self._post = queue.task(name="post_pending")(self.post_pending)
+        self._attach = queue.task(name="attach_documents")(self.attach_documents)
         if periodic:
             queue.periodic_task(crontab(minute="*"), name="tick")(self.tick)
 
@@ -56,11 +57,23 @@ class Jobs:
     # -- the task bodies (also callable directly) --------------------------------------------
 
     def tick(self) -> list[int]:
-        """Enqueue every organisation whose sync is due; returns their ids."""
-        due = due_connections(self._runtime())
+        """Enqueue every organisation whose sync is due, and the attaching lane of every
+        organisation; returns the ids of those due a sync."""
+        runtime = self._runtime()
+        due = due_connections(runtime)
         for connection_id in due:
             self._sync(connection_id)
+        for connection_id in attaching_connections(runtime):
+            self._attach(connection_id)
         return due
+
+    def attach_documents(self, connection_id: int) -> dict[str, Any]:
+        """Attach a few invoice PDFs (the Document API allows about one a minute)."""
+        try:
+            report = self._runtime().attachment_lane(connection_id).run()
+        except LeaseBusy:
+            return {"skipped": "busy"}
+        return {"attached": report.attached, "unavailable": report.unavailable}
 
     def sync_connection(self, connection_id: int) -> dict[str, Any]:
         return self._engine_call(connection_id, lambda engine: engine.sync())
@@ -124,3 +137,19 @@ def due_connections(runtime: Runtime) -> list[int]:
                 <= now
             )
         ]
+
+
+def attaching_connections(runtime: Runtime) -> list[int]:
+    """Organisations with posted bills or credit notes whose PDF is not settled yet."""
+    with runtime.sessions() as session:
+        return list(
+            session.scalars(
+                select(OutboxDocument.xero_connection_id)
+                .where(
+                    OutboxDocument.status == "posted",
+                    OutboxDocument.role.in_(["bill", "credit_note"]),
+                    OutboxDocument.attachment == "",
+                )
+                .distinct()
+            )
+        )

@@ -206,7 +206,7 @@ class OutboxDocument(Base):
     xero_id: Mapped[str] = mapped_column(String(64), default="")
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
-    attached: Mapped[bool] = mapped_column(default=False)
+    attachment: Mapped[str] = mapped_column(String(16), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

@@ -263,7 +263,7 @@ def upgrade() -> None:
         sa.Column("xero_id", sa.String(length=64), nullable=False),
         sa.Column("batch_id", sa.Integer(), nullable=True),
         sa.Column("error", sa.Text(), nullable=False),
-        sa.Column("attached", sa.Boolean(), nullable=False),
+        sa.Column("attachment", sa.String(length=16), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

@@ -1,0 +1,148 @@
+"""Amazon's invoice PDFs attached to the bills and credit notes we posted, once each.
+
+Amazon offers the PDF of every non-digital UK order and, in the US, of Pay-by-Invoice orders
+only. The Document API allows about one report a minute, so attaching runs in its own lane:
+a few documents per run, under its own lease, never holding up a sync. A document's
+``attachment`` column records the outcome: ``attached``, or ``unavailable`` when Amazon has no
+PDF for it. Xero replaces an attachment of the same file name, so a repeat after a crash
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from abxero.amazon import DocumentClient, RetriableError, SkippableRecordError
+from abxero.domain import jsontext
+from abxero.domain.transactions import Instrument
+from abxero.store.db import transaction
+from abxero.store.models import OutboxDocument, SourceTransaction
+from abxero.sync.leases import held
+from abxero.sync.ledger import POSTED
+from abxero.xero import XeroAccounting, XeroError
+
+ATTACHED, UNAVAILABLE = "attached", "unavailable"
+KINDS = {"bill": ("Invoices", "Invoice"), "credit_note": ("CreditNotes", "Credits")}
+LEASE_TTL = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    document_id: int
+    kind: str
+    document_type: str
+    xero_id: str
+    invoice_number: str
+
+
+@dataclass
+class AttachReport:
+    attached: int = 0
+    unavailable: int = 0
+    deferred: bool = False
+
+
+def candidates(session: Session, connection_id: int, region: str, limit: int) -> list[Candidate]:
+    """Posted bills and credit notes without an attachment outcome whose PDF Amazon offers."""
+    rows = session.execute(
+        select(OutboxDocument, SourceTransaction)
+        .join(
+            SourceTransaction,
+            (SourceTransaction.xero_connection_id == OutboxDocument.xero_connection_id)
+            & (SourceTransaction.transaction_id == OutboxDocument.transaction_id),
+        )
+        .where(
+            OutboxDocument.xero_connection_id == connection_id,
+            OutboxDocument.status == POSTED,
+            OutboxDocument.role.in_(list(KINDS)),
+            OutboxDocument.attachment == "",
+        )
+        .order_by(OutboxDocument.id)
+    )
+    found: list[Candidate] = []
+    for document, source in rows:
+        if len(found) == limit:
+            break
+        number = str(jsontext.loads(source.raw).get("invoiceNumber") or "")
+        if number and _offers_pdf(region, source.instrument_key):
+            kind, document_type = KINDS[document.role]
+            found.append(Candidate(document.id, kind, document_type, document.xero_id, number))
+    return found
+
+
+def _offers_pdf(region: str, instrument_key: str) -> bool:
+    kind, _, last4 = instrument_key.partition("/")
+    return region == "UK" or Instrument(kind, last4).looks_like_pay_by_invoice
+
+
+class AttachmentLane:
+    """Fetches PDFs through the Document API and attaches them in Xero, a few per run."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        connection_id: int,
+        region: str,
+        marketplace_id: str,
+        documents: DocumentClient,
+        xero: XeroAccounting,
+        *,
+        holder: str,
+        now: Callable[[], datetime],
+        poll_seconds: float = 5.0,
+    ) -> None:
+        self._factory, self._id, self._region = factory, connection_id, region
+        self._marketplace, self._documents, self._xero = marketplace_id, documents, xero
+        self._holder, self._now, self._poll = holder, now, poll_seconds
+
+    def run(self, limit: int = 5) -> AttachReport:
+        report = AttachReport()
+        lease = f"attach:{self._id}"
+        with held(self._factory, lease, self._holder, LEASE_TTL, self._now) as renew:
+            with self._factory() as session:
+                todo = candidates(session, self._id, self._region, limit)
+            for candidate in todo:
+                outcome = self._attach(candidate)
+                if outcome is None:
+                    report.deferred = True
+                    break
+                self._record(candidate.document_id, outcome)
+                report.attached += outcome == ATTACHED
+                report.unavailable += outcome == UNAVAILABLE
+                renew()
+        return report
+
+    def _attach(self, candidate: Candidate) -> str | None:
+        """The outcome for one document, or None when Amazon or Xero asks us to wait."""
+        try:
+            pdf = self._documents.fetch_invoice_pdf(
+                self._marketplace,
+                candidate.invoice_number,
+                document_type=candidate.document_type,
+                poll_seconds=self._poll,
+            )
+        except SkippableRecordError:
+            return UNAVAILABLE
+        except RetriableError:
+            return None
+        try:
+            self._xero.upload_attachment(
+                candidate.kind,
+                candidate.xero_id,
+                f"Amazon-{candidate.invoice_number}.pdf",
+                pdf,
+                "application/pdf",
+                f"abx-attach-{self._id}-{candidate.document_id}",
+            )
+        except XeroError:
+            return None
+        return ATTACHED
+
+    def _record(self, document_id: int, outcome: str) -> None:
+        with transaction(self._factory) as session:
+            session.get_one(OutboxDocument, document_id).attachment = outcome
