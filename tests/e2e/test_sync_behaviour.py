@@ -8,12 +8,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from abxero.domain import jsontext
 from abxero.domain.mapping import AccountPayment
 from abxero.jobs.queue import build_queue
 from abxero.jobs.tasks import Jobs, due_connections
 from abxero.store.db import transaction
-from abxero.store.models import XeroConnection
+from abxero.store.models import Event, XeroConnection
 from abxero.sync.leases import LeaseBusy
 from abxero.sync.mappings import latest_mapping, save_mapping
 from tests.conftest import REDIS_TEST_URL
@@ -131,3 +133,28 @@ def test_queued_tasks_sync_due_organisations_and_tolerate_repeats(
     result = exactly_once_report(harness, "UK")
     assert result["xero_documents"] == result["ledger_documents"] > 0
     assert result["all_payments"] == result["ledger_payments"]
+
+
+def test_a_posted_transaction_that_changes_is_flagged_not_posted_again(harness: Harness) -> None:
+    _import_and_finish(harness, "UK")
+    engine = harness.runtime.engine_for(harness.connections["UK"])
+    engine.post_pending()
+    before = exactly_once_report(harness, "UK")
+    posted = next(s for s in harness.sources("UK") if s.status == "posted")
+    changed = jsontext.loads(posted.raw)
+    changed["feedDate"] = (harness.runtime.now() - timedelta(hours=1)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    changed["chargeIdentifier"] = "CHANGED-BY-AMAZON"
+    harness.amazon_admin(
+        "POST", "/_sim/transactions", {"business_id": "uk-harbour", "transactions": [changed]}
+    )
+    harness.runtime.engine_for(harness.connections["UK"]).sync()
+    flagged = [s for s in harness.sources("UK") if s.transaction_id == posted.transaction_id]
+    assert [s.needs_review for s in flagged] == [True]
+    assert [s.status for s in flagged] == ["posted"]
+    with harness.runtime.sessions() as session:
+        codes = session.scalars(select(Event.code)).all()
+    assert "changed_after_posting" in codes
+    after = exactly_once_report(harness, "UK")
+    assert after["xero_documents"] == before["xero_documents"]

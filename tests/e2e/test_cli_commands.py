@@ -1,0 +1,80 @@
+"""The operational commands against a paired world, and the README's headless demo."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from abxero.cli import app, simulator_environment
+from tests.e2e.harness import Harness, exactly_once_report
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+
+def _environment(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    for line in simulator_environment(harness.world.xero_url, harness.world.amazon_url):
+        name, _, value = line.partition("=")
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ABXERO_DATABASE_URL", harness.runtime.settings.resolved_database_url)
+    monkeypatch.setenv("ABXERO_DATA_DIR", str(harness.data_dir))
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+def test_import_sync_and_status_commands(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    _environment(harness, monkeypatch)
+    today = harness.runtime.now().date()
+    since = today.replace(day=1).isoformat()
+    first = runner.invoke(app, ["import", "--since", since, "--until", today.isoformat()])
+    assert first.exit_code == 0, first.output
+    assert "new" in first.output
+    harness.map_and_finish("UK")
+    uk = str(harness.connections["UK"])
+    synced = runner.invoke(app, ["sync", "--organisation", uk])
+    assert synced.exit_code == 0, synced.output
+    again = runner.invoke(
+        app, ["import", "--since", since, "--until", today.isoformat(), "--organisation", uk]
+    )
+    assert "0 new" in again.output
+    assert "0 documents posted" in again.output
+    status = runner.invoke(app, ["status"])
+    assert status.exit_code == 0, status.output
+    assert "Demo Company (UK)" in status.output
+    assert "Demo Company (US)" in status.output
+    result = exactly_once_report(harness, "UK")
+    assert result["xero_documents"] == result["ledger_documents"] > 0
+
+
+def test_import_refuses_a_backwards_range(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _environment(harness, monkeypatch)
+    result = runner.invoke(app, ["import", "--since", "2026-05-10", "--until", "2026-05-01"])
+    assert result.exit_code == 2
+    assert "--until" in result.output
+
+
+def test_headless_demo_ends_with_a_matching_summary(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "abxero.cli", "demo", "--headless"],
+        env={"ABXERO_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        cwd=Path(__file__).parents[2],
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    summary = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert summary["totals_match"] is True
+    for key in ("US/USD", "UK/GBP"):
+        region = summary[key]
+        assert region["fetched"] > 500
+        assert region["documents_posted"] > region["fetched"]
+        assert region["duplicates"] == 0
+        assert region["amazon_total"] == region["xero_total"]
