@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     xero_login_url: HttpUrl = "https://login.xero.com"
     xero_identity_url: HttpUrl = "https://identity.xero.com"
     xero_api_url: HttpUrl = "https://api.xero.com"
+    xero_webhook_key: SecretStr = SecretStr("")
 
     amazon_application_id: str = ""
     amazon_client_id: str = ""

@@ -13,6 +13,7 @@ import httpx
 from abxero.amazon.auth import TokenSource
 from abxero.amazon.errors import AmazonError, FatalError, NeedsReconnectError, RetriableError
 from abxero.amazon.retry import RetryPolicy, asked_wait
+from abxero.domain import jsontext
 
 RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 AUTH_STATUSES = frozenset({401, 403})
@@ -57,7 +58,8 @@ class AmazonApi:
         self.rng = rng or random.Random()
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
-        return self.request("GET", path, params=params).json()
+        """The JSON body, numbers read exactly (a number where text belongs stays storable)."""
+        return jsontext.loads(self.request("GET", path, params=params).content)
 
     def post(self, path: str, body: Any) -> Any:
         return self.request("POST", path, json=body).json()

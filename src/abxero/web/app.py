@@ -17,7 +17,7 @@ from abxero.services.connections import NotFound
 from abxero.services.setup import ContextCache
 from abxero.sync.ports import SideError
 from abxero.web.pages import HERE, SignInRequired, render
-from abxero.web.routes import auth, manage, wizard
+from abxero.web.routes import auth, manage, webhooks, wizard
 from abxero.web.security import (
     SESSION_COOKIE,
     SESSION_HOURS,
@@ -44,7 +44,7 @@ def create_app(runtime: Runtime, jobs: Jobs) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders, settings=settings)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for group in (auth.router, wizard.router, manage.router):
+    for group in (auth.router, wizard.router, manage.router, webhooks.router):
         app.include_router(group)
     add_error_pages(app)
     return app

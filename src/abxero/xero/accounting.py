@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import httpx
 from pydantic import BaseModel
 
-from abxero.xero.errors import NotFoundError, RejectedError
+from abxero.xero.errors import NotFoundError, RejectedError, RetriableError
 from abxero.xero.models import (
     Account,
     Attachment,
@@ -266,7 +267,7 @@ class XeroAccounting:
             params=params, content=body, content_type="application/json", idempotency_key=key
         )
         response = self._transport.call("PUT", path, options)
-        returned = decode_json(response.content).get(kind.plural, [])
+        returned = _listed_elements(response, kind)
         if len(returned) != count:
             raise RejectedError(
                 response.status_code, f"sent {count} elements, got {len(returned)} back"
@@ -336,10 +337,32 @@ class XeroAccounting:
         return self._list(f"{kind}/{quote(document_id)}/History", "HistoryRecords", HistoryRecord)
 
 
+def _listed_elements(response: httpx.Response, kind: _Kind) -> list[dict[str, Any]]:
+    """The elements of a batch answer; an answer we cannot read may still have been applied."""
+    try:
+        decoded = decode_json(response.content)
+    except ValueError:
+        decoded = None
+    returned = decoded.get(kind.plural, []) if isinstance(decoded, dict) else None
+    if not isinstance(returned, list) or not all(isinstance(e, dict) for e in returned):
+        raise RetriableError(
+            f"Xero answered {response.status_code} with a batch we cannot read",
+            may_have_applied=True,
+        )
+    return returned
+
+
+def _messages(entries: Any) -> tuple[str, ...]:
+    """The ``Message`` of each validation error or warning, however it is shaped."""
+    if not isinstance(entries, list):
+        return (str(entries),) if entries else ()
+    return tuple(str(e.get("Message") if isinstance(e, dict) else e) for e in entries)
+
+
 def element_result(index: int, kind: _Kind, element: dict[str, Any]) -> ElementResult:
     """One element of a ``summarizeErrors=false`` response, typed."""
-    errors = tuple(str(e.get("Message")) for e in element.get("ValidationErrors") or [])
-    warnings = tuple(str(w.get("Message")) for w in element.get("Warnings") or [])
+    errors = _messages(element.get("ValidationErrors"))
+    warnings = _messages(element.get("Warnings"))
     status = str(element.get("StatusAttributeString") or ("ERROR" if errors else "OK"))
     xero_id = element.get(kind.id_field)
     ok = status != "ERROR" and not errors and not element.get("HasErrors")

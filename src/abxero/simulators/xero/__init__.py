@@ -7,13 +7,16 @@ identity and API base URLs all at the one printed URL.
 
 Knobs of ``create_app(seed=1, clock=None, *, admin=True, limits=LimitSettings(),
 idempotency_window=6 min, clients=DEFAULT_CLIENTS, user=DEFAULT_USER, issuer=None,
-spec_path=None, validate_spec=True)``: ``seed`` fixes every GUID (tenant ids are
+spec_path=None, validate_spec=True,
+organisation_copies=1)``: ``seed`` fixes every GUID (tenant ids are
 ``stable_guid(seed, "tenant", "us"|"uk")``, see ``tenant_id_for``); ``clock`` is a
 :class:`~abxero.simulators.clock.Clock` (use ``ManualClock`` to move token expiry, grace windows,
 rate windows and idempotency expiry); ``limits`` sets 5 concurrent / 60 per minute / 5,000 per day
 per organisation and 10,000 per minute app-wide; ``issuer`` fixes the OIDC issuer (default: the
 request's base URL); ``spec_path`` points at ``xero_accounting.yaml`` (default: found beside the
-checkout or via ``ABXERO_XERO_OPENAPI``; validation is off when absent).
+checkout or via ``ABXERO_XERO_OPENAPI``; validation is off when absent);
+``organisation_copies`` seeds the two demo organisations that many times (copy ``n`` > 1 keyed
+``us{n}``/``uk{n}``, named "Demo Company (US) {n}"), for scale tests and benchmarks.
 
 Routes, like Xero's but on one host:
 ``GET/POST /identity/connect/authorize`` (consent page: organisations, Allow / Deny),
@@ -40,6 +43,8 @@ Test-only admin namespace (mounted only with ``admin=True``; production never mo
 * ``POST /_sim/token`` ``{"client_id"?, "scope"?, "tenants"?: ["us", "uk" or ids], "nonce"?}`` –
   a token set without the browser: ``access_token``, ``refresh_token``, ``id_token``,
   ``tenant_ids``, ``tenants`` (key → id) and ``connections`` (tenant id → connection id).
+* ``POST /_sim/webhooks`` ``{"url"?, "key"?, "auto"?, "flush"?, "intent_to_receive"?}`` –
+  signed webhook delivery of CONTACT and INVOICE events (see ``webhooks.py``).
 * ``POST /_sim/orgs/{key-or-tenant-id}`` ``{"organisation": {...}, "accounts": {code: {...}},
   "contacts": {id: {...}}, "currencies": [...]}`` – edit seeded data (lock dates, archiving).
 """

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from abxero.simulators.xero import webhooks
 from abxero.simulators.xero.ledger import trial_balance
 from abxero.simulators.xero.limits import LimitSettings
 from abxero.simulators.xero.runtime import Faults, Sim
@@ -54,11 +56,12 @@ async def reset(request: Request) -> Response:
     body = await _json(request)
     with sim.world.lock:
         seed = int(body.get("seed", sim.world.seed))
-        fresh = World.fresh(seed, sim.world.clock)
+        fresh = World.fresh(seed, sim.world.clock, sim.world.copies)
         sim.world.__dict__.update({k: v for k, v in fresh.__dict__.items() if k != "lock"})
         sim.faults = Faults()
         sim.limiter.reset()
         sim.idempotency.clear()
+        sim.webhooks.pending.clear()
     return _json_reply({"seed": seed, "tenant_ids": list(sim.world.orgs)})
 
 
@@ -161,13 +164,32 @@ async def patch_org(request: Request) -> Response:
             account = org.account_by_code(code)
             if account is not None:
                 account.update(fields)
+        before = webhooks.fingerprint(org)
         for contact_id, fields in (body.get("contacts") or {}).items():
             contact = org.contacts.get(contact_id.lower())
             if contact is not None:
                 contact.update(fields)
+        if sim.webhooks.enabled:
+            sim.webhooks.note_changes(org, before, sim.world.clock.now())
         if "currencies" in body:
             org.currencies = list(body["currencies"])
         return _json_reply({"tenant_id": org.tenant_id, "organisation": org.info})
+
+
+async def webhook_settings(request: Request) -> Response:
+    """Configure delivery (``url``, ``key``, ``auto``); ``flush`` or ``intent_to_receive`` now."""
+    sim = _sim(request)
+    body = await _json(request)
+    hub = sim.webhooks
+    hub.configure(body)
+    reply: dict[str, Any] = {"enabled": hub.enabled, "auto": hub.auto}
+    if body.get("intent_to_receive"):
+        reply["intent_to_receive"] = await run_in_threadpool(hub.intent_to_receive, sim.world.ids)
+    if body.get("flush"):
+        reply["delivered"] = await run_in_threadpool(hub.flush)
+    reply["pending"] = len(hub.pending)
+    reply["answers"] = list(hub.answers)
+    return _json_reply(reply)
 
 
 async def admin_not_found(request: Request) -> Response:
@@ -181,4 +203,5 @@ ROUTES = [
     Route("/_sim/faults", faults, methods=["POST"]),
     Route("/_sim/token", token, methods=["POST"]),
     Route("/_sim/orgs/{ref}", patch_org, methods=["POST"]),
+    Route("/_sim/webhooks", webhook_settings, methods=["POST"]),
 ]

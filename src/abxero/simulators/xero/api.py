@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from abxero.simulators.xero import contacts, doc_resources, extras, settings_resources
+from abxero.simulators.xero import contacts, doc_resources, extras, settings_resources, webhooks
 from abxero.simulators.xero.call import Call, Reply, problem
 from abxero.simulators.xero.documents import BuildContext
 from abxero.simulators.xero.idempotency import MAX_KEY_LENGTH, fingerprint
@@ -191,7 +191,7 @@ async def _admitted(
             problem(400, "Bad Request", "Idempotency-Key must be at most 128 characters"), headers
         )
     with sim.world.lock:
-        reply = _dispatch_once(sim, request, method, parts, grant, tenant_id, body, key)
+        reply = _dispatch_watched(sim, request, method, parts, grant, tenant_id, body, key)
     if reply.wrote and faults.lose_responses > 0:
         with sim.world.lock:
             lost = faults.take("lose_responses")
@@ -226,6 +226,27 @@ def _spec_check(sim: Sim, request: Request, method: str, body: bytes) -> Reply |
         "Message": "; ".join(errors)[:2000],
     }
     return Reply(400, dumps(body_out))
+
+
+def _dispatch_watched(
+    sim: Sim,
+    request: Request,
+    method: str,
+    parts: list[str],
+    grant: Grant,
+    tenant_id: str,
+    body: bytes,
+    key: str | None,
+) -> Reply:
+    """``_dispatch_once``, noting webhook events for what it changed when webhooks are on."""
+    org = sim.world.orgs.get(tenant_id)
+    if org is None or not sim.webhooks.enabled or method not in {"PUT", "POST"}:
+        return _dispatch_once(sim, request, method, parts, grant, tenant_id, body, key)
+    before = webhooks.fingerprint(org)
+    reply = _dispatch_once(sim, request, method, parts, grant, tenant_id, body, key)
+    if reply.wrote:
+        sim.webhooks.note_changes(org, before, sim.world.clock.now())
+    return reply
 
 
 def _dispatch_once(

@@ -42,10 +42,11 @@ def create_app(
     issuer: str | None = None,
     spec_path: str | Path | None = None,
     validate_spec: bool = True,
+    organisation_copies: int = 1,
 ) -> Starlette:
     """A fresh simulator; see the package docstring for the knobs and routes."""
     chosen_clock = clock or SystemClock()
-    world = World.fresh(seed, chosen_clock)
+    world = World.fresh(seed, chosen_clock, organisation_copies)
     sim = Sim(
         world=world,
         identity=Identity(world, {c.client_id: c for c in clients}, user),

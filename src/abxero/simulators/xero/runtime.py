@@ -10,6 +10,7 @@ from abxero.simulators.xero.limits import RateLimiter
 from abxero.simulators.xero.spec import SpecValidator
 from abxero.simulators.xero.state import World
 from abxero.simulators.xero.tokens import Identity
+from abxero.simulators.xero.webhooks import WebhookHub
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Sim:
     spec: SpecValidator | None
     faults: Faults = field(default_factory=Faults)
     issuer: str | None = None
+    webhooks: WebhookHub = field(default_factory=WebhookHub)
     provider_name: str = "abxero simulator"
 
     def issuer_for(self, base_url: str) -> str:

@@ -232,15 +232,15 @@ _UK_TAX = [
 ]
 
 
-def us_demo(seed: int) -> OrgSeed:
+def us_demo(seed: int, key: str = "us") -> OrgSeed:
     """Demo Company (US): USD, Eastern time, sales tax not recoverable on purchases."""
     return OrgSeed(
-        key="us",
+        key=key,
         organisation=_organisation(
             seed,
-            "us",
+            key,
             {
-                "Name": "Demo Company (US)",
+                "Name": _numbered("Demo Company (US)", key),
                 "LegalName": "Demo Company (US) Inc.",
                 "Version": "US",
                 "BaseCurrency": "USD",
@@ -250,33 +250,33 @@ def us_demo(seed: int) -> OrgSeed:
                 "SalesTaxPeriod": "NONE",
             },
         ),
-        accounts=_accounts(seed, "us", _US_ACCOUNTS, "USD"),
+        accounts=_accounts(seed, key, _US_ACCOUNTS, "USD"),
         tax_rates=[dict(rate) for rate in _US_TAX],
         currencies=[{"Code": "USD", "Description": "United States Dollar"}],
         tracking=[
             _tracking(
-                seed, "us", "Department", [(n, "ACTIVE") for n in ("Operations", "Sales", "IT")]
+                seed, key, "Department", [(n, "ACTIVE") for n in ("Operations", "Sales", "IT")]
             ),
-            _tracking(seed, "us", "Location", [("New York", "ACTIVE"), ("Austin", "ACTIVE")]),
+            _tracking(seed, key, "Location", [("New York", "ACTIVE"), ("Austin", "ACTIVE")]),
         ],
         contacts=[
-            _contact(seed, "us", "Amazon Business"),
-            _contact(seed, "us", "Staples"),
-            _contact(seed, "us", "Old Supplier Inc", "ARCHIVED"),
+            _contact(seed, key, "Amazon Business"),
+            _contact(seed, key, "Staples"),
+            _contact(seed, key, "Old Supplier Inc", "ARCHIVED"),
         ],
         iana_timezone="America/New_York",
     )
 
 
-def uk_demo(seed: int) -> OrgSeed:
+def uk_demo(seed: int, key: str = "uk") -> OrgSeed:
     """Demo Company (UK): GBP, London time, VAT registered, EUR and USD enabled."""
     return OrgSeed(
-        key="uk",
+        key=key,
         organisation=_organisation(
             seed,
-            "uk",
+            key,
             {
-                "Name": "Demo Company (UK)",
+                "Name": _numbered("Demo Company (UK)", key),
                 "LegalName": "Demo Company (UK) Ltd",
                 "Version": "UK",
                 "BaseCurrency": "GBP",
@@ -288,7 +288,7 @@ def uk_demo(seed: int) -> OrgSeed:
                 "EndOfYearLockDate": date(2025, 3, 31),
             },
         ),
-        accounts=_accounts(seed, "uk", _UK_ACCOUNTS, "GBP"),
+        accounts=_accounts(seed, key, _UK_ACCOUNTS, "GBP"),
         tax_rates=[dict(rate) for rate in _UK_TAX],
         currencies=[
             {"Code": "GBP", "Description": "British Pound"},
@@ -297,24 +297,37 @@ def uk_demo(seed: int) -> OrgSeed:
         ],
         tracking=[
             _tracking(
-                seed, "uk", "Department", [(n, "ACTIVE") for n in ("Operations", "Sales", "IT")]
+                seed, key, "Department", [(n, "ACTIVE") for n in ("Operations", "Sales", "IT")]
             ),
             _tracking(
                 seed,
-                "uk",
+                key,
                 "Region",
                 [("London", "ACTIVE"), ("Manchester", "ACTIVE"), ("Edinburgh", "ARCHIVED")],
             ),
         ],
         contacts=[
-            _contact(seed, "uk", "Amazon Business"),
-            _contact(seed, "uk", "Viking Direct"),
-            _contact(seed, "uk", "Archived Supplier Ltd", "ARCHIVED"),
+            _contact(seed, key, "Amazon Business"),
+            _contact(seed, key, "Viking Direct"),
+            _contact(seed, key, "Archived Supplier Ltd", "ARCHIVED"),
         ],
         iana_timezone="Europe/London",
     )
 
 
-def demo_organisations(seed: int) -> list[OrgSeed]:
-    """The organisations a fresh simulator holds."""
-    return [us_demo(seed), uk_demo(seed)]
+def _numbered(name: str, key: str) -> str:
+    """The demo name, with the copy's number for copies after the first (``"us3"`` → 3)."""
+    number = key[2:]
+    return f"{name} {number}" if number else name
+
+
+def demo_organisations(seed: int, copies: int = 1) -> list[OrgSeed]:
+    """The organisations a fresh simulator holds: the two demo companies, ``copies`` times.
+
+    The first copy is keyed "us" and "uk"; copy ``n`` > 1 is keyed "us{n}" and "uk{n}" and
+    named "Demo Company (US) {n}" / "(UK) {n}", with its own GUIDs (they derive from the key).
+    """
+    organisations = [us_demo(seed), uk_demo(seed)]
+    for number in range(2, copies + 1):
+        organisations += [us_demo(seed, f"us{number}"), uk_demo(seed, f"uk{number}")]
+    return organisations

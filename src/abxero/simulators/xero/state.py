@@ -187,17 +187,18 @@ class World:
     connections: dict[str, Connection] = field(default_factory=dict)
     stats: Stats = field(default_factory=Stats)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    copies: int = 1
 
     @classmethod
-    def fresh(cls, seed: int, clock: Clock) -> World:
-        """A world holding only the seeded organisations."""
+    def fresh(cls, seed: int, clock: Clock, copies: int = 1) -> World:
+        """A world holding only the seeded organisations (the demo pair, ``copies`` times)."""
         from abxero.simulators.xero.seed import tenant_id_for
 
         orgs = {}
-        for org_seed in demo_organisations(seed):
+        for org_seed in demo_organisations(seed, copies):
             tenant = tenant_id_for(seed, org_seed.key)
             orgs[tenant] = Org.from_seed(org_seed, tenant)
-        return cls(seed=seed, clock=clock, ids=IdSource(seed), orgs=orgs)
+        return cls(seed=seed, clock=clock, ids=IdSource(seed), orgs=orgs, copies=copies)
 
     def org_by_key_or_id(self, ref: str) -> Org | None:
         if ref in self.orgs:

@@ -1,0 +1,172 @@
+"""Xero webhooks: verify the signature, then record what changed and say which syncs to queue.
+
+Xero signs each delivery with HMAC-SHA256 of the raw body under the app's webhook key
+(``x-xero-signature``, base64). Deliveries are at least once and unordered, so handling one
+twice only adds a second event row; the sync it queues is idempotent like every other.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from abxero.domain import jsontext
+from abxero.store.db import transaction
+from abxero.store.models import Event, OutboxDocument, XeroConnection
+
+WATCHED_ROLES = ("bill", "credit_note")
+
+
+def signature_of(key: str, body: bytes) -> str:
+    """The base64 HMAC-SHA256 Xero puts in ``x-xero-signature``."""
+    digest = hmac.new(key.encode(), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def signature_ok(key: str, body: bytes, header: str | None) -> bool:
+    """True when ``header`` signs ``body`` under ``key``; never true without a key."""
+    if not key or not header:
+        return False
+    return hmac.compare_digest(signature_of(key, body), header.strip())
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """One entry of a delivery's ``events`` list."""
+
+    tenant_id: str
+    category: str
+    event_type: str
+    resource_id: str
+    happened_at: datetime | None = None
+
+
+def parse_events(body: bytes) -> list[WebhookEvent]:
+    """The well-formed events of a delivery; anything else in it is ignored."""
+    try:
+        payload: Any = jsontext.loads(body)
+    except ValueError:
+        return []
+    raw_events = payload.get("events") if isinstance(payload, dict) else None
+    if not isinstance(raw_events, list):
+        return []
+    return [event for raw in raw_events if (event := _event(raw)) is not None]
+
+
+def _event(raw: Any) -> WebhookEvent | None:
+    if not isinstance(raw, dict):
+        return None
+    fields = [raw.get(name) for name in ("tenantId", "eventCategory", "eventType", "resourceId")]
+    if not all(isinstance(value, str) and value for value in fields):
+        return None
+    tenant, category, kind, resource = (str(value) for value in fields)
+    when = _utc(raw.get("eventDateUtc"))
+    return WebhookEvent(tenant.lower(), category.upper(), kind.upper(), resource.lower(), when)
+
+
+def _utc(value: Any) -> datetime | None:
+    """Xero's ``eventDateUtc`` (UTC, with or without an offset)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def record_events(
+    factory: sessionmaker[Session], events: list[WebhookEvent], now: datetime
+) -> list[int]:
+    """Record changes to our contact or our bills as events; returns organisations to sync."""
+    to_sync: list[int] = []
+    with transaction(factory) as session:
+        for event in events:
+            connection = session.scalars(
+                select(XeroConnection).where(XeroConnection.tenant_id == event.tenant_id)
+            ).first()
+            if connection is None:
+                continue
+            if _record_one(session, connection, event, now) and connection.id not in to_sync:
+                to_sync.append(connection.id)
+    return to_sync
+
+
+def _record_one(
+    session: Session, connection: XeroConnection, event: WebhookEvent, now: datetime
+) -> bool:
+    """Add the event row for one change; True when the organisation should sync."""
+    if event.event_type != "UPDATE":
+        return False  # our own creations come back as CREATE events
+    if event.category == "CONTACT" and event.resource_id == connection.contact_id.lower():
+        _add(session, connection.id, "xero_contact_changed", event, now, _CONTACT_TEXT)
+        return False
+    if event.category == "INVOICE" and _is_our_document(session, connection.id, event):
+        _add(session, connection.id, "xero_bill_changed", event, now, _BILL_TEXT)
+        return True
+    return False
+
+
+def _is_our_document(session: Session, connection_id: int, event: WebhookEvent) -> bool:
+    """True for our bill or credit note changed by someone else (not our own later write)."""
+    ids = [event.resource_id, event.resource_id.upper()]
+    document = session.scalars(
+        select(OutboxDocument).where(
+            OutboxDocument.xero_connection_id == connection_id,
+            OutboxDocument.role.in_(WATCHED_ROLES),
+            OutboxDocument.xero_id.in_(ids),
+        )
+    ).first()
+    if document is None:
+        return False
+    if event.happened_at is None:
+        return True
+    our_last_write = session.scalars(
+        select(func.max(OutboxDocument.updated_at)).where(
+            OutboxDocument.xero_connection_id == connection_id,
+            OutboxDocument.transaction_id == document.transaction_id,
+        )
+    ).one()
+    return our_last_write is None or event.happened_at > _aware(our_last_write)
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+_CONTACT_TEXT = (
+    "The Amazon Business supplier contact was changed in Xero.",
+    "Nothing to do unless it was archived: then restore it in Xero before the next sync.",
+)
+_BILL_TEXT = (
+    "A bill abxero posted was changed in Xero.",
+    "abxero checks it on the next sync; it never posts the purchase a second time.",
+)
+
+
+def _add(
+    session: Session,
+    connection_id: int,
+    code: str,
+    event: WebhookEvent,
+    now: datetime,
+    text: tuple[str, str],
+) -> None:
+    session.add(
+        Event(
+            xero_connection_id=connection_id,
+            level="info",
+            code=code,
+            message=text[0],
+            remedy=text[1],
+            data={"resource_id": event.resource_id, "event_type": event.event_type},
+            created_at=now,
+        )
+    )
