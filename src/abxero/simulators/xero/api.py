@@ -107,7 +107,8 @@ async def accounting(request: Request) -> Response:
     endpoint = _endpoint(method, parts)
     response = await _handle(sim, request, method, parts)
     with sim.world.lock:
-        sim.world.stats.count(endpoint, response.status_code)
+        tenant_id = request.headers.get("xero-tenant-id", "").lower()
+        sim.world.stats.count(endpoint, response.status_code, tenant_id)
         if response.status_code == 429:
             problem_name = response.headers.get("X-Rate-Limit-Problem", "")
             sim.world.stats.rate_limited[problem_name] = (

@@ -155,9 +155,12 @@ class Stats:
     spec_rejections: list[Record] = field(default_factory=list)
     rate_limited: dict[str, int] = field(default_factory=dict)
     idempotent_replays: int = 0
+    tenant_requests: dict[str, int] = field(default_factory=dict)
 
-    def count(self, endpoint: str, status: int) -> None:
+    def count(self, endpoint: str, status: int, tenant_id: str = "") -> None:
         self.requests[endpoint] = self.requests.get(endpoint, 0) + 1
+        if tenant_id:
+            self.tenant_requests[tenant_id] = self.tenant_requests.get(tenant_id, 0) + 1
         per = self.statuses.setdefault(endpoint, {})
         per[str(status)] = per.get(str(status), 0) + 1
 
@@ -169,6 +172,7 @@ class Stats:
             "spec_validation_failures": len(self.spec_rejections),
             "rate_limited": dict(self.rate_limited),
             "idempotent_replays": self.idempotent_replays,
+            "tenant_requests": dict(self.tenant_requests),
         }
 
 

@@ -1,0 +1,80 @@
+"""Each benchmark runs once at a tiny size: the tables keep working (no timing assertions)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import httpx
+import pytest
+
+from abxero.simulators.serving import served
+from abxero.simulators.xero import create_app, tenant_id_for
+from bench.__main__ import MODULES, run_one
+from bench.results import Benchmark, Row, table, write_results
+
+SERVICES = ("calls", "ratelimit", "planning", "latency", "web")
+
+
+def _check(benchmark: Benchmark) -> None:
+    assert benchmark.rows
+    for row in benchmark.rows:
+        assert isinstance(row, Row)
+        assert row.name
+        assert math.isfinite(row.value)
+        assert row.value >= 0
+        if row.target is not None:
+            assert row.ratio is not None or row.target.bound == 0
+            assert row.met in (True, False)
+    rendered = table(benchmark)
+    assert all(row.name in rendered for row in benchmark.rows)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_benchmark_runs_at_a_tiny_size(name: str) -> None:
+    _check(run_one(name, "tiny"))
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_scale_out_runs_with_two_organisations() -> None:
+    benchmark = run_one("scaleout", "tiny")
+    _check(benchmark)
+    assert [row.unit for row in benchmark.rows[:-1]] == ["orgs/min", "orgs/min"]
+
+
+def test_calls_never_beat_the_batch_floor() -> None:
+    rows = {row.name: row for row in run_one("calls", "tiny").rows}
+    ours = rows["abxero: calls / 1,000 charges"].value
+    floor = rows["floor: batches of 50"].value
+    naive = rows["naive: one request per document"].value
+    assert floor <= ours < naive
+
+
+def test_results_file_holds_every_row(tmp_path: Path) -> None:
+    benchmark = run_one("planning", "tiny")
+    path = write_results([benchmark], quick=True, path=tmp_path / "results.json")
+    written = httpx.Response(200, content=path.read_bytes()).json()
+    assert written["mode"] == "quick"
+    assert len(written["benchmarks"][0]["rows"]) == len(benchmark.rows)
+    assert set(MODULES) >= {"planning"}
+
+
+def test_the_xero_simulator_seeds_copies_of_the_demo_pair() -> None:
+    with served(create_app(seed=4, organisation_copies=3)) as xero:
+        names = sorted(
+            org["name"] for org in httpx.get(f"{xero.url}/_sim/state").json()["organisations"]
+        )
+        assert names == [
+            "Demo Company (UK)",
+            "Demo Company (UK) 2",
+            "Demo Company (UK) 3",
+            "Demo Company (US)",
+            "Demo Company (US) 2",
+            "Demo Company (US) 3",
+        ]
+        reset = httpx.post(f"{xero.url}/_sim/reset", json={"seed": 4}).json()
+        assert len(reset["tenant_ids"]) == 6
+    assert tenant_id_for(4, "us2") != tenant_id_for(4, "us")
+    with served(create_app(seed=4)) as plain:
+        assert len(httpx.get(f"{plain.url}/_sim/state").json()["organisations"]) == 2
