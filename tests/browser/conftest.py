@@ -11,10 +11,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from abxero.simulators import amazon, xero
-from abxero.simulators.serving import free_port, served
+from abxero.simulators.serving import free_port
 from abxero.web.server import RunningApp, run_with_worker
-from tests.web.web_support import AMAZON_SEED, XERO_SEED, Sims, settings_for
+from tests.web.web_support import Sims, fresh_simulators, settings_for, simulators_served
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -47,18 +46,13 @@ def chromium(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def sims() -> Iterator[Sims]:
-    with (
-        served(xero.create_app(seed=XERO_SEED)) as xero_sim,
-        served(amazon.create_app(AMAZON_SEED, admin=True)) as amazon_sim,
-    ):
-        yield Sims(xero_sim.url, amazon_sim.url)
+    with simulators_served() as running:
+        yield running
 
 
 @pytest.fixture
 def outside(sims: Sims) -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=30) as client:
-        client.post(f"{sims.xero}/_sim/reset", json={"seed": XERO_SEED}).raise_for_status()
-        client.post(f"{sims.amazon}/_sim/reset", json={"seed": AMAZON_SEED}).raise_for_status()
+    with fresh_simulators(sims) as client:
         yield client
 
 

@@ -14,19 +14,17 @@ from fastapi.testclient import TestClient
 from abxero.jobs.queue import build_queue
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import Runtime
-from abxero.simulators import amazon, xero
-from abxero.simulators.serving import served
 from abxero.store.migrate import upgrade
 from abxero.web import create_app
 from tests.web.web_support import (
-    AMAZON_SEED,
-    XERO_SEED,
     Sims,
     amazon_consent,
     csrf_of,
+    fresh_simulators,
     path_of,
     query_of,
     settings_for,
+    simulators_served,
     xero_consent,
 )
 
@@ -35,19 +33,14 @@ APP_URL = "http://127.0.0.1:8765"
 
 @pytest.fixture(scope="session")
 def sims() -> Iterator[Sims]:
-    with (
-        served(xero.create_app(seed=XERO_SEED)) as xero_sim,
-        served(amazon.create_app(AMAZON_SEED, admin=True)) as amazon_sim,
-    ):
-        yield Sims(xero_sim.url, amazon_sim.url)
+    with simulators_served() as running:
+        yield running
 
 
 @pytest.fixture
 def outside(sims: Sims) -> Iterator[httpx.Client]:
     """A plain HTTP client for the simulators' pages and admin routes, reset for each test."""
-    with httpx.Client(timeout=30) as client:
-        client.post(f"{sims.xero}/_sim/reset", json={"seed": XERO_SEED}).raise_for_status()
-        client.post(f"{sims.amazon}/_sim/reset", json={"seed": AMAZON_SEED}).raise_for_status()
+    with fresh_simulators(sims) as client:
         yield client
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,11 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from abxero.settings import Settings, load_settings
+from abxero.simulators import amazon, xero
 from abxero.simulators.amazon import (
     DEFAULT_APPLICATION_ID,
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
 )
+from abxero.simulators.serving import served
 from abxero.simulators.xero import tenant_id_for
 
 XERO_SEED = 11
@@ -135,3 +139,22 @@ def form_fields(page: str) -> dict[str, str]:
     reader = _FormReader()
     reader.feed(page)
     return reader.values
+
+
+@contextmanager
+def simulators_served() -> Iterator[Sims]:
+    """Both simulators on loopback ports for a test session."""
+    with (
+        served(xero.create_app(seed=XERO_SEED)) as xero_sim,
+        served(amazon.create_app(AMAZON_SEED, admin=True)) as amazon_sim,
+    ):
+        yield Sims(xero_sim.url, amazon_sim.url)
+
+
+@contextmanager
+def fresh_simulators(sims: Sims) -> Iterator[httpx.Client]:
+    """A plain HTTP client for the simulators, after resetting both to their seeds."""
+    with httpx.Client(timeout=30) as client:
+        client.post(f"{sims.xero}/_sim/reset", json={"seed": XERO_SEED}).raise_for_status()
+        client.post(f"{sims.amazon}/_sim/reset", json={"seed": AMAZON_SEED}).raise_for_status()
+        yield client
