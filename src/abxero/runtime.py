@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import Engine as SqlEngine
@@ -30,7 +30,7 @@ from abxero.amazon import TokenSet as AmazonTokens
 from abxero.settings import Settings
 from abxero.store.crypto import TokenCipher
 from abxero.store.db import make_engine, session_factory, transaction
-from abxero.store.models import AmazonConnection, TokenSet, XeroConnection
+from abxero.store.models import AmazonConnection, TokenSet, XeroConnection, utcnow
 from abxero.store.tokens import read_token_set, save_token_set
 from abxero.sync.amazon_feed import AmazonFeedClient
 from abxero.sync.attachments import AttachmentLane
@@ -42,10 +42,6 @@ from abxero.xero import TokenSet as XeroTokens
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 REFRESH_LEASE = timedelta(seconds=60)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class NotConnected(LookupError):

@@ -177,10 +177,11 @@ def _store_batch(
         document.status = SENDING
         document.batch_id = batch.id
     session.flush()
-    return _outgoing(batch)
+    return as_outgoing(batch)
 
 
-def _outgoing(batch: Batch) -> OutgoingBatch:
+def as_outgoing(batch: Batch) -> OutgoingBatch:
+    """What the sender needs of a stored batch."""
     return OutgoingBatch(
         batch_id=batch.id,
         endpoint=Endpoint(batch.endpoint),
@@ -200,10 +201,6 @@ def interrupted_batches(session: Session, connection_id: int) -> list[Batch]:
             .order_by(Batch.id)
         )
     )
-
-
-def as_outgoing(batch: Batch) -> OutgoingBatch:
-    return _outgoing(batch)
 
 
 def _batch_documents(session: Session, batch: Batch) -> list[OutboxDocument]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,7 +24,14 @@ from abxero.domain.context import OrgContext
 from abxero.domain.plan import Endpoint
 from abxero.domain.planner import plan_record
 from abxero.store.db import transaction
-from abxero.store.models import Bookmark, Event, SourceTransaction, SyncRun, XeroConnection
+from abxero.store.models import (
+    Bookmark,
+    Event,
+    SourceTransaction,
+    SyncRun,
+    XeroConnection,
+    utcnow,
+)
 from abxero.sync import batches, ledger
 from abxero.sync.bills import LedgerBills
 from abxero.sync.failpoints import reached
@@ -38,10 +45,6 @@ CONTACT_NAME = "Amazon Business"
 PLAN_CHUNK = 200
 KEY_LIFETIME = timedelta(minutes=5)
 LEASE_TTL = timedelta(minutes=10)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -46,14 +46,8 @@ class StoreCounts:
     updated: int = 0
     flagged: int = 0
 
-    def add(self, other: StoreCounts) -> None:
-        self.new += other.new
-        self.unchanged += other.unchanged
-        self.updated += other.updated
-        self.flagged += other.flagged
 
-
-def source_id(raw: Mapping[str, Any], parsed: Transaction | Quarantined, digest: str) -> str:
+def source_id(parsed: Transaction | Quarantined, digest: str) -> str:
     """The transaction id; a record without one is kept under its content hash."""
     known = parsed.transaction_id
     return known if known else f"no-id:{digest[:32]}"
@@ -65,7 +59,7 @@ def store_fetched(session: Session, connection_id: int, page: Sequence[Fetched])
     keyed = {}
     for raw, parsed in page:
         digest = content_hash(raw)
-        keyed[source_id(raw, parsed, digest)] = (raw, parsed, digest)
+        keyed[source_id(parsed, digest)] = (raw, parsed, digest)
     existing = {
         row.transaction_id: row
         for row in session.scalars(
@@ -179,21 +173,6 @@ def _has_sent_documents(session: Session, connection_id: int, transaction_id: st
     return any(
         document.status != PLANNED
         for document in _documents_of(session, connection_id, transaction_id)
-    )
-
-
-def sources_to_plan(session: Session, connection_id: int, limit: int) -> list[SourceTransaction]:
-    """Transactions never planned, or held, oldest first."""
-    return list(
-        session.scalars(
-            select(SourceTransaction)
-            .where(
-                SourceTransaction.xero_connection_id == connection_id,
-                SourceTransaction.status.in_(REPLANNABLE),
-            )
-            .order_by(SourceTransaction.transaction_date, SourceTransaction.id)
-            .limit(limit)
-        )
     )
 
 
