@@ -16,6 +16,7 @@ from abxero.jobs.queue import build_queue
 from abxero.jobs.tasks import Jobs, due_connections
 from abxero.store.db import transaction
 from abxero.store.models import Event, XeroConnection
+from abxero.sync.engine import SyncReport
 from abxero.sync.leases import LeaseBusy
 from abxero.sync.mappings import latest_mapping, save_mapping
 from tests.conftest import REDIS_TEST_URL
@@ -89,25 +90,31 @@ def test_a_late_arriving_transaction_is_picked_up_by_the_overlap(harness: Harnes
 
 
 def test_two_workers_on_one_organisation_run_one_sync(harness: Harness) -> None:
+    """The second worker arrives while the first is mid-run, holding the lease."""
     _import_and_finish(harness, "UK")
     results: list[str] = []
-    barrier = threading.Barrier(2)
+    first_is_running, second_has_tried = threading.Event(), threading.Event()
 
-    def run() -> None:
-        engine = harness.runtime.engine_for(harness.connections["UK"])
-        barrier.wait()
+    def hold_until_the_second_has_tried(report: SyncReport) -> None:
+        if not first_is_running.is_set():
+            first_is_running.set()
+            second_has_tried.wait(timeout=60)
+
+    def run(progress: Any = None) -> None:
+        engine = harness.runtime.engine_for(harness.connections["UK"], progress=progress)
         try:
             engine.post_pending()
             results.append("ran")
         except LeaseBusy:
             results.append("busy")
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == ["busy", "ran"]
+    first = threading.Thread(target=run, args=(hold_until_the_second_has_tried,))
+    first.start()
+    assert first_is_running.wait(timeout=60)
+    run()
+    second_has_tried.set()
+    first.join()
+    assert results == ["busy", "ran"]
     result = exactly_once_report(harness, "UK")
     assert result["xero_documents"] == result["ledger_documents"] > 0
 
