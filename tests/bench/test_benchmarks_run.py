@@ -22,7 +22,8 @@ def _check(benchmark: Benchmark) -> None:
         assert isinstance(row, Row)
         assert row.name
         assert math.isfinite(row.value)
-        assert row.value >= 0
+        if not row.name.startswith("memory growth"):  # a difference of two peaks may dip below 0
+            assert row.value >= 0
         if row.target is not None:
             assert row.ratio is not None or row.target.bound == 0
             assert row.met in (True, False)
