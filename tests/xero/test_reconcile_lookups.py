@@ -121,3 +121,15 @@ def test_a_found_document_must_match_the_total(uk: XeroAccounting) -> None:
     books = XeroBooksClient(uk)
     assert books.find(Endpoint.INVOICES, dearer) is None
     assert books.find(Endpoint.INVOICES, payload) == created.elements[0].xero_id
+
+
+def test_a_payment_on_a_bill_without_a_xero_id_is_not_looked_up_by_a_broken_filter(
+    http: httpx.Client, uk: XeroAccounting
+) -> None:
+    """An older version recorded some bills as posted with no id; a payment on one cannot
+    exist in Xero, and asking for ``Guid("")`` must not stop the recovery."""
+    sent: list[httpx.Request] = []
+    http.event_hooks = {"request": [sent.append], "response": []}
+    payment = {"Invoice": {"InvoiceID": ""}, "Amount": Decimal("12.00"), "Date": "2026-07-01"}
+    assert XeroBooksClient(uk).find(Endpoint.PAYMENTS, payment) is None
+    assert not sent

@@ -126,6 +126,8 @@ class XeroBooksClient:
     def _find_payment(self, payload: Mapping[str, Any]) -> str | None:
         invoice = payload.get("Invoice", {}).get("InvoiceID")
         credit_note = payload.get("CreditNote", {}).get("CreditNoteID")
+        if not any(_is_guid(str(target)) for target in (invoice, credit_note) if target):
+            return None  # no payment can exist on a document without a Xero id
         found = self._api.find_payments(invoice_id=invoice, credit_note_id=credit_note)
         amount = Decimal(str(payload.get("Amount", "0")))
         for payment in found:
