@@ -20,7 +20,7 @@ from abxero.sync.engine import Engine
 from abxero.sync.xero_books import XeroBooksClient
 from abxero.xero import connect_accounting
 from tests.e2e.harness import Harness, running_harness
-from tests.hardening.support import assert_exactly_once, import_and_finish, post
+from tests.hardening.support import assert_exactly_once, import_and_finish
 
 pytestmark = pytest.mark.slow
 
