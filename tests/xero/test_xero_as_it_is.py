@@ -11,14 +11,19 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from abxero.simulators.clock import ManualClock
 from abxero.simulators.xero.spec import find_spec
 from abxero.xero import (
     Account,
+    Attachment,
     Contact,
+    Currency,
     DayLimitError,
+    HistoryRecord,
     IdTokenError,
+    Organisation,
     PaymentSummary,
     RetriableError,
     RetryPolicy,
@@ -32,6 +37,7 @@ from abxero.xero import (
     connect_accounting,
     write_query,
 )
+from abxero.xero.accounting import BANK_TRANSACTIONS, CREDIT_NOTES, INVOICES, summarise
 from abxero.xero.wire import decode_json
 from tests.xero.test_identity import sign_in
 from tests.xero.xero_support import BASE, CLIENT_ID, CLIENT_SECRET, REDIRECT, bill, line, payment
@@ -251,12 +257,21 @@ def test_discovery_and_jwks_failures_are_typed_xero_errors(
 
 # -- the spec's own response examples ---------------------------------------------------------
 
-_MODELS = {
+_MODELS: dict[str, type[BaseModel]] = {
     "Accounts": Account,
+    "Attachments": Attachment,
+    "Contacts": Contact,
+    "Currencies": Currency,
+    "HistoryRecords": HistoryRecord,
+    "Organisations": Organisation,
+    "Payments": PaymentSummary,
     "TaxRates": TaxRate,
     "TrackingCategories": TrackingCategory,
-    "Contacts": Contact,
-    "Payments": PaymentSummary,
+}
+_DOCUMENTS = {
+    "Invoices": INVOICES,
+    "CreditNotes": CREDIT_NOTES,
+    "BankTransactions": BANK_TRANSACTIONS,
 }
 
 
@@ -294,3 +309,11 @@ def test_the_spec_response_examples_parse(root: str) -> None:
     assert items, f"the spec has no {root} response example"
     for item in items:
         _MODELS[root].model_validate(item)
+
+
+@pytest.mark.parametrize("root", sorted(_DOCUMENTS))
+def test_the_spec_document_examples_summarise(root: str) -> None:
+    items = [item for item in _example_items(root) if _DOCUMENTS[root].id_field in item]
+    assert items, f"the spec has no {root} response example"
+    for item in items:
+        assert summarise(_DOCUMENTS[root], item).id == item[_DOCUMENTS[root].id_field]
