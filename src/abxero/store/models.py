@@ -212,7 +212,7 @@ class OutboxDocument(Base):
 
 
 class Batch(Base):
-    """A request body stored before it is sent, with its deterministic Idempotency-Key."""
+    """A request (path, query, body) stored before it is sent, with its Idempotency-Key."""
 
     __tablename__ = "batches"
 
@@ -220,6 +220,9 @@ class Batch(Base):
     xero_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"))
     endpoint: Mapped[str] = mapped_column(String(32))
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    query: Mapped[str] = mapped_column(
+        String(200), default="summarizeErrors=false", server_default="summarizeErrors=false"
+    )
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="sending")
     doc_ids: Mapped[list[int]] = mapped_column(JSON, default=list)

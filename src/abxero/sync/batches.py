@@ -8,6 +8,16 @@
 3. A batch still ``sending`` when a sync starts was interrupted. Inside the key's lifetime it is
    simply resent (Xero answers with its first response); after it, ``reconcile`` looks each
    document up in Xero, records what exists and returns the rest to ``planned``.
+
+The whole request is stored, not only the body: the query string (``summarizeErrors=false``
+and, for documents with unit prices, ``unitdp=4``) is kept in ``batches.query``, so a resend
+under the same Idempotency-Key is the same request even after the client's defaults change.
+Batches stored before the column existed get the query that version sent
+(``summarizeErrors=false``, migration 0002) and are resent exactly so.
+
+An element Xero answers ``OK`` without an id is not known to exist (XeroAPI/Xero-NetStandard
+#324): its document stays ``sending`` in its batch, and the batch stays open, so the recovery
+above settles it by lookup like any interrupted element.
 """
 
 from __future__ import annotations
@@ -26,8 +36,10 @@ from abxero.domain import jsontext
 from abxero.domain.plan import Endpoint
 from abxero.store.models import Batch, OutboxDocument
 from abxero.sync.ledger import FAILED, PLANNED, POSTED, mark_posted_sources
+from abxero.xero.accounting import write_query
 
 BATCH_SIZE = 50
+LEGACY_QUERY = "summarizeErrors=false"
 SENDING, DONE, RECONCILED = "sending", "done", "reconciled"
 FIRST_PHASE = (Endpoint.INVOICES, Endpoint.CREDIT_NOTES, Endpoint.BANK_TRANSACTIONS)
 SECOND_PHASE = (Endpoint.PAYMENTS, Endpoint.ALLOCATIONS)
@@ -59,6 +71,7 @@ class OutgoingBatch:
     body: str
     idempotency_key: str
     document_count: int
+    query: str = LEGACY_QUERY
 
 
 @dataclass
@@ -66,6 +79,7 @@ class RecordCounts:
     posted: int = 0
     failed: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    unconfirmed: list[str] = field(default_factory=list)
 
 
 def posted_ids(session: Session, connection_id: int, keys: Iterable[str]) -> dict[str, str]:
@@ -158,11 +172,13 @@ def _store_batch(
     now: datetime,
 ) -> OutgoingBatch:
     body = jsontext.dumps({endpoint.value: [payload for _, payload in chunk]})
+    query = write_query(path)
     batch = Batch(
         xero_connection_id=connection_id,
         endpoint=endpoint.value,
         path=path,
         idempotency_key=f"pending-{uuid.uuid4().hex}",
+        query=query,
         body=body,
         status=SENDING,
         doc_ids=[document.id for document, _ in chunk],
@@ -171,7 +187,7 @@ def _store_batch(
     )
     session.add(batch)
     session.flush()
-    digest = hashlib.sha256(body.encode()).hexdigest()[:24]
+    digest = hashlib.sha256(f"{query}\n{body}".encode()).hexdigest()[:24]
     batch.idempotency_key = f"abx-{connection_id}-{batch.id}-{digest}"
     for document, _ in chunk:
         document.status = SENDING
@@ -189,6 +205,7 @@ def as_outgoing(batch: Batch) -> OutgoingBatch:
         body=batch.body,
         idempotency_key=batch.idempotency_key,
         document_count=len(batch.doc_ids),
+        query=batch.query,
     )
 
 
@@ -213,6 +230,11 @@ def _batch_documents(session: Session, batch: Batch) -> list[OutboxDocument]:
     return [by_id[identifier] for identifier in batch.doc_ids]
 
 
+def _still_sending(document: OutboxDocument, batch: Batch) -> bool:
+    """Whether the document still waits on this batch (not settled, not moved to another)."""
+    return document.status == SENDING and document.batch_id == batch.id
+
+
 def record_outcomes(
     session: Session,
     batch_id: int,
@@ -220,7 +242,11 @@ def record_outcomes(
     now: datetime,
     remedy_for: Callable[[Sequence[str]], str] = lambda errors: "",
 ) -> RecordCounts:
-    """Write what Xero said about each element of a batch (the caller commits)."""
+    """Write what Xero said about each element of a batch (the caller commits).
+
+    Only documents still waiting on this batch are written. One answered OK without a Xero
+    id stays ``sending`` and keeps the batch open for recovery by lookup.
+    """
     batch = session.get_one(Batch, batch_id)
     documents = _batch_documents(session, batch)
     if len(outcomes) != len(documents):
@@ -229,18 +255,11 @@ def record_outcomes(
         )
     counts = RecordCounts()
     for document, outcome in zip(documents, outcomes, strict=True):
-        if outcome.ok:
-            document.status, document.xero_id, document.error = POSTED, outcome.xero_id, ""
-            counts.posted += 1
-        else:
-            message = "; ".join(outcome.errors) or "Xero rejected the document"
-            remedy = remedy_for(outcome.errors)
-            document.status = FAILED
-            document.error = f"{message}. {remedy}".strip() if remedy else message
-            counts.failed += 1
-            counts.failures.append((document.doc_key, document.error))
-    batch.status, batch.finished_at = DONE, now
+        if _still_sending(document, batch):
+            _record_one(document, outcome, counts, remedy_for)
     batch.attempts += 1
+    if not counts.unconfirmed:
+        batch.status, batch.finished_at = DONE, now
     mark_posted_sources(
         session, batch.xero_connection_id, [document.transaction_id for document in documents]
     )
@@ -248,13 +267,40 @@ def record_outcomes(
     return counts
 
 
-def lookups(batch: Batch) -> list[tuple[Endpoint, dict[str, Any]]]:
-    """What to look up in Xero for each element of an interrupted batch, in order."""
+def _record_one(
+    document: OutboxDocument,
+    outcome: ElementOutcome,
+    counts: RecordCounts,
+    remedy_for: Callable[[Sequence[str]], str],
+) -> None:
+    if outcome.ok and not outcome.xero_id:
+        counts.unconfirmed.append(document.doc_key)
+    elif outcome.ok:
+        document.status, document.xero_id, document.error = POSTED, outcome.xero_id, ""
+        counts.posted += 1
+    else:
+        message = "; ".join(outcome.errors) or "Xero rejected the document"
+        remedy = remedy_for(outcome.errors)
+        document.status = FAILED
+        document.error = f"{message}. {remedy}".strip() if remedy else message
+        counts.failed += 1
+        counts.failures.append((document.doc_key, document.error))
+
+
+def _unsettled(session: Session, batch: Batch) -> list[tuple[int, OutboxDocument]]:
+    """The documents of ``batch`` still waiting on it, with their place in the body."""
+    documents = _batch_documents(session, batch)
+    return [(i, d) for i, d in enumerate(documents) if _still_sending(d, batch)]
+
+
+def lookups(session: Session, batch_id: int) -> list[tuple[Endpoint, dict[str, Any]]]:
+    """What to look up in Xero for each unsettled element of an interrupted batch, in order."""
+    batch = session.get_one(Batch, batch_id)
     endpoint = Endpoint(batch.endpoint)
     payloads: list[dict[str, Any]] = jsontext.loads(batch.body)[batch.endpoint]
     if endpoint is Endpoint.ALLOCATIONS:
         payloads = [{**payload, "CreditNotePath": batch.path} for payload in payloads]
-    return [(endpoint, payload) for payload in payloads]
+    return [(endpoint, payloads[index]) for index, _ in _unsettled(session, batch)]
 
 
 def reconcile(
@@ -262,12 +308,13 @@ def reconcile(
 ) -> RecordCounts:
     """Settle an interrupted batch past its key's lifetime with what Xero was found to hold.
 
-    ``found`` has, per element, the Xero id of the matching document or None; the lookups are
-    made by the caller outside any database transaction.
+    ``found`` has, per unsettled element (the order of ``lookups``), the Xero id of the
+    matching document or None; the lookups are made by the caller outside any database
+    transaction.
     """
     batch = session.get_one(Batch, batch_id)
     counts = RecordCounts()
-    documents = _batch_documents(session, batch)
+    documents = [document for _, document in _unsettled(session, batch)]
     for document, xero_id in zip(documents, found, strict=True):
         if xero_id:
             document.status, document.xero_id = POSTED, xero_id

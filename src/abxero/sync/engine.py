@@ -45,6 +45,10 @@ CONTACT_NAME = "Amazon Business"
 PLAN_CHUNK = 200
 KEY_LIFETIME = timedelta(minutes=5)
 LEASE_TTL = timedelta(minutes=10)
+_UNCONFIRMED = (
+    "Xero answered OK but gave no id for this document, so it is not yet known to exist.",
+    "Nothing to do: abxero looks it up in Xero within minutes and posts it again if missing.",
+)
 
 
 @dataclass
@@ -302,7 +306,9 @@ class Engine:
             if self._now() - sent_at < self._key_lifetime:
                 self._send(report, batches.as_outgoing(batch))
             else:
-                found = [self._xero.find(*lookup) for lookup in batches.lookups(batch)]
+                with self._factory() as session:
+                    wanted = batches.lookups(session, batch.id)
+                found = [self._xero.find(*lookup) for lookup in wanted]
                 with transaction(self._factory) as session:
                     counts = batches.reconcile(session, batch.id, found, self._now())
                 report.documents_posted += counts.posted
@@ -341,6 +347,8 @@ class Engine:
             )
             for key, error in counts.failures:
                 self._event(session, "error", "document_rejected", f"{key}: {error}", "", key=key)
+            for key in counts.unconfirmed:
+                self._event(session, "warning", "document_unconfirmed", *_UNCONFIRMED, key=key)
         reached("batch_recorded")
         report.documents_posted += counts.posted
         report.documents_failed += counts.failed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -14,12 +15,16 @@ from abxero.sync.ports import ComeBackAt, ContactState, NeedsReconnect, TryLater
 from abxero.xero import (
     BatchResult,
     DayLimitError,
+    DocumentSummary,
     NeedsReconnectError,
     RejectedError,
     RetriableError,
     ValidationFailedError,
     XeroAccounting,
     XeroError,
+    date_filter,
+    guid_filter,
+    list_parameter,
     text_filter,
 )
 
@@ -82,7 +87,7 @@ class XeroBooksClient:
         try:
             result = translated(
                 lambda: self._api.send_stored_batch(
-                    batch.path, batch.body.encode(), batch.idempotency_key
+                    batch.path, batch.body.encode(), batch.idempotency_key, batch.query
                 )
             )
         except (ValidationFailedError, RejectedError) as problem:
@@ -104,29 +109,25 @@ class XeroBooksClient:
         return self._find_document(endpoint, payload)
 
     def _find_document(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> str | None:
-        contact = str(payload.get("Contact", {}).get("ContactID", ""))
-        number_field = {"Invoices": "InvoiceNumber", "CreditNotes": "CreditNoteNumber"}.get(
-            endpoint.value, "Reference"
-        )
-        number = str(payload.get(number_field, ""))
-        terms = [text_filter(number_field, number)] if number else []
-        found = self._api.find_documents(
-            endpoint.value,
-            where=" AND ".join(terms) or None,
-            contact_ids=[contact] if contact else [],
-        )
-        total = document_totals(payload).total
-        day = date.fromisoformat(str(payload["Date"])) if payload.get("Date") else None
+        """The document like ``payload``: same contact, number, day and total, not voided.
+
+        Amazon's text (an invoice number may hold quotes, backslashes, commas, any unicode)
+        never enters a ``where`` clause: Xero narrows by GUID, by day and, for invoices, by
+        the ``ContactIDs``/``InvoiceNumbers`` parameters the spec lists for ``GET /Invoices``;
+        the number is compared here.
+        """
+        wanted = _Wanted.of(endpoint, payload)
+        found = self._api.find_documents(endpoint.value, **wanted.narrowing(endpoint))
         for document in found:
-            if document.status in GONE or document.total != total:
-                continue
-            if day is None or document.date == day:
+            if wanted.matches(document):
                 return document.id
         return None
 
     def _find_payment(self, payload: Mapping[str, Any]) -> str | None:
         invoice = payload.get("Invoice", {}).get("InvoiceID")
         credit_note = payload.get("CreditNote", {}).get("CreditNoteID")
+        if not any(_is_guid(str(target)) for target in (invoice, credit_note) if target):
+            return None  # no payment can exist on a document without a Xero id
         found = self._api.find_payments(invoice_id=invoice, credit_note_id=credit_note)
         amount = Decimal(str(payload.get("Amount", "0")))
         for payment in found:
@@ -146,6 +147,67 @@ class XeroBooksClient:
             ):
                 return str(allocation.get("AllocationID") or f"{credit_note_id}:{invoice}")
         return None
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """What identifies a bill, credit note or bank transaction we may already have sent."""
+
+    number_field: str
+    number: str
+    contact: str
+    day: date | None
+    total: Decimal
+
+    @classmethod
+    def of(cls, endpoint: Endpoint, payload: Mapping[str, Any]) -> _Wanted:
+        number_field = _NUMBER_FIELDS.get(endpoint.value, "Reference")
+        return cls(
+            number_field=number_field,
+            number=str(payload.get(number_field) or ""),
+            contact=str((payload.get("Contact") or {}).get("ContactID") or ""),
+            day=date.fromisoformat(str(payload["Date"])) if payload.get("Date") else None,
+            total=document_totals(payload).total,
+        )
+
+    def narrowing(self, endpoint: Endpoint) -> dict[str, Any]:
+        """Filters that only narrow the search; ``matches`` decides."""
+        terms = [date_filter("Date", self.day)] if self.day else []
+        filters: dict[str, Any] = {}
+        if endpoint is Endpoint.INVOICES:
+            filters["contact_ids"] = [self.contact] if _is_guid(self.contact) else []
+            filters["numbers"] = [self.number] if list_parameter([self.number]) else []
+        elif _is_guid(self.contact):
+            terms.insert(0, guid_filter("Contact.ContactID", self.contact))
+        filters["where"] = " AND ".join(terms) or None
+        return filters
+
+    def matches(self, document: DocumentSummary) -> bool:
+        number = document.reference if self.number_field == "Reference" else document.number
+        return (
+            document.status not in GONE
+            and document.total == self.total
+            and (self.day is None or document.date == self.day)
+            and (not self.contact or _same_text(document.contact_id, self.contact))
+            and (not self.number or _same_text(number, self.number))
+        )
+
+
+_NUMBER_FIELDS = {"Invoices": "InvoiceNumber", "CreditNotes": "CreditNoteNumber"}
+
+
+def _is_guid(value: str) -> bool:
+    try:
+        guid_filter("ContactID", value)
+    except ValueError:
+        return False
+    return True
+
+
+def _same_text(found: str | None, wanted: str) -> bool:
+    """Equal but for case and surrounding spaces (a near match must not be missed: a miss
+    resends the document)."""
+    return (found or "").strip().casefold() == wanted.strip().casefold()
 
 
 def outcomes(result: BatchResult) -> list[ElementOutcome]:

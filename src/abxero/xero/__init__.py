@@ -12,7 +12,16 @@ from __future__ import annotations
 
 import httpx
 
-from abxero.xero.accounting import MAX_BATCH, XeroAccounting, chunked, guid_filter, text_filter
+from abxero.xero.accounting import (
+    MAX_BATCH,
+    XeroAccounting,
+    chunked,
+    date_filter,
+    guid_filter,
+    list_parameter,
+    text_filter,
+    write_query,
+)
 from abxero.xero.errors import (
     DayLimitError,
     IdTokenError,
@@ -130,6 +139,9 @@ __all__ = [
     "XeroError",
     "chunked",
     "connect_accounting",
+    "date_filter",
     "guid_filter",
+    "list_parameter",
     "text_filter",
+    "write_query",
 ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode
 
 import httpx
 from pydantic import BaseModel
@@ -34,6 +37,7 @@ PAGE_SIZE = 100
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 Payload = Mapping[str, Any]
 M = TypeVar("M", bound=BaseModel)
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9 ._\-]+")
 
 
 @dataclass(frozen=True)
@@ -51,15 +55,41 @@ PAYMENTS = _Kind("Payments", "PaymentID", None, None)
 ALLOCATIONS = _Kind("Allocations", "AllocationID", None, None)
 CONTACTS = _Kind("Contacts", "ContactID", None, None)
 _DOCUMENT_KINDS = {k.plural: k for k in (INVOICES, CREDIT_NOTES, BANK_TRANSACTIONS)}
+_UNIT_PRICED = (INVOICES, CREDIT_NOTES, BANK_TRANSACTIONS)
 
 
 def _kind_of_path(path: str) -> _Kind:
     if path.endswith("/Allocations"):
         return ALLOCATIONS
-    for kind in (INVOICES, CREDIT_NOTES, BANK_TRANSACTIONS, PAYMENTS):
+    for kind in (INVOICES, CREDIT_NOTES, BANK_TRANSACTIONS, PAYMENTS, CONTACTS):
         if path == kind.plural:
             return kind
     raise ValueError(f"not a batch path: {path!r}")
+
+
+def write_query(path: str) -> str:
+    """The query string a batch PUT to ``path`` is sent with.
+
+    Always ``summarizeErrors=false`` (one outcome per element). Documents whose lines carry a
+    ``UnitAmount`` (Invoices, CreditNotes, BankTransactions) also opt in to four-decimal unit
+    prices with ``unitdp=4``: without it the API takes two decimals and a 4-dp price fails the
+    line total check ("The line total … does not match the expected line total …";
+    developer.xero.com "Rounding in Xero": "By default, the API accepts unit prices (UnitAmount)
+    to two decimals places … opt-in to 4 decimal places"; XeroAPI/Xero-NetStandard#147).
+    """
+    kind = _kind_of_path(path)
+    pairs = [("summarizeErrors", "false")]
+    if kind in _UNIT_PRICED:
+        pairs.append(("unitdp", "4"))
+    return urlencode(pairs)
+
+
+def _query_params(query: str) -> httpx.QueryParams:
+    """A stored query string as the pairs to send, refusing one without per-element results."""
+    pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+    if ("summarizeErrors", "false") not in pairs:
+        raise ValueError(f"a batch must be sent with summarizeErrors=false, not {query!r}")
+    return httpx.QueryParams(query)
 
 
 def chunked(items: Sequence[Payload], size: int = MAX_BATCH) -> Iterator[Sequence[Payload]]:
@@ -69,25 +99,56 @@ def chunked(items: Sequence[Payload], size: int = MAX_BATCH) -> Iterator[Sequenc
 
 
 def guid_filter(path: str, value: str) -> str:
-    """A ``where`` term ``path==Guid("value")`` (the value must look like a GUID)."""
-    if not all(c.isalnum() or c == "-" for c in value):
-        raise ValueError(f"not a GUID: {value!r}")
-    return f'{path}==Guid("{value}")'
+    """A ``where`` term ``path==Guid("value")``; ``value`` must be a GUID (it is checked)."""
+    try:
+        guid = uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError) as error:
+        raise ValueError(f"not a GUID: {value!r}") from error
+    return f'{path}==Guid("{guid}")'
+
+
+def date_filter(path: str, day: date) -> str:
+    """A ``where`` term matching ``path`` on one calendar day (digits only, nothing to escape).
+
+    Xero documents ``Date >= DateTime(2015, 01, 01) && Date < DateTime(2015, 12, 31)`` as the
+    way to filter on dates (developer.xero.com, requests-and-responses, "where").
+    """
+    after = day + timedelta(days=1)
+    return (
+        f"{path}>=DateTime({day.year},{day.month:02d},{day.day:02d}) AND "
+        f"{path}<DateTime({after.year},{after.month:02d},{after.day:02d})"
+    )
 
 
 def text_filter(path: str, value: str) -> str:
-    """A ``where`` term ``path=="value"`` (no double quotes allowed in the value)."""
-    if '"' in value:
-        raise ValueError("where values cannot contain double quotes")
+    """A ``where`` term ``path=="value"`` for a fixed text of our own.
+
+    Xero publishes no escaping rule for quotes inside a ``where`` string, so a value we do not
+    control (an Amazon invoice number) never goes into a ``where`` clause: lookups use the
+    ``InvoiceNumbers``/``IDs`` parameters or GUID and date terms and compare text themselves.
+    This helper takes only plain values and says so with a ValueError.
+    """
+    if not _PLAIN_TEXT.fullmatch(value):
+        raise ValueError(f"not a plain where value: {value!r}")
     return f'{path}=="{value}"'
+
+
+def list_parameter(values: Sequence[str]) -> str | None:
+    """Comma-joined values for ``IDs``/``InvoiceNumbers``/…, or None when one holds a comma.
+
+    Xero splits these parameters on commas with no escape, so a value containing one cannot be
+    asked for exactly; the caller then filters by other means and compares itself.
+    """
+    if not values or any("," in value or not value.strip() for value in values):
+        return None
+    return ",".join(values)
 
 
 class XeroAccounting:
     """The Accounting API for one tenant, over an :class:`AccountingTransport`."""
 
-    def __init__(self, transport: AccountingTransport, *, unit_places: int = 2) -> None:
+    def __init__(self, transport: AccountingTransport) -> None:
         self._transport = transport
-        self._unitdp = unit_places
 
     @property
     def tenant_id(self) -> str:
@@ -236,35 +297,37 @@ class XeroAccounting:
 
     # writes ------------------------------------------------------------------------------
 
-    def _batch(
-        self, path: str, kind: _Kind, items: Sequence[Payload], key: str, *, unitdp: bool
-    ) -> BatchResult:
+    def _batch(self, path: str, kind: _Kind, items: Sequence[Payload], key: str) -> BatchResult:
         if not 1 <= len(items) <= MAX_BATCH:
             raise ValueError(f"a batch holds 1 to {MAX_BATCH} elements, not {len(items)}")
         body = encode_json({kind.plural: list(items)})
-        return self._send_body(path, kind, body, len(items), key, unitdp=unitdp)
+        return self._send_body(path, kind, body, len(items), key, write_query(path))
 
-    def send_stored_batch(self, path: str, body: bytes, idempotency_key: str) -> BatchResult:
-        """PUT a batch body exactly as stored (a resend repeats it byte for byte).
+    def send_stored_batch(
+        self, path: str, body: bytes, idempotency_key: str, query: str | None = None
+    ) -> BatchResult:
+        """PUT a batch exactly as stored: path, query, body and key (a resend repeats it).
 
         ``path`` is ``Invoices``, ``CreditNotes``, ``BankTransactions``, ``Payments`` or
-        ``CreditNotes/{id}/Allocations``; the body's root holds 1 to 50 elements.
+        ``CreditNotes/{id}/Allocations``; the body's root holds 1 to 50 elements. ``query`` is
+        the query string stored with the batch (``write_query(path)`` when not given); it must
+        ask for ``summarizeErrors=false``, since the outcome is read element by element.
         """
         kind = _kind_of_path(path)
         count = len(decode_json(body).get(kind.plural, []))
         if not 1 <= count <= MAX_BATCH:
             raise ValueError(f"a batch holds 1 to {MAX_BATCH} elements, not {count}")
-        unitdp = kind in (INVOICES, CREDIT_NOTES, BANK_TRANSACTIONS)
-        return self._send_body(path, kind, body, count, idempotency_key, unitdp=unitdp)
+        stored = write_query(path) if query is None else query
+        return self._send_body(path, kind, body, count, idempotency_key, stored)
 
     def _send_body(
-        self, path: str, kind: _Kind, body: bytes, count: int, key: str, *, unitdp: bool
+        self, path: str, kind: _Kind, body: bytes, count: int, key: str, query: str
     ) -> BatchResult:
-        params = {"summarizeErrors": "false"}
-        if unitdp and self._unitdp == 4:
-            params["unitdp"] = "4"
         options = CallOptions(
-            params=params, content=body, content_type="application/json", idempotency_key=key
+            params=_query_params(query),
+            content=body,
+            content_type="application/json",
+            idempotency_key=key,
         )
         response = self._transport.call("PUT", path, options)
         returned = _listed_elements(response, kind)
@@ -278,33 +341,31 @@ class XeroAccounting:
 
     def create_invoices(self, invoices: Sequence[Payload], idempotency_key: str) -> BatchResult:
         """PUT up to 50 bills/invoices with ``summarizeErrors=false``."""
-        return self._batch("Invoices", INVOICES, invoices, idempotency_key, unitdp=True)
+        return self._batch("Invoices", INVOICES, invoices, idempotency_key)
 
     def create_credit_notes(
         self, credit_notes: Sequence[Payload], idempotency_key: str
     ) -> BatchResult:
-        return self._batch("CreditNotes", CREDIT_NOTES, credit_notes, idempotency_key, unitdp=True)
+        return self._batch("CreditNotes", CREDIT_NOTES, credit_notes, idempotency_key)
 
     def create_bank_transactions(
         self, transactions: Sequence[Payload], idempotency_key: str
     ) -> BatchResult:
-        return self._batch(
-            "BankTransactions", BANK_TRANSACTIONS, transactions, idempotency_key, unitdp=True
-        )
+        return self._batch("BankTransactions", BANK_TRANSACTIONS, transactions, idempotency_key)
 
     def create_payments(self, payments: Sequence[Payload], idempotency_key: str) -> BatchResult:
         """Payments on bills (``Invoice``) or refunds of credit notes (``CreditNote``)."""
-        return self._batch("Payments", PAYMENTS, payments, idempotency_key, unitdp=False)
+        return self._batch("Payments", PAYMENTS, payments, idempotency_key)
 
     def create_allocations(
         self, credit_note_id: str, allocations: Sequence[Payload], idempotency_key: str
     ) -> BatchResult:
         """Allocate a credit note to bills: ``[{"Invoice": {"InvoiceID"}, "Amount", "Date"}]``."""
         path = f"CreditNotes/{quote(credit_note_id)}/Allocations"
-        return self._batch(path, ALLOCATIONS, allocations, idempotency_key, unitdp=False)
+        return self._batch(path, ALLOCATIONS, allocations, idempotency_key)
 
     def create_contacts(self, contacts: Sequence[Payload], idempotency_key: str) -> BatchResult:
-        return self._batch("Contacts", CONTACTS, contacts, idempotency_key, unitdp=False)
+        return self._batch("Contacts", CONTACTS, contacts, idempotency_key)
 
     def upload_attachment(
         self,

@@ -1,4 +1,10 @@
-"""Typed views of the Xero records the sync engine reads (only the fields it uses)."""
+"""Typed views of the Xero records the sync engine reads (only the fields it uses).
+
+Lenient where Xero is: a field the spec's own response examples leave out (``Account.Status``,
+``Contact.Name``; the spec marks neither required) is optional here, so a real answer shaped
+like Xero's examples parses. ``None`` status means "not stated"; the planner's context reads
+it as ACTIVE, as the organisation's settings screens do.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +56,7 @@ class Account(XeroModel):
     code: str | None = None
     name: str
     type: str
-    status: str
+    status: str | None = None
     class_: str | None = Field(default=None, alias="Class")
     tax_type: str | None = None
     bank_account_type: str | None = None
@@ -67,7 +73,7 @@ class Account(XeroModel):
 class TaxRate(XeroModel):
     name: str
     tax_type: str
-    status: str
+    status: str | None = None
     report_tax_type: str | None = None
     effective_rate: Decimal = Decimal(0)
     can_apply_to_assets: bool = False
@@ -91,13 +97,13 @@ class TrackingOption(XeroModel):
 class TrackingCategory(XeroModel):
     tracking_category_id: str = Field(alias="TrackingCategoryID")
     name: str
-    status: str
+    status: str | None = None
     options: tuple[TrackingOption, ...] = ()
 
 
 class Contact(XeroModel):
     contact_id: str = Field(alias="ContactID")
-    name: str
+    name: str = ""
     contact_status: str = "ACTIVE"
     contact_number: str | None = None
 
@@ -124,7 +130,7 @@ class DocumentSummary(XeroModel):
 
 class PaymentSummary(XeroModel):
     payment_id: str = Field(alias="PaymentID")
-    status: str
+    status: str | None = None
     amount: Decimal
     date: XeroDate = None
     reference: str | None = None
@@ -170,6 +176,16 @@ class ElementResult(BaseModel):
     warnings: tuple[str, ...]
     data: dict[str, Any]
 
+    @property
+    def unconfirmed(self) -> bool:
+        """Xero said OK but gave no id, so whether the document exists is unknown.
+
+        Xero has answered a batch element ``OK`` with no ``PaymentID`` for a payment it never
+        created (XeroAPI/Xero-NetStandard#324, "Type: Bug - Confirmed"); such an element is
+        looked up later, never taken as posted.
+        """
+        return self.ok and not self.xero_id
+
 
 class BatchResult(BaseModel):
     """Per-element outcomes of one batch, in the order they were sent."""
@@ -188,4 +204,5 @@ class BatchResult(BaseModel):
 
     @property
     def succeeded(self) -> tuple[ElementResult, ...]:
-        return tuple(e for e in self.elements if e.ok)
+        """Elements Xero created and named by id."""
+        return tuple(e for e in self.elements if e.ok and e.xero_id)

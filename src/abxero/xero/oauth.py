@@ -24,6 +24,7 @@ LOGIN_URL = "https://login.xero.com"
 IDENTITY_URL = "https://identity.xero.com"
 API_URL = "https://api.xero.com"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+ID_TOKEN_LEEWAY = 30
 
 
 def utc_now() -> datetime:
@@ -231,15 +232,43 @@ class XeroAuth:
         """The OpenID Connect discovery document (cached)."""
         if self._discovery is None:
             url = f"{self.identity_url}/.well-known/openid-configuration"
-            response = self._http.get(url, timeout=self._timeout)
-            response.raise_for_status()
-            self._discovery = decode_json(response.content)
+            found = self._identity_json(url, "OpenID discovery")
+            if not isinstance(found, dict) or not {"issuer", "jwks_uri"} <= found.keys():
+                raise RetriableError("OpenID discovery document lacks issuer or jwks_uri")
+            self._discovery = found
         return self._discovery
 
+    def _identity_json(self, url: str, what: str) -> Any:
+        """GET a JSON document of the identity service; failures become typed Xero errors."""
+        try:
+            response = self._http.get(url, timeout=self._timeout)
+        except httpx.TransportError as error:
+            raise RetriableError(f"{what} failed: {error}") from error
+        if response.status_code >= 500 or response.status_code == 429:
+            raise RetriableError(f"{what} answered {response.status_code}")
+        if response.status_code >= 400:
+            raise RejectedError(response.status_code, response.text)
+        try:
+            return decode_json(response.content)
+        except ValueError as error:
+            raise RetriableError(f"{what} answered with unreadable JSON") from error
+
+    def _signing_keys(self, jwks_uri: str) -> KeySet:
+        document = self._identity_json(jwks_uri, "JWKS")
+        try:
+            return KeySet.import_key_set(document)
+        except (JoseError, ValueError, TypeError, KeyError) as error:
+            raise RetriableError(f"JWKS holds no usable keys: {error}") from error
+
     def verify_id_token(self, id_token: str, nonce: str | None = None) -> IdentityClaims:
-        """Check signature (JWKS), issuer, audience, expiry and nonce; return the claims."""
+        """Check signature (JWKS), issuer, audience, expiry and nonce; return the claims.
+
+        ``exp``, ``iat`` and ``nbf`` are checked with ``ID_TOKEN_LEEWAY`` seconds of clock skew
+        (RFC 7519 §4.1.4-4.1.6: implementers "MAY provide for some small leeway"), so a token
+        issued a moment "in the future" by Xero's clock, or expiring as it arrives, verifies.
+        """
         meta = self.discovery()
-        keys = KeySet.import_key_set(self._http.get(meta["jwks_uri"], timeout=self._timeout).json())
+        keys = self._signing_keys(str(meta["jwks_uri"]))
         try:
             token = jwt.decode(id_token, keys, algorithms=["RS256"])
             jwt.JWTClaimsRegistry(
@@ -247,6 +276,7 @@ class XeroAuth:
                 aud={"essential": True, "value": self.client_id},
                 exp={"essential": True},
                 now=lambda: int(self._now().timestamp()),
+                leeway=ID_TOKEN_LEEWAY,
             ).validate(token.claims)
         except (JoseError, ValueError) as error:
             raise IdTokenError(f"id_token rejected: {error}") from error

@@ -23,6 +23,12 @@ from abxero.xero.pacing import Pacer
 from abxero.xero.wire import decode_json
 
 _WRITES = frozenset({"PUT", "POST", "DELETE"})
+_LIMIT_PREFIXES = (
+    ("appminute", ("app",)),
+    ("day", ("day", "daily")),
+    ("minute", ("minute",)),
+    ("concurrent", ("concurrent",)),
+)
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,7 @@ class RetryPolicy:
 class CallOptions:
     """The parts of one request beyond method and path."""
 
-    params: Mapping[str, str] | None = None
+    params: Mapping[str, str] | httpx.QueryParams | None = None
     content: bytes | None = None
     content_type: str | None = None
     idempotency_key: str | None = None
@@ -118,7 +124,7 @@ class AccountingTransport:
 
     def _rate_limited(self, response: httpx.Response, method: str) -> float:
         """Seconds to wait before retrying, or raise when we should not wait here."""
-        problem = response.headers.get("x-rate-limit-problem", "").lower()
+        problem = limit_problem(response.headers.get("x-rate-limit-problem"))
         retry_after = _seconds(response.headers.get("retry-after"), default=60.0)
         if problem == "day":
             raise DayLimitError(self._now() + timedelta(seconds=retry_after))
@@ -153,6 +159,20 @@ class AccountingTransport:
                 messages[0] if messages else response.text[:500], messages, body
             )
         raise RejectedError(status, response.text)
+
+
+def limit_problem(header: str | None) -> str:
+    """Which limit a 429 names: ``day``, ``minute``, ``concurrent``, ``appminute`` or ``""``.
+
+    Xero's limits page and SDK threads show ``day``/``minute`` (XeroAPI/xero-python#74), while
+    others report ``Daily``/``Minute`` (calcinai/xero-php#352), so the header is read
+    case-insensitively and by its leading word.
+    """
+    text = (header or "").strip().lower()
+    for name, prefixes in _LIMIT_PREFIXES:
+        if text.startswith(prefixes):
+            return name
+    return text
 
 
 def _seconds(value: str | None, default: float) -> float:
