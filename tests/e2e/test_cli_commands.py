@@ -77,4 +77,5 @@ def test_headless_demo_ends_with_a_matching_summary(tmp_path: Path) -> None:
         assert region["fetched"] > 500
         assert region["documents_posted"] > region["fetched"]
         assert region["duplicates"] == 0
-        assert region["amazon_total"] == region["xero_total"]
+        assert region["amazon_total"] == region["posted_total"] == region["xero_total"]
+        assert region["held"] == region["quarantined"] == region["unaccounted"] == 0
