@@ -17,7 +17,7 @@ from abxero.simulators.amazon.businesses import DEFAULT_BUSINESSES, Business, Re
 from abxero.simulators.amazon.generator import FeedGenerator
 from abxero.simulators.amazon.shapes import chosen
 from tests.amazon.amazon_support import TestClient
-from tests.e2e.shape_census import Generation, feed, with_shape
+from tests.e2e.shape_census import Generation, feed, shapes_seen, with_shape
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 BY_ID = {business.business_id: business for business in DEFAULT_BUSINESSES}
@@ -329,3 +329,14 @@ def test_shapes_are_set_reported_and_reset_through_the_admin_routes() -> None:
         assert any(isinstance(p, Quarantined) for p in parsed_all)
         http.post("/_sim/reset", json={})
         assert http.get("/_sim/state").json()["shapes"] == Shapes().as_json()
+
+
+@pytest.mark.parametrize("business", [ACME, HARBOUR], ids=lambda b: b.business_id)
+def test_the_shape_detectors_see_each_shape_and_none_in_the_plain_stream(
+    business: Business,
+) -> None:
+    assert shapes_seen(feed(business, Shapes(), Generation())) == Counter()
+    for name in Shapes.names():
+        records = with_shape(business, name, Generation())
+        if records:
+            assert shapes_seen(records)[name] > 0, name

@@ -14,8 +14,10 @@ import json
 import re
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from abxero.domain.transactions import Quarantined, parse_transaction
@@ -80,7 +82,7 @@ def count(name: str, records: list[dict[str, Any]]) -> ShapeCount:
         parsed = parse_transaction(record)
         if isinstance(parsed, Quarantined):
             result.quarantined += 1
-            result.reasons[_reason_kind(parsed.reason)] += 1
+            result.reasons[reason_kind(parsed.reason)] += 1
     return result
 
 
@@ -96,14 +98,81 @@ def census(generation: Generation | None = None) -> dict[str, list[ShapeCount]]:
     return results
 
 
+def _number(money: Any) -> Decimal:
+    try:
+        return Decimal(str(money["amount"])) if isinstance(money, dict) else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _lines(record: dict[str, Any]) -> list[dict[str, Any]]:
+    return [line for line in record.get("transactionLineItems") or [] if isinstance(line, dict)]
+
+
+def _lines_total(record: dict[str, Any]) -> Decimal:
+    return sum((_number(line.get("totalAmount")) for line in _lines(record)), Decimal(0))
+
+
+def _rate_is_percent(text: Any) -> bool:
+    try:
+        return isinstance(text, str) and (text.endswith("%") or Decimal(text) > 1)
+    except InvalidOperation:
+        return False
+
+
+EXCLUSIVE = ("principalAmount", "shippingCharge", "giftWrappingCharge", "regulatoryFee", "discount")
+
+#: Recognise each shape in a raw record (to check that a fetched feed really shows them).
+DETECTORS: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "refund_positive": lambda r: (
+        r.get("transactionType") in ("REFUND", "OVERREFUND") and _number(r.get("amount")) > 0
+    ),
+    "vat_inclusive": lambda r: any(
+        _number(line.get("tax")) != 0
+        and sum((_number(line.get(p)) for p in EXCLUSIVE), Decimal(0))
+        == _number(line.get("totalAmount"))
+        for line in _lines(r)
+    ),
+    "authorised_amount": lambda r: (
+        bool(_lines(r))
+        and not r.get("associatedTransactionDetails")
+        and _number(r.get("amount")) != _lines_total(r)
+    ),
+    "split_shared_lines": lambda r: (
+        bool(_lines(r))
+        and bool(r.get("associatedTransactionDetails"))
+        and _number(r.get("amount")) != _lines_total(r)
+    ),
+    "null_order_info": lambda r: any(
+        None in (line.get("businessOrderInfo") or {}).values() for line in _lines(r)
+    ),
+    "associated_without_id": lambda r: {} in (r.get("associatedTransactionDetails") or []),
+    "empty_zero_money": lambda r: any(
+        isinstance(value, dict) and value.get("currencyCode") == ""
+        for line in _lines(r)
+        for value in line.values()
+    ),
+    "percent_tax_rate": lambda r: any(_rate_is_percent(line.get("taxRate")) for line in _lines(r)),
+    "offset_timestamps": lambda r: (
+        not str(r.get("feedDate", "")).endswith("Z") or len(str(r.get("feedDate"))) == 20
+    ),
+    "no_line_items": lambda r: not _lines(r) and _number(r.get("amount")) != 0,
+}
+
+
+def shapes_seen(records: list[dict[str, Any]]) -> Counter[str]:
+    """How many records show each shape, by :data:`DETECTORS`."""
+    return Counter(name for record in records for name, seen in DETECTORS.items() if seen(record))
+
+
 def _text(record: dict[str, Any]) -> str:
     return json.dumps(record, sort_keys=True)
 
 
-def _reason_kind(reason: str) -> str:
+def reason_kind(reason: str) -> str:
     """A quarantine reason without its numbers and quoted values, to group by."""
     reason = re.sub(r"\[\d+\]", "[]", reason)
-    reason = re.sub(r"'[^']*'", "'…'", reason)
+    reason = re.sub(r"'[^']*'", "'...'", reason)
     return re.sub(r"-?\d+(\.\d+)?", "N", reason)
 
 
