@@ -11,8 +11,9 @@ from decimal import Decimal
 
 import pytest
 
-from abxero.demo import ledger_summary
+from abxero.demo import amazon_side, ledger_summary
 from abxero.domain import jsontext
+from abxero.store.models import SourceTransaction
 from tests.e2e.harness import Harness
 
 pytestmark = pytest.mark.slow
@@ -67,3 +68,32 @@ def test_a_clean_run_matches_to_the_cent(harness: Harness) -> None:
     assert summary["quarantined"] == summary["held"] == 0
     assert summary["amazon_total"] == summary["posted_total"] == summary["xero_total"]
     assert summary["totals_match"] is True
+
+
+def _row(status: str, record: object) -> SourceTransaction:
+    return SourceTransaction(transaction_id="t", raw=jsontext.dumps(record), status=status)
+
+
+def test_the_amazon_side_signs_refunds_and_counts_what_it_cannot_read() -> None:
+    money = {"currencyCode": "GBP", "amount": "10.00"}
+    rows = [
+        _row("posted", {"transactionType": "CHARGE", "amount": {**money, "amount": "25.00"}}),
+        _row("quarantined", {"transactionType": "REFUND", "amount": money}),  # sent positive
+        _row("held", {"transactionType": "OVERREFUND", "amount": {**money, "amount": "-2.50"}}),
+        _row("quarantined", {"transactionType": "CHARGE", "amount": "12.00"}),  # unreadable
+        _row("planned", {"transactionType": "CHARGE", "amount": money}),  # still on its way
+    ]
+    side = amazon_side(rows)
+    assert side.totals == {
+        "posted": Decimal("25.00"),
+        "held": Decimal("-2.50"),
+        "quarantined": Decimal("-10.00"),
+        "skipped": Decimal(0),
+    }
+    assert side.total == Decimal("12.50")
+    assert side.unaccounted == 2
+    assert side.currency == "GBP"
+    assert not side.matches(Decimal("25.00"))
+    clean = amazon_side(rows[:1])
+    assert clean.matches(Decimal("25.00"))
+    assert not clean.matches(Decimal("25.01"))
