@@ -19,7 +19,7 @@ from typing import Any
 
 from abxero.simulators.amazon.businesses import Business
 from abxero.simulators.amazon.orders import GeneratedOrder
-from abxero.simulators.amazon.records import PLAIN, build_order
+from abxero.simulators.amazon.records import build_order
 from abxero.simulators.amazon.shapes import Shapes
 from abxero.simulators.amazon.values import from_base36
 
@@ -44,12 +44,12 @@ class FeedGenerator:
     """
 
     def __init__(
-        self, business: Business, seed: int, start: datetime, shapes: Shapes = PLAIN
+        self, business: Business, seed: int, start: datetime, shapes: Shapes | None = None
     ) -> None:
         self.business = business
         self.seed = seed
         self.start = start
-        self.shapes = shapes
+        self.shapes = shapes or Shapes()
         self.spacing = 86400.0 / business.orders_per_day
 
     def order(self, index: int) -> GeneratedOrder:
