@@ -186,7 +186,10 @@ def run_headless_demo(seed: int) -> None:
             f"{item['organisation']} ({item['region']}): {item['fetched']} Amazon transactions, "
             f"{item['documents_posted']} Xero documents posted, {item['held']} held, "
             f"{item['quarantined']} quarantined, {item['duplicates']} duplicates; "
-            f"Amazon {item['amazon_total']} {item['currency']} vs Xero {item['xero_total']} "
+            f"Amazon sent {item['amazon_total']} {item['currency']} = posted "
+            f"{item['posted_total']} + held {item['held_total']} + quarantined "
+            f"{item['quarantined_total']} ({item['unaccounted']} unreadable or unfinished); "
+            f"Xero holds {item['xero_total']} "
             f"{item['currency']}: {verdict}"
         )
     print(demo_json(summaries))

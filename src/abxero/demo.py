@@ -8,7 +8,7 @@ days, syncs, and measures what landed in Xero against what Amazon charged.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from sqlalchemy import select
 
+from abxero.domain import jsontext
 from abxero.domain.defaults import default_mapping
 from abxero.domain.mapping import AccountPayment, MappingConfig
 from abxero.domain.transactions import Instrument
@@ -177,7 +178,15 @@ def _instrument(key: str) -> Instrument:
 
 
 def ledger_summary(runtime: Runtime, connection_id: int) -> dict[str, Any]:
-    """Counts from the ledger and totals on both sides, for one organisation."""
+    """Everything Amazon sent (the source table) against what Xero holds, for one organisation.
+
+    ``amazon_total`` is every stored record, signed as the books see it (refunds negative, read
+    from the raw JSON whatever sign Amazon used); ``posted_total``, ``held_total``,
+    ``quarantined_total`` and ``skipped_total`` split it by status. ``unaccounted`` counts records
+    whose amount cannot be read or that are still on their way. ``totals_match`` is true only
+    when every cent is accounted for, nothing is held or quarantined, and Xero holds exactly what
+    was posted - so it equals Amazon's total.
+    """
     with runtime.sessions() as session:
         sources = session.scalars(
             select(SourceTransaction).where(SourceTransaction.xero_connection_id == connection_id)
@@ -191,8 +200,7 @@ def ledger_summary(runtime: Runtime, connection_id: int) -> dict[str, Any]:
                 AmazonConnection.xero_connection_id == connection_id
             )
         ).first()
-    posted = [source for source in sources if source.status == "posted"]
-    amazon_total = sum((source.amount or Decimal(0) for source in posted), Decimal(0))
+    amazon = amazon_side(sources)
     xero_total, duplicates = _xero_side(runtime, connection_id, organisation.contact_id)
     return {
         "organisation": organisation.tenant_name,
@@ -200,15 +208,80 @@ def ledger_summary(runtime: Runtime, connection_id: int) -> dict[str, Any]:
         "fetched": len(sources),
         "documents_posted": sum(1 for document in documents if document.status == "posted"),
         "documents_failed": sum(1 for document in documents if document.status == "failed"),
-        "held": sum(1 for source in sources if source.status == "held"),
-        "quarantined": sum(1 for source in sources if source.status == "quarantined"),
-        "skipped": sum(1 for source in sources if source.status == "skipped"),
+        **amazon.counts(),
         "duplicates": duplicates,
-        "currency": posted[0].currency if posted else "",
-        "amazon_total": str(amazon_total),
+        "currency": amazon.currency,
         "xero_total": str(xero_total),
-        "totals_match": amazon_total == xero_total,
+        "totals_match": amazon.matches(xero_total),
     }
+
+
+SUMMED_STATUSES = ("posted", "held", "quarantined", "skipped")
+
+
+@dataclass
+class AmazonSide:
+    """What Amazon sent, split by what became of it."""
+
+    totals: dict[str, Decimal]
+    counts_by_status: dict[str, int]
+    unaccounted: int
+    currency: str
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.totals.values(), Decimal(0))
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            **{status: self.counts_by_status[status] for status in SUMMED_STATUSES[1:]},
+            "unaccounted": self.unaccounted,
+            "amazon_total": str(self.total),
+            **{f"{status}_total": str(self.totals[status]) for status in SUMMED_STATUSES},
+        }
+
+    def matches(self, xero_total: Decimal) -> bool:
+        return (
+            self.unaccounted == 0
+            and self.counts_by_status["held"] == 0
+            and self.counts_by_status["quarantined"] == 0
+            and xero_total == self.totals["posted"] == self.total
+        )
+
+
+def amazon_side(sources: Sequence[SourceTransaction]) -> AmazonSide:
+    """Sum the stored records by status, reading each amount from its raw JSON."""
+    side = AmazonSide(
+        {status: Decimal(0) for status in SUMMED_STATUSES},
+        dict.fromkeys(SUMMED_STATUSES, 0),
+        0,
+        "",
+    )
+    for source in sources:
+        amount, currency = signed_amount(source.raw)
+        side.currency = side.currency or currency or source.currency
+        if amount is None or source.status not in SUMMED_STATUSES:
+            side.unaccounted += 1
+            continue
+        side.totals[source.status] += amount
+        side.counts_by_status[source.status] += 1
+    return side
+
+
+def signed_amount(raw: str) -> tuple[Decimal | None, str]:
+    """A stored record's amount as the books see it (refunds negative) and its currency."""
+    try:
+        record = jsontext.loads(raw)
+        money = record["amount"]
+        amount = Decimal(str(money["amount"]).strip())
+        kind = str(record.get("transactionType", "")).strip().upper()
+        currency = money.get("currencyCode")
+    except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError):
+        return None, ""
+    if not amount.is_finite():
+        return None, ""
+    signed = -abs(amount) if kind in {"REFUND", "OVERREFUND"} else amount
+    return signed, currency if isinstance(currency, str) else ""
 
 
 def _xero_side(runtime: Runtime, connection_id: int, contact_id: str) -> tuple[Decimal, int]:

@@ -7,12 +7,17 @@ import tracemalloc
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import pytest
 
 from abxero.domain.transactions import Quarantined, Transaction, parse_transaction
+from abxero.simulators.amazon import Shapes, create_app
 from abxero.simulators.amazon.businesses import DEFAULT_BUSINESSES, Business, Region
 from abxero.simulators.amazon.generator import FeedGenerator
+from abxero.simulators.amazon.shapes import chosen
+from tests.amazon.amazon_support import TestClient
+from tests.e2e.shape_census import Generation, feed, shapes_seen, with_shape
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 BY_ID = {business.business_id: business for business in DEFAULT_BUSINESSES}
@@ -155,3 +160,183 @@ def test_regions_pair_with_their_stores() -> None:
     assert Region.US.api_region == "NA"
     assert Region.UK.store == "amazon.co.uk"
     assert Region.UK.api_region == "EU"
+
+
+# -- record shapes real accounts send (knobs, see abxero.simulators.amazon.shapes) ------------
+
+HARBOUR, ACME = BY_ID["uk-harbour"], BY_ID["us-acme"]
+HARNESS_DAYS = Generation(seed=11, days=90, end=START + timedelta(days=200), orders_per_day=1.0)
+
+
+def _decimal(money: object) -> Decimal:
+    assert isinstance(money, dict)
+    return Decimal(money["amount"])
+
+
+def _line_sum(line: dict[str, Any], *parts: str) -> Decimal:
+    return sum((_decimal(line[p]) for p in parts if p in line), Decimal(0))
+
+
+ALL_PARTS = ("principalAmount", "shippingCharge", "giftWrappingCharge", "regulatoryFee", "discount")
+
+
+def _plain_by_id(business: Business) -> dict[str, dict[str, Any]]:
+    return {str(r["transactionId"]): r for r in feed(business, Shapes(), Generation())}
+
+
+def test_every_knob_off_is_the_plain_stream_and_one_knob_touches_only_its_records() -> None:
+    generator = FeedGenerator(HARBOUR, 5, START, Shapes())
+    assert [i.record for i in itertools.islice(generator.stream(), 400)] == first(HARBOUR, 400)
+    plain = _plain_by_id(HARBOUR)
+    for name in ("refund_positive", "percent_tax_rate", "null_order_info"):
+        changed = [
+            r
+            for r in feed(HARBOUR, Shapes.all_on().only(name), Generation())
+            if r != plain[str(r["transactionId"])]
+        ]
+        assert changed
+        assert all(
+            chosen(getattr(Shapes.all_on(), name), name, r["transactionId"]) for r in changed
+        )
+
+
+@pytest.mark.parametrize("business", [ACME, HARBOUR], ids=lambda b: b.business_id)
+def test_ninety_days_with_every_knob_on_contain_every_shape(business: Business) -> None:
+    for name in Shapes.names():
+        if name == "vat_inclusive" and business.region is Region.US:
+            assert with_shape(business, name, HARNESS_DAYS) == []  # a UK shape only
+            continue
+        assert len(with_shape(business, name, HARNESS_DAYS)) >= 2, name
+
+
+@pytest.mark.parametrize("business", [ACME, HARBOUR], ids=lambda b: b.business_id)
+def test_positive_refunds_keep_amazons_arithmetic(business: Business) -> None:
+    records = with_shape(business, "refund_positive", Generation())
+    assert {r["transactionType"] for r in records} == {"REFUND", "OVERREFUND"}
+    for record in records:
+        lines = record["transactionLineItems"]
+        assert _decimal(record["amount"]) > 0
+        assert sum(_decimal(line["totalAmount"]) for line in lines) == _decimal(record["amount"])
+        for line in lines:
+            assert _line_sum(line, *ALL_PARTS, "tax") == _decimal(line["totalAmount"])
+            assert all(
+                _decimal(v) >= 0 for v in line.values() if isinstance(v, dict) and "amount" in v
+            )
+
+
+def test_vat_inclusive_principal_adds_up_without_the_tax() -> None:
+    plain = _plain_by_id(HARBOUR)
+    records = with_shape(HARBOUR, "vat_inclusive", Generation())
+    assert any(_decimal(line["tax"]) != 0 for r in records for line in r["transactionLineItems"])
+    for record in records:
+        assert record["amount"] == plain[record["transactionId"]]["amount"]
+        before = plain[record["transactionId"]]["transactionLineItems"]
+        for line, old in zip(record["transactionLineItems"], before, strict=True):
+            assert line["tax"] == old["tax"]
+            assert line["totalAmount"] == old["totalAmount"]
+            assert _line_sum(line, *ALL_PARTS) == _decimal(line["totalAmount"])
+            assert _line_sum(line, *ALL_PARTS) - _decimal(line["tax"]) == _line_sum(old, *ALL_PARTS)
+
+
+def test_authorised_amounts_differ_from_settled_lines_that_add_up() -> None:
+    records = with_shape(ACME, "authorised_amount", Generation())
+    assert records
+    for record in records:
+        assert record["transactionType"] == "CHARGE"
+        assert record["paymentInstrumentLast4Digits"]
+        settled = sum(_decimal(line["totalAmount"]) for line in record["transactionLineItems"])
+        authorised = _decimal(record["amount"])
+        assert authorised != settled
+        assert abs(authorised - settled) <= settled * Decimal("0.15") + Decimal("0.01")
+        for line in record["transactionLineItems"]:
+            assert _line_sum(line, *ALL_PARTS, "tax") == _decimal(line["totalAmount"])
+
+
+@pytest.mark.parametrize("business", [ACME, HARBOUR], ids=lambda b: b.business_id)
+def test_shared_line_splits_carry_every_line_and_amounts_that_add_up(business: Business) -> None:
+    records = with_shape(business, "split_shared_lines", Generation())
+    by_id = {r["transactionId"]: r for r in records}
+    pairs = [
+        (r, by_id[d["associatedTransactionId"]])
+        for r in records
+        for d in r.get("associatedTransactionDetails", [])
+        if d["associatedTransactionId"] in by_id  # the sibling may fall outside the window
+        and r["transactionType"] == "CHARGE"
+        and d["associatedTransactionId"] > r["transactionId"]
+    ]
+    assert len(pairs) > 10
+    for one, other in pairs:
+        assert one["transactionLineItems"] == other["transactionLineItems"]
+        assert (one["paymentInstrumentType"], one.get("paymentInstrumentLast4Digits")) != (
+            other["paymentInstrumentType"],
+            other.get("paymentInstrumentLast4Digits"),
+        )
+        lines = sum(_decimal(line["totalAmount"]) for line in one["transactionLineItems"])
+        assert _decimal(one["amount"]) + _decimal(other["amount"]) == lines
+        assert _decimal(one["amount"]) > 0
+        assert _decimal(other["amount"]) > 0
+
+
+def test_null_empty_and_percent_shapes_look_as_real_accounts_send_them() -> None:
+    nulls = with_shape(ACME, "null_order_info", Generation())
+    assert all(
+        None in line["businessOrderInfo"].values()
+        for r in nulls
+        for line in r["transactionLineItems"]
+    )
+    orphans = with_shape(ACME, "associated_without_id", Generation())
+    assert all({} in r["associatedTransactionDetails"] for r in orphans)
+    empties = with_shape(ACME, "empty_zero_money", Generation())
+    empty = {"currencyCode": "", "amount": "0"}
+    for record in empties:
+        assert any(empty in line.values() for line in record["transactionLineItems"])
+        for line in record["transactionLineItems"]:
+            assert _line_sum(line, *ALL_PARTS, "tax") == _decimal(line["totalAmount"])
+    rates = {
+        line["taxRate"]
+        for r in with_shape(HARBOUR, "percent_tax_rate", Generation())
+        for line in r["transactionLineItems"]
+    }
+    assert {"20", "20%"} <= rates
+    assert rates <= {"20", "20%", "5", "5%", "0", "0%"}
+
+
+def test_offset_timestamps_are_the_same_instants_and_empty_lines_keep_their_amount() -> None:
+    plain = _plain_by_id(HARBOUR)
+    records = with_shape(HARBOUR, "offset_timestamps", Generation())
+    texts = [r["feedDate"] for r in records]
+    assert any(t.endswith("+01:00") for t in texts)
+    assert any(len(t) == 20 for t in texts)
+    for record in records:
+        for name in ("transactionDate", "feedDate"):
+            old = datetime.fromisoformat(plain[record["transactionId"]][name])
+            new = datetime.fromisoformat(record[name])
+            assert timedelta(0) <= old - new < timedelta(seconds=1)
+    for record in with_shape(ACME, "no_line_items", Generation()):
+        assert not record.get("transactionLineItems")
+        assert _decimal(record["amount"]) != 0
+
+
+def test_shapes_are_set_reported_and_reset_through_the_admin_routes() -> None:
+    with TestClient(create_app(5, admin=True), base_url="http://sim.test") as http:
+        assert http.post("/_sim/shapes", json={"refund_positive": 2}).status_code == 400
+        assert http.post("/_sim/shapes", json={"no_such_shape": 0.5}).status_code == 400
+        answer = http.post("/_sim/shapes", json=Shapes.all_on().as_json())
+        assert answer.json() == Shapes.all_on().as_json()
+        assert http.get("/_sim/state").json()["shapes"] == Shapes.all_on().as_json()
+        listed = http.get("/_sim/transactions", params={"business_id": "uk-harbour", "count": 300})
+        parsed_all = [parse_transaction(r) for r in listed.json()["transactions"]]
+        assert any(isinstance(p, Quarantined) for p in parsed_all)
+        http.post("/_sim/reset", json={})
+        assert http.get("/_sim/state").json()["shapes"] == Shapes().as_json()
+
+
+@pytest.mark.parametrize("business", [ACME, HARBOUR], ids=lambda b: b.business_id)
+def test_the_shape_detectors_see_each_shape_and_none_in_the_plain_stream(
+    business: Business,
+) -> None:
+    assert shapes_seen(feed(business, Shapes(), Generation())) == Counter()
+    for name in Shapes.names():
+        records = with_shape(business, name, Generation())
+        if records:
+            assert shapes_seen(records)[name] > 0, name

@@ -23,6 +23,17 @@ Data: four seeded businesses (``us-acme``, ``us-bluebird``, ``uk-harbour``, ``uk
 see :mod:`.businesses`), each with an endless reproducible order stream that starts
 ``history_days`` before the day the state was created (see :mod:`.generator`).
 
+Record shapes (generator knobs, :class:`Shapes`, all off by default): the shapes real accounts
+send beyond the plain ones, each given to a seeded fraction of records - ``refund_positive``
+(refunds with positive amounts), ``vat_inclusive`` (UK principal includes VAT),
+``authorised_amount`` (amount is an authorisation, not the line sum), ``split_shared_lines``
+(two instruments, each record with every line and its own share of the amount),
+``null_order_info``, ``associated_without_id``, ``empty_zero_money`` (``{"currencyCode": "",
+"amount": "0"}``), ``percent_tax_rate`` (``"20"``/``"20%"``), ``offset_timestamps`` and
+``no_line_items``. Sources and arithmetic in :mod:`.shapes`. Set them with
+``create_app(shapes=Shapes(...))``, ``FeedGenerator(..., shapes=...)`` or ``/_sim/shapes``;
+``Shapes.all_on()`` is a mix in which 90 days of one business show every shape.
+
 Application registered by default (:class:`AppRegistration`): applicationId
 ``amzn1.sp.solution.7a3e5c1d-0b9f-4c2e-9d41-5a6b7c8d9e0f``, client_id
 ``amzn1.application-oa2-client.abxerosimulator0000000001``, client_secret
@@ -41,6 +52,9 @@ Test-only admin routes, mounted only with ``admin=True`` (JSON in, JSON out):
   ``"503"``, ``"504"``, ``"slow"``, ``"drop"``, ``"expired"`` are used one per API request;
   malformed kinds ``wrong_type``, ``missing_field``, ``bad_total``, ``unknown_currency``
   break every ``malformed_every``-th order's records. Answers the faults.
+* ``POST /_sim/shapes`` ``{"clear"?: bool, "<knob>"?: fraction 0..1, ...}`` - set record
+  shapes (see above); unknown knobs or values outside 0..1 are a 400. Answers the shapes.
+  ``/_sim/reset`` restores the shapes the app was created with.
 * ``POST /_sim/token`` ``{"business_id"}`` - consent as if Allow was clicked; answers
   ``{"access_token", "refresh_token", "token_type", "expires_in", "business_id"}``.
 * ``POST /_sim/code`` ``{"business_id", "redirect_uri"?}`` - ``{"code", "redirect_uri"}`` to
@@ -56,6 +70,7 @@ Test-only admin routes, mounted only with ``admin=True`` (JSON in, JSON out):
 
 from abxero.simulators.amazon.app import create_app
 from abxero.simulators.amazon.businesses import DEFAULT_BUSINESSES, Business, Region
+from abxero.simulators.amazon.shapes import Shapes
 from abxero.simulators.amazon.state import (
     DEFAULT_APPLICATION_ID,
     DEFAULT_CLIENT_ID,
@@ -76,6 +91,7 @@ __all__ = [
     "Business",
     "Faults",
     "Region",
+    "Shapes",
     "SimulatorState",
     "create_app",
 ]

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from abxero.simulators.amazon.shapes import shape_errors
 from abxero.simulators.amazon.state import Faults, SimulatorState
 
 FAULT_FIELDS = set(Faults().as_json())
@@ -66,6 +67,7 @@ def describe(state: SimulatorState) -> dict[str, Any]:
         "reports": len(state.reports),
         "requests": dict(state.requests),
         "faults": state.faults.as_json(),
+        "shapes": state.shapes.as_json(),
     }
 
 
@@ -93,6 +95,22 @@ async def set_faults(request: Request) -> Response:
     for name, value in body.items():
         setattr(state.faults, name, value)
     return JSONResponse(state.faults.as_json())
+
+
+async def set_shapes(request: Request) -> Response:
+    """Set record-shape fractions (see :mod:`.shapes`); ``clear`` turns every one off first."""
+    body = await _body(request)
+    state = _sim(request)
+    clear = body.pop("clear", False)
+    problems = shape_errors(body) if "__invalid__" not in body else ["a JSON object required"]
+    if problems:
+        return _problem("; ".join(problems))
+    if clear:
+        for name in state.shapes.names():
+            setattr(state.shapes, name, 0.0)
+    for name, value in body.items():
+        setattr(state.shapes, name, float(value))
+    return JSONResponse(state.shapes.as_json())
 
 
 def _business_id(state: SimulatorState, body: dict[str, Any]) -> str | None:
@@ -185,6 +203,7 @@ ROUTES = [
     Route("/_sim/state", get_state, methods=["GET"]),
     Route("/_sim/reset", reset, methods=["POST"]),
     Route("/_sim/faults", set_faults, methods=["POST"]),
+    Route("/_sim/shapes", set_shapes, methods=["POST"]),
     Route("/_sim/token", issue_token, methods=["POST"]),
     Route("/_sim/code", issue_code, methods=["POST"]),
     Route("/_sim/transactions", add_transactions, methods=["POST"]),

@@ -11,6 +11,7 @@ from abxero.simulators.amazon import admin as admin_routes
 from abxero.simulators.amazon import consent, documents, reconciliation
 from abxero.simulators.amazon.businesses import DEFAULT_BUSINESSES, Business, Region
 from abxero.simulators.amazon.sandbox import Sandbox, find_specs_dir, load_samples
+from abxero.simulators.amazon.shapes import Shapes
 from abxero.simulators.amazon.state import AppRegistration, SimulatorState
 from abxero.simulators.amazon.wire import Handler, api_endpoint
 from abxero.simulators.clock import Clock
@@ -57,6 +58,7 @@ def create_app(
     businesses: tuple[Business, ...] = DEFAULT_BUSINESSES,
     orders_per_day: float | None = None,
     specs_dir: Path | None = USE_DEFAULT_SPECS,
+    shapes: Shapes | None = None,
 ) -> Starlette:
     """The Amazon Business simulator as an ASGI app (see the package docstring).
 
@@ -70,6 +72,7 @@ def create_app(
         businesses=businesses,
         registration=registration,
         orders_per_day=orders_per_day,
+        shapes=shapes,
     )
     served = Region(region) if region is not None else None
     routes = [

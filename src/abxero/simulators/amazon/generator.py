@@ -20,6 +20,7 @@ from typing import Any
 from abxero.simulators.amazon.businesses import Business
 from abxero.simulators.amazon.orders import GeneratedOrder
 from abxero.simulators.amazon.records import build_order
+from abxero.simulators.amazon.shapes import Shapes
 from abxero.simulators.amazon.values import from_base36
 
 #: The latest a transaction's feed date can fall after its order date (shipping + refund + lag).
@@ -36,18 +37,25 @@ class FeedItem:
 
 
 class FeedGenerator:
-    """The endless, reproducible order stream of one business, starting at ``start``."""
+    """The endless, reproducible order stream of one business, starting at ``start``.
 
-    def __init__(self, business: Business, seed: int, start: datetime) -> None:
+    ``shapes`` (read on every call, so a caller may change it in place) turns on the record
+    shapes of :mod:`.shapes`; by default every record has the plain shape.
+    """
+
+    def __init__(
+        self, business: Business, seed: int, start: datetime, shapes: Shapes | None = None
+    ) -> None:
         self.business = business
         self.seed = seed
         self.start = start
+        self.shapes = shapes or Shapes()
         self.spacing = 86400.0 / business.orders_per_day
 
     def order(self, index: int) -> GeneratedOrder:
         rng = random.Random(f"{self.seed}/{self.business.business_id}/{index}")
         moment = self.start + timedelta(seconds=(index + rng.random()) * self.spacing)
-        return build_order(self.business, index, moment, rng)
+        return build_order(self.business, index, moment, rng, self.shapes)
 
     def index_range(self, feed_start: datetime, feed_end: datetime) -> range:
         """The order indexes whose transactions can have a feed date in the window."""

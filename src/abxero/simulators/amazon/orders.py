@@ -95,7 +95,7 @@ class GeneratedOrder:
             if any(
                 item.get("orderLineItemId") == line_item_id
                 and item.get("shipmentId") == shipment_id
-                for item in doc.record["transactionLineItems"]
+                for item in doc.record.get("transactionLineItems") or []
             )
         ]
 

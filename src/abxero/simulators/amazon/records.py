@@ -1,4 +1,9 @@
-"""Writing a planned order as Reconciliation transaction records (charges and refunds)."""
+"""Writing a planned order as Reconciliation transaction records (charges and refunds).
+
+With :class:`~.shapes.Shapes` knobs on, some shipments are paid by two instruments that each
+carry all the lines (``split_shared_lines``) and some records take the other real-world shapes
+(see :mod:`.shapes`); with every knob off the records are exactly the plain ones.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from abxero.simulators.amazon.orders import (
     plan_order,
     rate_text,
 )
+from abxero.simulators.amazon.shapes import Shapes, chosen, draw, reshape
 from abxero.simulators.amazon.values import (
     B36,
     ZERO,
@@ -26,6 +32,7 @@ from abxero.simulators.amazon.values import (
     cents,
     iso,
     money,
+    money_text,
     random_digits,
     random_text,
 )
@@ -33,20 +40,33 @@ from abxero.simulators.amazon.values import (
 REFUND_CHANCE = 0.10
 OVERREFUND_CHANCE = 0.02
 SPLIT_CHANCE = 0.12
+PLAIN = Shapes()
 
 
 def build_order(
-    business: Business, index: int, date: datetime, rng: random.Random
+    business: Business,
+    index: int,
+    date: datetime,
+    rng: random.Random,
+    shapes: Shapes = PLAIN,
 ) -> GeneratedOrder:
     """Generate order ``index`` with all its transactions and documents."""
     plan = plan_order(business, index, date, rng)
     for shipment in plan.shipments:
-        _charge_shipment(plan, shipment, rng)
+        _charge_shipment(plan, shipment, rng, shapes)
+    if shapes.any_on:
+        for record in plan.order.transactions:
+            reshape(record, shapes)
     return plan.order
 
 
-def _charge_shipment(plan: OrderPlan, shipment: Shipment, rng: random.Random) -> None:
+def _charge_shipment(
+    plan: OrderPlan, shipment: Shipment, rng: random.Random, shapes: Shapes = PLAIN
+) -> None:
     groups = _payment_groups(plan, shipment, rng)
+    if _shares_lines(plan, shipment, groups, shapes):
+        _charge_shared(plan, shipment, groups[0], rng)
+        return
     invoice = _invoice_number(plan, shipment, str(shipment.number), groups, rng)
     records = []
     for number, (method, lines) in enumerate(groups):
@@ -66,6 +86,59 @@ def _charge_shipment(plan: OrderPlan, shipment: Shipment, rng: random.Random) ->
     _link_siblings(records)
     for record, (method, lines) in zip(records, groups, strict=True):
         _maybe_refunds(plan, shipment, method, lines, record, rng)
+
+
+def _shares_lines(
+    plan: OrderPlan,
+    shipment: Shipment,
+    groups: list[tuple[PaymentMethod, tuple[Line, ...]]],
+    shapes: Shapes,
+) -> bool:
+    others = [m for m in plan.order.business.instruments if m != plan.primary]
+    key = f"{plan.order.order_id}/{shipment.shipment_id}"
+    return len(groups) == 1 and bool(others) and chosen(shapes.split_shared_lines, "split", key)
+
+
+def _charge_shared(
+    plan: OrderPlan,
+    shipment: Shipment,
+    group: tuple[PaymentMethod, tuple[Line, ...]],
+    rng: random.Random,
+) -> None:
+    """Two instruments pay one shipment; each record lists every line, each its own amount.
+
+    The first record is the plain one (same draws from ``rng``) with part of the amount; the
+    second, on another instrument, is drawn from its own stream and carries the rest.
+    """
+    method, lines = group
+    key = f"{plan.order.order_id}/{shipment.shipment_id}"
+    side = random.Random(f"shared/{key}")
+    other = side.choice([m for m in plan.order.business.instruments if m != method])
+    invoice = _invoice_number(plan, shipment, str(shipment.number), [group], rng)
+    first = _record(
+        plan, shipment, method, "CHARGE", shipment.date, _parts(plan, shipment, lines), invoice, rng
+    )
+    second = _record(
+        plan, shipment, other, "CHARGE", shipment.date, _parts(plan, shipment, lines), invoice, side
+    )
+    total = Decimal(first["amount"]["amount"])
+    first_share = cents(total * Decimal(30 + int(draw("split_share", key) * 41)) / 100)
+    first["amount"]["amount"] = money_text(first_share)
+    second["amount"]["amount"] = money_text(total - first_share)
+    for record, payer in ((first, method), (second, other)):
+        plan.order.transactions.append(record)
+        if invoice:
+            plan.order.documents.append(
+                Document(
+                    invoice, "STANDARD", shipment.date, record, payer.is_invoice, shipment.digital
+                )
+            )
+    _link_siblings([first, second])
+    _maybe_refunds(plan, shipment, method, lines, first, rng)
+
+
+def _parts(plan: OrderPlan, shipment: Shipment, lines: tuple[Line, ...]) -> list[dict[str, Any]]:
+    return [_charge_line(plan, shipment, line, first=(i == 0)) for i, line in enumerate(lines)]
 
 
 def _payment_groups(

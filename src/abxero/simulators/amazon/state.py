@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from abxero.simulators.amazon.businesses import DEFAULT_BUSINESSES, Business, Region, scaled
 from abxero.simulators.amazon.generator import FeedGenerator
+from abxero.simulators.amazon.shapes import Shapes
 from abxero.simulators.clock import Clock, SystemClock
 
 DEFAULT_APPLICATION_ID = "amzn1.sp.solution.7a3e5c1d-0b9f-4c2e-9d41-5a6b7c8d9e0f"
@@ -177,21 +178,30 @@ class SimulatorState:
         businesses: tuple[Business, ...] = DEFAULT_BUSINESSES,
         registration: AppRegistration | None = None,
         orders_per_day: float | None = None,
+        shapes: Shapes | None = None,
     ) -> None:
         self.clock = SimClock(clock or SystemClock())
+        self.initial_shapes = shapes or Shapes()
         self.businesses = {b.business_id: b for b in scaled(businesses, orders_per_day)}
         self.registration = registration or AppRegistration()
         self.anchor = self.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
         self.reset(seed)
 
     def reset(self, seed: int | None = None) -> None:
-        """Forget consents, tokens, reports, faults and added records; regenerate from the seed."""
+        """Forget consents, tokens, reports, faults and added records; regenerate from the seed.
+
+        The record shapes go back to the ones the state was created with.
+        """
         if seed is not None:
             self.seed = seed
         self.rng = random.Random(f"state/{self.seed}")
+        self.shapes = Shapes(**self.initial_shapes.as_json())
         self.generators = {
             business_id: FeedGenerator(
-                business, self.seed, self.anchor - timedelta(days=business.history_days)
+                business,
+                self.seed,
+                self.anchor - timedelta(days=business.history_days),
+                self.shapes,
             )
             for business_id, business in self.businesses.items()
         }
