@@ -549,3 +549,17 @@ def test_stats_record_each_requests_query_parameters(
         }
     ]
     assert [r["query"] for r in recent if r["endpoint"] == "GET /Invoices"] == [[["page", "1"]]]
+
+
+def test_query_parameter_names_match_whatever_their_case(
+    http: httpx.Client, sim_token: dict[str, Any]
+) -> None:
+    """A Xero SDK maintainer's example writes ``?SummarizeErrors=false`` (Stack Overflow
+    52706101); Xero reads parameter names case-insensitively."""
+    status, body = put(http, sim_token, "Invoices", _mixed_batch(http), SummarizeErrors="false")
+    assert status == 200
+    assert [bool(i.get("HasErrors")) for i in body["Invoices"]] == [False, True]
+    listed = http.get(
+        f"{API}/Invoices", headers=headers(sim_token), params={"invoicenumbers": "GOOD-1"}
+    )
+    assert [i["InvoiceNumber"] for i in listed.json()["Invoices"]] == ["GOOD-1"]

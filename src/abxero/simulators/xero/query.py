@@ -5,7 +5,9 @@ Xero ignores a query parameter its endpoint does not define, so e.g. ``ContactID
 xero_accounting.yaml list only ``where``, ``order``, ``page``, ``pageSize`` and ``unitdp``). The
 table below restates the spec's ``parameters`` (``in: query``) of each GET operation the
 simulator serves; tests/xero/test_simulator_realism.py checks it against the spec file.
-Writes keep every parameter (``summarizeErrors``, ``unitdp``) as before.
+Writes keep every parameter. Names match case-insensitively and take the spec's spelling: a
+Xero SDK maintainer's own example spells it ``?SummarizeErrors=false``
+(https://stackoverflow.com/questions/52706101).
 """
 
 from __future__ import annotations
@@ -61,6 +63,10 @@ GET_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
+WRITE_PARAMETERS = ("summarizeErrors", "unitdp")
+"""The query parameters the spec lists on the write operations the simulator serves."""
+
+
 def operation_of(method: str, parts: list[str]) -> tuple[str, str] | None:
     """The table key for a GET of ``parts`` (None for writes and for sub-resources)."""
     if method != "GET" or not parts or len(parts) > 2:
@@ -77,14 +83,13 @@ def honoured_query(
 
     Names match case-insensitively; a parameter the operation does not list is dropped.
     """
-    pairs = list(items)
     key = operation_of(method, parts)
     allowed = GET_PARAMETERS.get(key) if key else None
-    if allowed is None:
-        return dict(pairs)
-    spelling = {name.lower(): name for name in allowed}
+    spelling = {name.lower(): name for name in allowed or WRITE_PARAMETERS}
     kept: dict[str, str] = {}
-    for name, value in pairs:
+    for name, value in items:
         if name.lower() in spelling:
             kept[spelling[name.lower()]] = value
+        elif allowed is None:
+            kept[name] = value
     return kept
