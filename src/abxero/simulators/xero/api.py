@@ -223,7 +223,7 @@ def _ignore_read_only(sim: Sim, request: Request, method: str, body: bytes) -> b
     if not dropped:
         return body
     with sim.world.lock:
-        sim.world.stats.ignored_read_only.extend(dropped)
+        sim.world.stats.ignored_read_only.update(dropped)
     return dumps(cleaned)
 
 

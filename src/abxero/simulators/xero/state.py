@@ -161,7 +161,7 @@ class Stats:
     rate_limited: dict[str, int] = field(default_factory=dict)
     idempotent_replays: int = 0
     tenant_requests: dict[str, int] = field(default_factory=dict)
-    ignored_read_only: list[str] = field(default_factory=list)
+    ignored_read_only: set[str] = field(default_factory=set)
     recent_requests: deque[Record] = field(
         default_factory=lambda: deque(maxlen=RECENT_REQUESTS_KEPT)
     )
@@ -196,7 +196,7 @@ class Stats:
             "idempotent_replays": self.idempotent_replays,
             "tenant_requests": dict(self.tenant_requests),
             "recent_requests": list(self.recent_requests),
-            "ignored_read_only": sorted(set(self.ignored_read_only)),
+            "ignored_read_only": sorted(self.ignored_read_only),
         }
 
 
