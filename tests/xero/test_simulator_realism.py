@@ -231,6 +231,9 @@ def test_the_bank_tax_knob_accepts_overrides(http: httpx.Client, sim_token: dict
 
 def test_unknown_behaviour_knob_is_refused(http: httpx.Client) -> None:
     assert http.post("/_sim/behaviour", json={"no_such_knob": True}).status_code == 400
+    wrong = http.post("/_sim/behaviour", json={"accept_bank_tax_overrides": "false"})
+    assert wrong.status_code == 400
+    assert http.post("/_sim/behaviour", json={}).json()["accept_bank_tax_overrides"] is False
 
 
 # 3. Read-only properties -----------------------------------------------------------------

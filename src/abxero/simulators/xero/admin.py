@@ -202,6 +202,8 @@ async def behaviour(request: Request) -> Response:
             sim.behaviour.update(body)
         except KeyError as unknown:
             return _json_reply({"error": f"unknown behaviour {unknown}"}, 400)
+        except ValueError as wrong:
+            return _json_reply({"error": str(wrong)}, 400)
         return _json_reply(sim.behaviour.__dict__)
 
 

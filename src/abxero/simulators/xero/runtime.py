@@ -64,12 +64,15 @@ class Behaviour:
     rollback_failed_batches: bool = False
 
     def update(self, changes: dict[str, Any]) -> None:
-        """Apply the known keys of ``changes``; unknown keys raise KeyError."""
+        """Apply ``changes``; an unknown key raises KeyError, a non-boolean value ValueError."""
         known = asdict(self)
         for key, value in changes.items():
             if key not in known:
                 raise KeyError(key)
-            setattr(self, key, bool(value))
+            if not isinstance(value, bool):
+                raise ValueError(f"{key} must be true or false")
+        for key, value in changes.items():
+            setattr(self, key, value)
 
 
 class SimClock:
