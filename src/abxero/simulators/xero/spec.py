@@ -79,6 +79,7 @@ class _ReadOnlyWalker:
 
     def __init__(self, document: dict[str, Any]) -> None:
         self._document = document
+        self._index: dict[tuple[str, int], list[tuple[list[str], dict[str, Any]]]] | None = None
 
     def resolve(self, schema: Any) -> dict[str, Any]:
         seen = 0
@@ -93,20 +94,26 @@ class _ReadOnlyWalker:
         """The JSON request-body schema of the operation ``method path``, if any."""
         relative = path[len(API_PREFIX) :] if path.startswith(API_PREFIX) else path
         wanted = [p for p in relative.split("/") if p]
-        for template, operations in self._document.get("paths", {}).items():
-            parts = [p for p in template.split("/") if p]
-            if len(parts) != len(wanted) or not all(
-                t == w or t.startswith("{") for t, w in zip(parts, wanted, strict=True)
-            ):
-                continue
-            operation = operations.get(method.lower()) if isinstance(operations, dict) else None
-            if not isinstance(operation, dict):
-                continue
-            body = operation.get("requestBody", {})
-            content = self.resolve(body).get("content", {})
-            schema = content.get("application/json", {}).get("schema")
-            return self.resolve(schema) if schema else None
+        for parts, schema in self._bodies().get((method.lower(), len(wanted)), []):
+            if all(t == w or t.startswith("{") for t, w in zip(parts, wanted, strict=True)):
+                return schema
         return None
+
+    def _bodies(self) -> dict[tuple[str, int], list[tuple[list[str], dict[str, Any]]]]:
+        """Request-body schemas by (method, number of path segments), built once."""
+        if self._index is None:
+            self._index = {}
+            for template, operations in self._document.get("paths", {}).items():
+                parts = [p for p in template.split("/") if p]
+                for method, operation in (operations or {}).items():
+                    if not isinstance(operation, dict) or "requestBody" not in operation:
+                        continue
+                    content = self.resolve(operation["requestBody"]).get("content", {})
+                    schema = content.get("application/json", {}).get("schema")
+                    if schema:
+                        entry = (parts, self.resolve(schema))
+                        self._index.setdefault((method, len(parts)), []).append(entry)
+        return self._index
 
     def strip(self, schema: dict[str, Any], value: Any, where: str, dropped: list[str]) -> Any:
         """``value`` without the read-only properties of ``schema``; names go into ``dropped``."""
