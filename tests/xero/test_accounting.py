@@ -113,9 +113,11 @@ def test_bill_batch_reports_each_element(uk: XeroAccounting) -> None:
     assert len(result.failed) == 7
 
 
-def test_without_summarize_errors_the_whole_batch_is_refused(
+def test_without_summarize_errors_the_rollback_knob_refuses_the_whole_batch(
     http: httpx.Client, sim_token: dict[str, Any], uk: XeroAccounting
 ) -> None:
+    """Opt-in rollback; Xero itself keeps the valid elements (test_simulator_realism.py)."""
+    http.post("/_sim/behaviour", json={"rollback_failed_batches": True})
     contact = amazon(uk)
     headers = {
         "Authorization": f"Bearer {sim_token['access_token']}",
@@ -144,7 +146,7 @@ def test_without_summarize_errors_the_whole_batch_is_refused(
     refused = http.put("/api.xro/2.0/Invoices", headers=headers, json=body)
     assert refused.status_code == 400
     assert refused.json()["Type"] == "ValidationException"
-    assert len(refused.json()["Elements"]) == 2
+    assert len(refused.json()["Elements"]) == 1
     assert state(http, "uk")["invoices"] == []
 
 

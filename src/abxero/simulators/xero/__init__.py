@@ -8,7 +8,8 @@ identity and API base URLs all at the one printed URL.
 Knobs of ``create_app(seed=1, clock=None, *, admin=True, limits=LimitSettings(),
 idempotency_window=6 min, clients=DEFAULT_CLIENTS, user=DEFAULT_USER, issuer=None,
 spec_path=None, validate_spec=True,
-organisation_copies=1)``: ``seed`` fixes every GUID (tenant ids are
+organisation_copies=1, extra_timezones=(), accept_bank_tax_overrides=False,
+rollback_failed_batches=False)``: ``seed`` fixes every GUID (tenant ids are
 ``stable_guid(seed, "tenant", "us"|"uk")``, see ``tenant_id_for``); ``clock`` is a
 :class:`~abxero.simulators.clock.Clock` (use ``ManualClock`` to move token expiry, grace windows,
 rate windows and idempotency expiry); ``limits`` sets 5 concurrent / 60 per minute / 5,000 per day
@@ -16,7 +17,16 @@ per organisation and 10,000 per minute app-wide; ``issuer`` fixes the OIDC issue
 request's base URL); ``spec_path`` points at ``xero_accounting.yaml`` (default: found beside the
 checkout or via ``ABXERO_XERO_OPENAPI``; validation is off when absent);
 ``organisation_copies`` seeds the two demo organisations that many times (copy ``n`` > 1 keyed
-``us{n}``/``uk{n}``, named "Demo Company (US) {n}"), for scale tests and benchmarks.
+``us{n}``/``uk{n}``, named "Demo Company (US) {n}"), for scale tests and benchmarks;
+``extra_timezones`` adds one organisation per Xero zone name (SAWESTERNSTANDARDTIME → key
+``us-sawestern``, WESTPACIFICSTANDARDTIME → ``uk-westpacific``, EEUROPESTANDARDTIME →
+``uk-eeurope``), leaving the demo pair unchanged. ``accept_bank_tax_overrides`` and
+``rollback_failed_batches`` are the :class:`~abxero.simulators.xero.runtime.Behaviour` knobs
+(defaults: as Xero behaves).
+
+Like Xero, the simulator ignores request properties the spec marks ``readOnly`` and query
+parameters a GET operation does not list (``query.py``); ``unitdp=4`` keeps 4-dp unit prices on
+writes and shows them on reads, otherwise unit prices are taken and shown at 2 dp.
 
 Routes, like Xero's but on one host:
 ``GET/POST /identity/connect/authorize`` (consent page: organisations, Allow / Deny),
@@ -34,7 +44,13 @@ Test-only admin namespace (mounted only with ``admin=True``; production never mo
 * ``GET /_sim/state`` – every organisation's contacts, documents, payments, allocations and
   trial balance.
 * ``GET /_sim/stats`` – requests and statuses per endpoint, rate-limit refusals, replays,
-  and ``spec_rejections`` / ``spec_validation_failures`` (requests the OpenAPI spec refused).
+  ``spec_rejections`` / ``spec_validation_failures`` (requests the OpenAPI spec refused),
+  ``ignored_read_only`` (read-only properties dropped from requests) and ``recent_requests``
+  (the latest 2,000 Accounting API requests: endpoint, path, query parameters, status).
+* ``POST /_sim/clock`` ``{"advance_seconds": n}`` or ``{"now": iso}`` – move the simulator's
+  time forward: token expiry and grace, rate windows, the idempotency window, document dates.
+* ``POST /_sim/behaviour`` ``{"accept_bank_tax_overrides"?, "rollback_failed_batches"?}`` –
+  the behaviour knobs (reset restores the ``create_app`` values).
 * ``POST /_sim/faults`` – knobs ``rate_limit_storm`` (n next calls get 429, with ``storm_problem``
   and ``storm_retry_after``), ``server_errors`` (+ ``server_error_status``), ``slow_responses``
   (+ ``slow_seconds``), ``lose_responses`` (the write happens, the reply is a 502, or a hang with

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -13,7 +13,7 @@ from starlette.routing import Route
 from abxero.simulators.xero import webhooks
 from abxero.simulators.xero.ledger import trial_balance
 from abxero.simulators.xero.limits import LimitSettings
-from abxero.simulators.xero.runtime import Faults, Sim
+from abxero.simulators.xero.runtime import Behaviour, Faults, Sim, SimClock
 from abxero.simulators.xero.state import Org, World
 from abxero.simulators.xero.wire import dumps
 
@@ -56,9 +56,10 @@ async def reset(request: Request) -> Response:
     body = await _json(request)
     with sim.world.lock:
         seed = int(body.get("seed", sim.world.seed))
-        fresh = World.fresh(seed, sim.world.clock, sim.world.copies)
+        fresh = World.fresh(seed, sim.world.clock, sim.world.copies, sim.world.extra_timezones)
         sim.world.__dict__.update({k: v for k, v in fresh.__dict__.items() if k != "lock"})
         sim.faults = Faults()
+        sim.behaviour = Behaviour(**sim.default_behaviour.__dict__)
         sim.limiter.reset()
         sim.idempotency.clear()
         sim.webhooks.pending.clear()
@@ -192,6 +193,44 @@ async def webhook_settings(request: Request) -> Response:
     return _json_reply(reply)
 
 
+async def behaviour(request: Request) -> Response:
+    """Set the knobs where real Xero varies (see :class:`Behaviour`); answers all of them."""
+    sim = _sim(request)
+    body = await _json(request)
+    with sim.world.lock:
+        try:
+            sim.behaviour.update(body)
+        except KeyError as unknown:
+            return _json_reply({"error": f"unknown behaviour {unknown}"}, 400)
+        except ValueError as wrong:
+            return _json_reply({"error": str(wrong)}, 400)
+        return _json_reply(sim.behaviour.__dict__)
+
+
+async def move_clock(request: Request) -> Response:
+    """``{"advance_seconds": n}`` or ``{"now": ISO 8601}``: move the simulator's time forward.
+
+    Token expiry, the refresh-token grace window, rate-limit windows, the idempotency window
+    and document dates all read this clock. Time never goes back.
+    """
+    sim = _sim(request)
+    body = await _json(request)
+    clock = sim.world.clock
+    if not isinstance(clock, SimClock):
+        return _json_reply({"error": "this simulator's clock cannot be moved"}, 400)
+    seconds = body.get("advance_seconds")
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds >= 0:
+        clock.advance(float(seconds))
+    elif isinstance(body.get("now"), str):
+        target = datetime.fromisoformat(str(body["now"]).replace("Z", "+00:00"))
+        if target.tzinfo is None or target < clock.now():
+            return _json_reply({"error": "now must be an aware time, not in the past"}, 400)
+        clock.advance((target - clock.now()).total_seconds())
+    else:
+        return _json_reply({"error": "advance_seconds (>= 0) or now (ISO 8601) required"}, 400)
+    return _json_reply({"now": clock.now().isoformat(), "offset_seconds": clock.offset})
+
+
 async def admin_not_found(request: Request) -> Response:
     return JSONResponse({"error": "unknown /_sim/ route"}, status_code=404)
 
@@ -204,4 +243,6 @@ ROUTES = [
     Route("/_sim/token", token, methods=["POST"]),
     Route("/_sim/orgs/{ref}", patch_org, methods=["POST"]),
     Route("/_sim/webhooks", webhook_settings, methods=["POST"]),
+    Route("/_sim/behaviour", behaviour, methods=["POST"]),
+    Route("/_sim/clock", move_clock, methods=["POST"]),
 ]

@@ -13,6 +13,7 @@ from abxero.simulators.xero import contacts, doc_resources, extras, settings_res
 from abxero.simulators.xero.call import Call, Reply, problem
 from abxero.simulators.xero.documents import BuildContext
 from abxero.simulators.xero.idempotency import MAX_KEY_LENGTH, fingerprint
+from abxero.simulators.xero.query import honoured_query
 from abxero.simulators.xero.runtime import Sim
 from abxero.simulators.xero.state import Grant
 from abxero.simulators.xero.wire import dumps, loads
@@ -109,6 +110,12 @@ async def accounting(request: Request) -> Response:
     with sim.world.lock:
         tenant_id = request.headers.get("xero-tenant-id", "").lower()
         sim.world.stats.count(endpoint, response.status_code, tenant_id)
+        sim.world.stats.note_request(
+            endpoint,
+            request.url.path,
+            list(request.query_params.multi_items()),
+            response.status_code,
+        )
         if response.status_code == 429:
             problem_name = response.headers.get("X-Rate-Limit-Problem", "")
             sim.world.stats.rate_limited[problem_name] = (
@@ -182,7 +189,7 @@ async def _admitted(
             status_code=faults.server_error_status,
             media_type="text/plain",
         )
-    body = await request.body()
+    body = _ignore_read_only(sim, request, method, await request.body())
     spec_refusal = _spec_check(sim, request, method, body)
     if spec_refusal is not None:
         return _response(spec_refusal, headers)
@@ -201,6 +208,23 @@ async def _admitted(
         if lost:
             return Response(b"upstream connection lost", status_code=502, media_type="text/plain")
     return _response(reply, headers)
+
+
+def _ignore_read_only(sim: Sim, request: Request, method: str, body: bytes) -> bytes:
+    """The body without the properties the spec marks read-only (Xero ignores them)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if sim.spec is None or method not in {"PUT", "POST"} or content_type != "application/json":
+        return body
+    try:
+        payload = loads(body)
+    except ValueError:
+        return body
+    cleaned, dropped = sim.spec.without_read_only(method, request.url.path, payload)
+    if not dropped:
+        return body
+    with sim.world.lock:
+        sim.world.stats.ignored_read_only.update(dropped)
+    return dumps(cleaned)
 
 
 def _spec_check(sim: Sim, request: Request, method: str, body: bytes) -> Reply | None:
@@ -311,13 +335,19 @@ def _dispatch(
     call = Call(
         method=method,
         parts=parts,
-        query=dict(request.query_params),
+        query=honoured_query(method, parts, request.query_params.multi_items()),
         body=body,
         content_type=content_type,
         org=org,
-        ctx=BuildContext(org, now, sim.world.ids),
+        ctx=BuildContext(
+            org,
+            now,
+            sim.world.ids,
+            accept_bank_tax_overrides=sim.behaviour.accept_bank_tax_overrides,
+        ),
         payload=payload,
         provider=sim.provider_name,
+        rollback_failed_batches=sim.behaviour.rollback_failed_batches,
     )
     return handler(call)
 

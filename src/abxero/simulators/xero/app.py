@@ -13,7 +13,7 @@ from abxero.simulators.xero import admin as admin_namespace
 from abxero.simulators.xero import api, identity
 from abxero.simulators.xero.idempotency import IdempotencyStore
 from abxero.simulators.xero.limits import LimitSettings, RateLimiter
-from abxero.simulators.xero.runtime import Sim
+from abxero.simulators.xero.runtime import Behaviour, Sim, SimClock
 from abxero.simulators.xero.spec import load_validator
 from abxero.simulators.xero.state import World
 from abxero.simulators.xero.tokens import Identity, SimClient, SimUser
@@ -43,10 +43,14 @@ def create_app(
     spec_path: str | Path | None = None,
     validate_spec: bool = True,
     organisation_copies: int = 1,
+    extra_timezones: Sequence[str] = (),
+    accept_bank_tax_overrides: bool = False,
+    rollback_failed_batches: bool = False,
 ) -> Starlette:
     """A fresh simulator; see the package docstring for the knobs and routes."""
-    chosen_clock = clock or SystemClock()
-    world = World.fresh(seed, chosen_clock, organisation_copies)
+    chosen_clock = SimClock(clock or SystemClock())
+    world = World.fresh(seed, chosen_clock, organisation_copies, tuple(extra_timezones))
+    behaviour = Behaviour(accept_bank_tax_overrides, rollback_failed_batches)
     sim = Sim(
         world=world,
         identity=Identity(world, {c.client_id: c for c in clients}, user),
@@ -54,6 +58,8 @@ def create_app(
         idempotency=IdempotencyStore(chosen_clock, idempotency_window),
         spec=load_validator(spec_path) if validate_spec else None,
         issuer=issuer,
+        behaviour=behaviour,
+        default_behaviour=Behaviour(**behaviour.__dict__),
     )
     routes = [*identity.ROUTES, *api.ROUTES]
     if admin:

@@ -1,4 +1,12 @@
-"""Batches of writes: per element with ``summarizeErrors=false``, else all-or-nothing."""
+"""Batches of writes: per-element results with ``summarizeErrors=false``, else a summarised 400.
+
+Either way Xero saves the valid elements: with the default (summarised) errors a batch with a
+failed element is answered 400 ``ValidationException`` listing only the failed elements, yet
+the valid ones were created (https://github.com/XeroAPI/xero-ruby/issues/247: "The invoice with
+ref 001 has been successfully created in Xero, but api_response is nil";
+https://stackoverflow.com/questions/52706101, answered by a Xero SDK maintainer). The
+``rollback_failed_batches`` behaviour knob undoes the whole batch instead.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +35,7 @@ def run_batch(call: Call, plural: str, write_one: ElementWriter) -> Reply:
     if items is None:
         return validation_exception(message=f"The request body must contain a '{plural}' array")
     summarize = call.flag("summarizeErrors", default=True)
-    saved = snapshot(call.org) if summarize else None
+    saved = snapshot(call.org) if summarize and call.rollback_failed_batches else None
     results, failed = [], False
     for item in items:
         if not isinstance(item, dict):
@@ -48,9 +56,13 @@ def run_batch(call: Call, plural: str, write_one: ElementWriter) -> Reply:
         else:
             element = {**element, "StatusAttributeString": "OK"}
         results.append(element)
-    if failed and saved is not None:
-        restore(call.org, saved)
-        return validation_exception(results)
+    if failed and summarize:
+        if saved is not None:
+            restore(call.org, saved)
+        refused = [r for r in results if r.get("HasErrors")]
+        reply = validation_exception(refused)
+        reply.wrote = saved is None and len(refused) < len(results)
+        return reply
     reply = call.envelope(plural, results)
     reply.wrote = True
     return reply

@@ -34,6 +34,7 @@ class Call:
     ctx: BuildContext
     payload: Any = None
     provider: str = "abxero simulator"
+    rollback_failed_batches: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def flag(self, name: str, default: bool = False) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from dataclasses import replace
+from decimal import ROUND_HALF_UP, Decimal
 
 from abxero.simulators.xero.batch import run_batch
 from abxero.simulators.xero.call import Call, Reply, not_found
@@ -61,9 +62,12 @@ def _dig(record: Record, path: str) -> object:
 def list_or_get(call: Call) -> Reply:
     kind = KINDS[call.parts[0]]
     store = store_of(call.org, kind)
+    places = _unit_places(call)
     if len(call.parts) > 1:
         found = store.get(call.parts[1].lower())
-        return call.envelope(kind.plural, [found]) if found else not_found(kind.plural)
+        if found is None:
+            return not_found(kind.plural)
+        return call.envelope(kind.plural, [_with_unit_places(found, places)])
     items = _apply_list_filters(call, kind, list(store.values()))
     result = filtered(call, items)
     if isinstance(result, Reply):
@@ -71,12 +75,34 @@ def list_or_get(call: Call) -> Reply:
     page, extra = page_of(call, result)
     if not extra:
         page = [_summary(item) for item in page]
-    return call.envelope(kind.plural, page, **extra)
+    return call.envelope(kind.plural, [_with_unit_places(i, places) for i in page], **extra)
+
+
+def _with_unit_places(record: Record, places: int) -> Record:
+    """The document as a read shows it: unit prices at 2 dp unless the read asks ``unitdp=4``.
+
+    Xero: "unitdp=4 ... on both writes and reads" (docs: api-guides/rounding-in-xero).
+    """
+    lines = record.get("LineItems")
+    if places >= 4 or not isinstance(lines, list):
+        return record
+    step = Decimal(1).scaleb(-places)
+    shown = []
+    for line in lines:
+        unit = line.get("UnitAmount")
+        if isinstance(unit, Decimal):
+            line = {**line, "UnitAmount": unit.quantize(step, rounding=ROUND_HALF_UP)}
+        shown.append(line)
+    return {**record, "LineItems": shown}
 
 
 def _ctx(call: Call) -> BuildContext:
-    places = 4 if call.query.get("unitdp") == "4" else 2
-    return BuildContext(call.org, call.ctx.now, call.ctx.ids, places)
+    return replace(call.ctx, unit_places=_unit_places(call))
+
+
+def _unit_places(call: Call) -> int:
+    """4 with ``unitdp=4``, else Xero's default of 2 (docs: api-guides/rounding-in-xero)."""
+    return 4 if call.query.get("unitdp") == "4" else 2
 
 
 def write(call: Call) -> Reply:

@@ -56,6 +56,7 @@ class BuildContext:
     now: datetime
     ids: IdSource
     unit_places: int = 2
+    accept_bank_tax_overrides: bool = False
 
 
 def store_of(org: Org, kind: DocKind) -> dict[str, Record]:
@@ -146,7 +147,14 @@ def build_document(ctx: BuildContext, kind: DocKind, raw: Record) -> tuple[Recor
     else:
         record["DueDate"] = parse_date(raw.get("DueDate")) or when
         _currency(ctx, raw, record, errors)
-    line_ctx = LineContext(ctx.org, doc_type, amount_types, status == "AUTHORISED", ctx.unit_places)
+    line_ctx = LineContext(
+        ctx.org,
+        doc_type,
+        amount_types,
+        status == "AUTHORISED",
+        ctx.unit_places,
+        tax_override_allowed=kind is not BANK_TRANSACTIONS or ctx.accept_bank_tax_overrides,
+    )
     lines = _lines(line_ctx, raw.get("LineItems"), errors, status)
     _totals(record, lines, kind, errors)
     return record, errors

@@ -33,6 +33,7 @@ class LineContext:
     amount_types: str
     authorised: bool
     unit_places: int
+    tax_override_allowed: bool = True
 
 
 @dataclass
@@ -58,13 +59,31 @@ def build_line(ctx: LineContext, raw: dict[str, Any], errors: list[str]) -> Buil
     tax_type, rate = _tax(ctx, raw, account, errors)
     record["TaxType"] = tax_type
     tax = _line_tax(ctx.amount_types, line_amount, rate)
-    override = to_decimal(raw.get("TaxAmount"))
-    if override is not None and ctx.amount_types != "NoTax":
-        tax = money(override)
+    tax = _overridden_tax(ctx, tax_type, tax, to_decimal(raw.get("TaxAmount")), errors)
     record["TaxAmount"] = tax
     record["Tracking"] = _tracking(ctx.org, raw.get("Tracking") or [], errors)
     net = line_amount - tax if ctx.amount_types == "Inclusive" else line_amount
     return BuiltLine(record=record, net=net, tax=tax)
+
+
+def _overridden_tax(
+    ctx: LineContext, tax_type: str, computed: Decimal, override: Decimal | None, errors: list[str]
+) -> Decimal:
+    """The line's tax once an explicit ``TaxAmount`` is taken into account.
+
+    Bills and credit notes keep an explicit ``TaxAmount`` (docs: "auto-calculated, may be
+    overridden"). Bank transactions refuse one that differs from Xero's own figure:
+    "Tax amount 52.23 is incorrect for INPUT2 tax type, should be 52.28"
+    (https://github.com/XeroAPI/xero-node/issues/768) unless ``tax_override_allowed``.
+    """
+    if override is None or ctx.amount_types == "NoTax":
+        return computed
+    if ctx.tax_override_allowed or money(override) == computed:
+        return money(override)
+    errors.append(
+        f"Tax amount {money(override)} is incorrect for {tax_type} tax type, should be {computed}"
+    )
+    return computed
 
 
 def _line_account(ctx: LineContext, raw: dict[str, Any], errors: list[str]) -> Record | None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
+from abxero.simulators.clock import Clock
 from abxero.simulators.xero.idempotency import IdempotencyStore
 from abxero.simulators.xero.limits import RateLimiter
 from abxero.simulators.xero.spec import SpecValidator
@@ -46,6 +48,56 @@ class Faults:
 
 
 @dataclass
+class Behaviour:
+    """Where real Xero's behaviour varies or is in doubt: knobs, Xero's observed behaviour default.
+
+    ``accept_bank_tax_overrides``: Xero refuses a BankTransaction line whose ``TaxAmount``
+    differs from its own computation ("Tax amount 52.23 is incorrect for INPUT2 tax type,
+    should be 52.28", https://github.com/XeroAPI/xero-node/issues/768) while bills and credit
+    notes accept an explicit ``TaxAmount``; True accepts overrides everywhere.
+    ``rollback_failed_batches``: a batch answered 400 (``summarizeErrors`` left at its default)
+    keeps its valid elements in Xero (https://github.com/XeroAPI/xero-ruby/issues/247, and
+    https://stackoverflow.com/questions/52706101); True undoes the whole batch instead.
+    """
+
+    accept_bank_tax_overrides: bool = False
+    rollback_failed_batches: bool = False
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Apply ``changes``; an unknown key raises KeyError, a non-boolean value ValueError."""
+        known = asdict(self)
+        for key, value in changes.items():
+            if key not in known:
+                raise KeyError(key)
+            if not isinstance(value, bool):
+                raise ValueError(f"{key} must be true or false")
+        for key, value in changes.items():
+            setattr(self, key, value)
+
+
+class SimClock:
+    """The simulator's time: the injected clock plus an offset that ``/_sim/clock`` moves.
+
+    Everything that reads time (token expiry and grace, rate windows, the idempotency window,
+    document dates) reads this clock, so moving it moves them all.
+    """
+
+    def __init__(self, base: Clock) -> None:
+        self.base = base
+        self.offset = 0.0
+
+    def now(self) -> datetime:
+        return self.base.now() + timedelta(seconds=self.offset)
+
+    def monotonic(self) -> float:
+        return self.base.monotonic() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        """Move forward (never back: rate windows and expiry assume time only grows)."""
+        self.offset += max(seconds, 0.0)
+
+
+@dataclass
 class Sim:
     """Everything the route handlers share."""
 
@@ -58,6 +110,8 @@ class Sim:
     issuer: str | None = None
     webhooks: WebhookHub = field(default_factory=WebhookHub)
     provider_name: str = "abxero simulator"
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    default_behaviour: Behaviour = field(default_factory=Behaviour)
 
     def issuer_for(self, base_url: str) -> str:
         """The OIDC issuer: fixed by a knob, or the URL the request came in on."""

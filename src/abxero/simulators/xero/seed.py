@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -330,4 +330,38 @@ def demo_organisations(seed: int, copies: int = 1) -> list[OrgSeed]:
     organisations = [us_demo(seed), uk_demo(seed)]
     for number in range(2, copies + 1):
         organisations += [us_demo(seed, f"us{number}"), uk_demo(seed, f"uk{number}")]
+    return organisations
+
+
+# Extra organisations in time zones far from UTC, so "today in the organisation" differs from
+# the UTC date for much of the day. Xero names zones the Windows way (the spec's ``TimeZone``
+# enum in xero_accounting.yaml lists SAWESTERNSTANDARDTIME, WESTPACIFICSTANDARDTIME and
+# EEUROPESTANDARDTIME); the IANA zones are those Windows maps them to (CLDR windowsZones).
+# zone -> (key, demo company it copies, label, IANA zone)
+ZONED_ORGANISATIONS: dict[str, tuple[str, str, str, str]] = {
+    "SAWESTERNSTANDARDTIME": ("us-sawestern", "us", "La Paz", "America/La_Paz"),
+    "WESTPACIFICSTANDARDTIME": ("uk-westpacific", "uk", "Port Moresby", "Pacific/Port_Moresby"),
+    "EEUROPESTANDARDTIME": ("uk-eeurope", "uk", "Chisinau", "Europe/Chisinau"),
+}
+
+
+def zoned_organisations(seed: int, zones: tuple[str, ...]) -> list[OrgSeed]:
+    """One extra organisation per Xero zone name in ``zones`` (see ``ZONED_ORGANISATIONS``).
+
+    Each copies the US or UK demo company under its own key (e.g. "uk-westpacific") with its
+    own GUIDs, named like "Demo Company (UK) Port Moresby", and set in that zone.
+    """
+    organisations = []
+    for zone in zones:
+        if zone.upper() not in ZONED_ORGANISATIONS:
+            raise ValueError(f"no seeded organisation for time zone {zone!r}")
+        key, base, label, iana = ZONED_ORGANISATIONS[zone.upper()]
+        demo = us_demo(seed, key) if base == "us" else uk_demo(seed, key)
+        country = "US" if base == "us" else "UK"
+        info = {
+            **demo.organisation,
+            "Name": f"Demo Company ({country}) {label}",
+            "Timezone": zone.upper(),
+        }
+        organisations.append(replace(demo, organisation=info, iana_timezone=iana))
     return organisations

@@ -54,14 +54,87 @@ class _Response:
 
 
 @lru_cache(maxsize=2)
-def _load(path: str) -> Any:
+def _document(path: str) -> dict[str, Any]:
     import yaml
+
+    with open(path, encoding="utf-8") as handle:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        document: dict[str, Any] = yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader
+    return document
+
+
+@lru_cache(maxsize=2)
+def _load(path: str) -> Any:
     from jsonschema_path import SchemaPath
     from openapi_core import Config, OpenAPI
 
-    with open(path, encoding="utf-8") as handle:
-        document = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
-    return OpenAPI(SchemaPath.from_dict(document), config=Config(spec_validator_cls=None))
+    return OpenAPI(SchemaPath.from_dict(_document(path)), config=Config(spec_validator_cls=None))
+
+
+API_PREFIX = "/api.xro/2.0"
+
+
+class _ReadOnlyWalker:
+    """Finds the request-body properties the spec marks ``readOnly`` (resolving ``$ref``)."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self._document = document
+        self._index: dict[tuple[str, int], list[tuple[list[str], dict[str, Any]]]] | None = None
+
+    def resolve(self, schema: Any) -> dict[str, Any]:
+        seen = 0
+        while isinstance(schema, dict) and "$ref" in schema and seen < 20:
+            target: Any = self._document
+            for part in str(schema["$ref"]).lstrip("#/").split("/"):
+                target = target.get(part, {}) if isinstance(target, dict) else {}
+            schema, seen = target, seen + 1
+        return schema if isinstance(schema, dict) else {}
+
+    def body_schema(self, method: str, path: str) -> dict[str, Any] | None:
+        """The JSON request-body schema of the operation ``method path``, if any."""
+        relative = path[len(API_PREFIX) :] if path.startswith(API_PREFIX) else path
+        wanted = [p for p in relative.split("/") if p]
+        for parts, schema in self._bodies().get((method.lower(), len(wanted)), []):
+            if all(t == w or t.startswith("{") for t, w in zip(parts, wanted, strict=True)):
+                return schema
+        return None
+
+    def _bodies(self) -> dict[tuple[str, int], list[tuple[list[str], dict[str, Any]]]]:
+        """Request-body schemas by (method, number of path segments), built once."""
+        if self._index is None:
+            self._index = {}
+            for template, operations in self._document.get("paths", {}).items():
+                parts = [p for p in template.split("/") if p]
+                for method, operation in (operations or {}).items():
+                    if not isinstance(operation, dict) or "requestBody" not in operation:
+                        continue
+                    content = self.resolve(operation["requestBody"]).get("content", {})
+                    schema = content.get("application/json", {}).get("schema")
+                    if schema:
+                        entry = (parts, self.resolve(schema))
+                        self._index.setdefault((method, len(parts)), []).append(entry)
+        return self._index
+
+    def strip(self, schema: dict[str, Any], value: Any, where: str, dropped: list[str]) -> Any:
+        """``value`` without the read-only properties of ``schema``; names go into ``dropped``."""
+        if isinstance(value, list):
+            items = self.resolve(schema.get("items", {}))
+            return [self.strip(items, item, f"{where}[]", dropped) for item in value]
+        if not isinstance(value, dict):
+            return value
+        properties = schema.get("properties", {})
+        kept: dict[str, Any] = {}
+        for name, item in value.items():
+            declared = properties.get(name)
+            if declared is None:
+                kept[name] = item
+                continue
+            resolved = self.resolve(declared)
+            if declared.get("readOnly") or resolved.get("readOnly"):
+                dropped.append(f"{where}.{name}".lstrip("."))
+                continue
+            kept[name] = self.strip(resolved, item, f"{where}.{name}", dropped)
+        return kept
 
 
 class SpecValidator:
@@ -70,6 +143,20 @@ class SpecValidator:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._openapi = _load(str(path))
+        self._walker = _ReadOnlyWalker(_document(str(path)))
+
+    def without_read_only(self, method: str, path: str, payload: Any) -> tuple[Any, list[str]]:
+        """``payload`` minus the properties the spec marks ``readOnly``, and their paths.
+
+        Xero ignores read-only properties on input; the official SDKs send some of them
+        (xero-python writes ``"HasAttachments": false`` on every Invoice and BankTransaction),
+        so a strict request validator must not refuse them.
+        """
+        schema = self._walker.body_schema(method, path)
+        if schema is None:
+            return payload, []
+        dropped: list[str] = []
+        return self._walker.strip(schema, payload, "", dropped), dropped
 
     def _request(
         self,

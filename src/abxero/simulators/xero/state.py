@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -146,6 +147,10 @@ class Connection:
     updated: datetime
 
 
+RECENT_REQUESTS_KEPT = 2000
+"""How many of the latest Accounting API requests ``/_sim/stats`` lists (memory stays flat)."""
+
+
 @dataclass
 class Stats:
     """What the simulator saw, for tests to assert on."""
@@ -156,6 +161,23 @@ class Stats:
     rate_limited: dict[str, int] = field(default_factory=dict)
     idempotent_replays: int = 0
     tenant_requests: dict[str, int] = field(default_factory=dict)
+    ignored_read_only: set[str] = field(default_factory=set)
+    recent_requests: deque[Record] = field(
+        default_factory=lambda: deque(maxlen=RECENT_REQUESTS_KEPT)
+    )
+
+    def note_request(
+        self, endpoint: str, path: str, query: list[tuple[str, str]], status: int
+    ) -> None:
+        """Remember one request's path, query parameters (in order) and status."""
+        self.recent_requests.append(
+            {
+                "endpoint": endpoint,
+                "path": path,
+                "query": [[name, value] for name, value in query],
+                "status": status,
+            }
+        )
 
     def count(self, endpoint: str, status: int, tenant_id: str = "") -> None:
         self.requests[endpoint] = self.requests.get(endpoint, 0) + 1
@@ -173,6 +195,8 @@ class Stats:
             "rate_limited": dict(self.rate_limited),
             "idempotent_replays": self.idempotent_replays,
             "tenant_requests": dict(self.tenant_requests),
+            "recent_requests": list(self.recent_requests),
+            "ignored_read_only": sorted(self.ignored_read_only),
         }
 
 
@@ -192,17 +216,29 @@ class World:
     stats: Stats = field(default_factory=Stats)
     lock: threading.RLock = field(default_factory=threading.RLock)
     copies: int = 1
+    extra_timezones: tuple[str, ...] = ()
 
     @classmethod
-    def fresh(cls, seed: int, clock: Clock, copies: int = 1) -> World:
-        """A world holding only the seeded organisations (the demo pair, ``copies`` times)."""
-        from abxero.simulators.xero.seed import tenant_id_for
+    def fresh(
+        cls, seed: int, clock: Clock, copies: int = 1, extra_timezones: tuple[str, ...] = ()
+    ) -> World:
+        """The seeded organisations: the demo pair ``copies`` times, plus one per extra zone."""
+        from abxero.simulators.xero.seed import tenant_id_for, zoned_organisations
 
         orgs = {}
-        for org_seed in demo_organisations(seed, copies):
+        for org_seed in demo_organisations(seed, copies) + zoned_organisations(
+            seed, extra_timezones
+        ):
             tenant = tenant_id_for(seed, org_seed.key)
             orgs[tenant] = Org.from_seed(org_seed, tenant)
-        return cls(seed=seed, clock=clock, ids=IdSource(seed), orgs=orgs, copies=copies)
+        return cls(
+            seed=seed,
+            clock=clock,
+            ids=IdSource(seed),
+            orgs=orgs,
+            copies=copies,
+            extra_timezones=extra_timezones,
+        )
 
     def org_by_key_or_id(self, ref: str) -> Org | None:
         if ref in self.orgs:
