@@ -568,11 +568,15 @@ def _optional_money(value: Any) -> Decimal | None:
 DECIMAL_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
-def _decimal(value: Any) -> Decimal | None:
-    """A finite decimal from Amazon's text (or a JSON number), else ``None``."""
+def _decimal(value: Any, *, numbers: bool = False) -> Decimal | None:
+    """A finite decimal from Amazon's text, else ``None``.
+
+    Money is text in the model (``Money.amount`` is a string), so a JSON number is unreadable
+    there; ``numbers`` allows one where the value is not money (rates, quantities).
+    """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | Decimal):
+    if numbers and isinstance(value, int | Decimal):
         number = Decimal(value)
         return number if number.is_finite() else None
     if not isinstance(value, str):
@@ -593,7 +597,7 @@ def _rate(value: Any) -> Decimal | None:
     percentage. Anything else unreadable is ignored (``None``).
     """
     percent = isinstance(value, str) and value.strip().endswith("%")
-    rate = _decimal(value.strip().rstrip("%") if isinstance(value, str) else value)
+    rate = _decimal(value.strip().rstrip("%") if isinstance(value, str) else value, numbers=True)
     if rate is None or rate < 0:
         return None
     if percent or rate > 1:
@@ -621,7 +625,7 @@ def _optional_moment(value: Any, notes: list[str], name: str) -> datetime | None
 def _quantity(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**9:
         return value
-    number = _decimal(value)
+    number = _decimal(value, numbers=True)
     if number is not None and number == number.to_integral_value() and 0 <= number < 10**9:
         return int(number)
     return 1
