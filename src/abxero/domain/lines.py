@@ -24,7 +24,7 @@ from abxero.domain.context import Account, OrgContext
 from abxero.domain.mapping import MappingConfig, SalesTaxTarget, TaxMode
 from abxero.domain.mapping_checks import expense_account_problem, tax_type_problem
 from abxero.domain.money import ZERO, exact_unit_price, money_sum, tax_on
-from abxero.domain.outcomes import BadData, PlanningHold
+from abxero.domain.outcomes import PlanningHold
 from abxero.domain.plan import HoldCode
 from abxero.domain.transactions import LineItem, Transaction
 
@@ -136,6 +136,8 @@ class LineBuilder:
         self.context = context
         self.sign = -1 if transaction.transaction_type.is_refund else 1
         self.vat = mapping.taxes.mode is TaxMode.UK_VAT
+        self.notes: list[str] = []
+        """What the builder had to decide that a person should review."""
 
     def build(self) -> tuple[DraftLine, ...]:
         lines: list[DraftLine] = []
@@ -234,17 +236,43 @@ class LineBuilder:
             return dict.fromkeys(LineKind, ZERO)
         line_rate = item.tax_rate
         if line_rate is None:
-            if parts.tax != 0:
-                raise BadData(
-                    f"line {item.order_line_item_id or item.title!r} has tax but no taxRate"
-                )
-            line_rate = ZERO
+            line_rate = self._fitting_rate(item, parts) if parts.tax != 0 else ZERO
+        return self._part_rates(line_rate)
+
+    def _part_rates(self, line_rate: Decimal) -> dict[LineKind, Decimal]:
         ship = self.transaction.ship_tax_rate
         wrap = self.transaction.gift_wrap_tax_rate
         rates = dict.fromkeys(LineKind, line_rate)
         rates[LineKind.SHIPPING] = line_rate if ship is None else ship
         rates[LineKind.GIFT_WRAP] = line_rate if wrap is None else wrap
         return rates
+
+    def _fitting_rate(self, item: LineItem, parts: _Parts) -> Decimal:
+        """The mapped VAT rate whose tax on the line's parts comes closest to Amazon's VAT.
+
+        Used when a line shows VAT but its ``taxRate`` is missing or unreadable.
+        """
+        mapped = sorted(Decimal(text) for text in self.mapping.taxes.vat_rates)
+        if not mapped:
+            raise PlanningHold(
+                HoldCode.TAX_RATE_NOT_MAPPED,
+                "a line shows VAT without a VAT rate, and the mapping has no VAT rates",
+                "Map Amazon's VAT rates to the organisation's purchase tax rates (Taxes).",
+            )
+
+        def distance(rate: Decimal) -> tuple[Decimal, Decimal]:
+            rates = self._part_rates(rate)
+            taxed = [(LineKind.ITEM, parts.principal), *parts.extras()]
+            computed = money_sum(tuple(tax_on(amount, rates[kind]) for kind, amount in taxed))
+            return abs(computed - parts.tax), rate
+
+        rate = min(mapped, key=distance)
+        line = item.order_line_item_id or trimmed(item.title or FALLBACK_TITLE, SHORT_TITLE)
+        self.notes.append(
+            f"line {line!r} shows VAT {parts.tax} without a readable taxRate; taken as "
+            f"{rate:.2%}, the mapped rate that fits its amounts"
+        )
+        return rate
 
     def _account(self, reference: str, item: LineItem | None) -> Account:
         problem = expense_account_problem(reference, self.context)

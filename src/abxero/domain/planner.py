@@ -92,7 +92,8 @@ def _plan(
     method = _payment_method(transaction, mapping)
     account = _payment_account(transaction, method, context)
     vat = mapping.taxes.mode is TaxMode.UK_VAT
-    lines = LineBuilder(transaction, mapping, context).build()
+    builder = LineBuilder(transaction, mapping, context)
+    lines = builder.build()
     drafting, shortfall = _drafting(transaction, mapping, context, day, lines, method)
     documents = _documents(drafting, method, account, lookup)
     rates = xero_rates(context, drafting.lines)
@@ -101,7 +102,7 @@ def _plan(
         return Quarantined(
             transaction.transaction_id, "plan does not match Amazon: " + "; ".join(problems), raw
         )
-    notes = review_notes(transaction)
+    notes = review_notes(transaction) + tuple(builder.notes)
     if shortfall:
         notes += (
             f"Xero computes {shortfall} less VAT than Amazon shows, on lines whose Xero tax rate "
