@@ -317,9 +317,12 @@ def _amount(value: Any) -> tuple[Decimal, str]:
     currency = value.get("currencyCode")
     if not isinstance(currency, str) or currency.strip().upper() not in ISO_4217:
         raise RecordError(f"amount.currencyCode {currency!r} is not a known ISO 4217 currency")
-    amount = _decimal(value.get("amount"))
+    text = value.get("amount")
+    if not isinstance(text, str):
+        raise RecordError(f"amount.amount must be a decimal string, got {type(text).__name__}")
+    amount = _decimal(text)
     if amount is None:
-        raise RecordError(f"amount.amount {value.get('amount')!r} is not a decimal number")
+        raise RecordError(f"amount.amount {text!r} is not a decimal number")
     if abs(amount) >= AMOUNT_LIMIT:
         raise RecordError(f"amount cannot be stored: {amount} is beyond {AMOUNT_LIMIT:,}")
     if amount != amount.quantize(CENT):
