@@ -280,7 +280,7 @@ class Engine:
                 review.code,
                 review.message,
                 review.remedy,
-                transaction=transaction_id,
+                transaction_id=transaction_id,
             )
 
     def _sources_after(self, session: Session, after: int) -> Sequence[SourceTransaction]:
