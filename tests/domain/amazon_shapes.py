@@ -122,7 +122,8 @@ def associated_without_id() -> dict[str, Any]:
 
 
 def empty_currency_zero() -> dict[str, Any]:
-    """``{"currencyCode": "", "amount": "0"}``, as in Amazon's own invoice sample."""
+    """``{"currencyCode": "", "amount": "0"}``, as in the invoice-details example of
+    ``reconciliation-2021-01-08.json`` (Amazon's own sample)."""
     record = _uk_charge("zero-money")
     record["transactionLineItems"][0]["giftWrappingCharge"] = {"currencyCode": "", "amount": "0"}
     record["transactionLineItems"][0]["regulatoryFee"] = {"currencyCode": "", "amount": "0.00"}
