@@ -50,6 +50,9 @@ CASES: dict[str, Setup] = {
     "spend_and_receive": US,
     "uk_holds_and_skip": UK,
     "bad_records": US,
+    "amazon_shapes_uk": UK,
+    "amazon_shapes_us": US,
+    "uk_spend_inclusive": UK,
 }
 
 

@@ -13,6 +13,7 @@ from abxero.domain.mapping import (
     AccountPayment,
     ExpenseRule,
     Expenses,
+    LineTypes,
     MappingConfig,
     PayByInvoice,
     PaymentPolicy,
@@ -188,3 +189,11 @@ def test_default_expense_account_without_general_expenses() -> None:
     empty = replace(context, accounts=())
     with pytest.raises(NoExpenseAccount):
         default_mapping(empty, [])
+
+
+def test_an_unusable_adjustment_account_is_a_problem_named_by_its_entry() -> None:
+    mapping = uk_mapping().model_copy(
+        update={"line_types": LineTypes(shipping="425", adjustment="466")}
+    )
+    problems = {problem.entry: problem.message for problem in check_mapping(mapping, uk_context())}
+    assert problems.get("line_types.adjustment") == "account 466 Old Office Costs is archived"

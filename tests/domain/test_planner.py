@@ -12,7 +12,7 @@ from abxero.domain.lookup import BillsByOrder, OriginalBill
 from abxero.domain.mapping import MappingConfig, SalesTaxTarget, Taxes, TaxMode
 from abxero.domain.plan import Held, HoldCode, Link, Planned, Role, resolve_links
 from abxero.domain.planner import plan_record, plan_transaction
-from abxero.domain.transactions import Quarantined, Transaction, parse_transaction
+from abxero.domain.transactions import Transaction, parse_transaction
 from tests.domain.domain_fixtures import uk_context, uk_mapping, us_context, us_mapping
 from tests.domain.domain_records import amazon_line, amazon_transaction
 
@@ -133,14 +133,16 @@ def test_uneven_unit_price_falls_back_to_quantity_one() -> None:
     )
 
 
-def test_uk_line_with_tax_but_no_rate_is_quarantined() -> None:
+def test_uk_line_with_tax_but_no_rate_posts_at_the_mapped_rate_that_fits() -> None:
+    """A missing ``taxRate`` is informational: the VAT itself is there, so the line posts."""
     line = amazon_line("GBP", principal="10.00", tax="2.00", title="Mug", orderId="202-2")
     del line["taxRate"]
     record = amazon_transaction("uk-2", [line], currency="GBP", last4="4242")
     plan = plan_record(record, uk_mapping(), uk_context())
-    assert isinstance(plan, Quarantined)
-    assert "no taxRate" in plan.reason
-    assert plan.raw == record
+    assert isinstance(plan, Planned)
+    (item,) = plan.documents[0].payload["LineItems"]
+    assert (item["TaxType"], item["TaxAmount"]) == ("INPUT2", Decimal("2.00"))
+    assert any("without a readable taxRate" in note for note in plan.review_notes)
 
 
 def test_missing_contact_holds() -> None:

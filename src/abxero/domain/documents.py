@@ -62,6 +62,8 @@ class Drafting:
     day: date
     lines: tuple[DraftLine, ...]
     explicit_tax: bool
+    inclusive: bool = False
+    """Lines are gross and Xero computes their tax (bank transactions in VAT mode)."""
 
     @property
     def key_prefix(self) -> str:
@@ -72,6 +74,8 @@ class Drafting:
 
     @property
     def total(self) -> Decimal:
+        if self.inclusive:
+            return money_sum(tuple(line.line_amount for line in self.lines))
         return money_sum(tuple(line.line_amount + line.tax_amount for line in self.lines))
 
     @property
@@ -87,12 +91,18 @@ class Drafting:
             first["Description"] += "\n" + note
         return items
 
+    @property
+    def line_amount_types(self) -> str:
+        if self.inclusive:
+            return "Inclusive"
+        return "Exclusive" if self.explicit_tax else "NoTax"
+
     def common(self) -> dict[str, Any]:
         return {
             "Contact": {"ContactID": self.context.contact_id},
             "Date": self.day.isoformat(),
             "CurrencyCode": self.currency,
-            "LineAmountTypes": "Exclusive" if self.explicit_tax else "NoTax",
+            "LineAmountTypes": self.line_amount_types,
             "Status": "AUTHORISED",
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from abxero.domain.lines import DraftLine, LineKind
@@ -17,8 +18,21 @@ def broken_invariants(
     lines: tuple[DraftLine, ...],
     documents: tuple[PlannedDocument, ...],
     vat: bool,
+    rates: Mapping[str, Decimal] | None = None,
+    tax_shortfall: Decimal = Decimal(0),
 ) -> list[str]:
-    """What is wrong with a plan; empty when it may be emitted."""
+    """What is wrong with a plan; empty when it may be emitted.
+
+    The document total must be the transaction's amount to the cent, always. Its tax must be
+    Amazon's tax to the cent too: bills and credit notes carry Amazon's VAT per line explicitly;
+    bank transactions (tax-inclusive lines, Xero computes the VAT) are checked with Xero's own
+    per-line computation over ``rates``, and the planner moves a line's gross onto a no-tax
+    rounding line wherever that computation would differ. The one difference accepted is
+    ``tax_shortfall``: VAT Amazon shows on a line whose Xero rate is 0 %, which no gross can
+    carry; the planner declares it exactly and raises a review note, so the document's tax must
+    be Amazon's tax minus exactly that. The "Amazon adjustment" line carries no tax, so Amazon's
+    tax is the tax of its lines.
+    """
     sign = -1 if transaction.transaction_type.is_refund else 1
     expected_total = transaction.amount * sign
     expected_tax = transaction.tax * sign
@@ -34,7 +48,9 @@ def broken_invariants(
     if len(main) != 1:
         problems.append(f"expected one bill, credit note or bank transaction, got {len(main)}")
     for document in documents:
-        problems.extend(_document_problems(document, expected_total, expected_tax, vat))
+        problems.extend(
+            _document_problems(document, expected_total, expected_tax - tax_shortfall, vat, rates)
+        )
     return problems
 
 
@@ -49,9 +65,13 @@ def _line_problems(lines: tuple[DraftLine, ...]) -> list[str]:
 
 
 def _document_problems(
-    document: PlannedDocument, expected_total: Decimal, expected_tax: Decimal, vat: bool
+    document: PlannedDocument,
+    expected_total: Decimal,
+    expected_tax: Decimal,
+    vat: bool,
+    rates: Mapping[str, Decimal] | None,
 ) -> list[str]:
-    totals = document_totals(document.payload)
+    totals = document_totals(document.payload, rates)
     problems = []
     if document.amount < 0 or totals.total < 0:
         problems.append(f"{document.key}: negative total {totals.total}")

@@ -5,6 +5,11 @@ transaction's sign first. UK: each line is ``Exclusive`` with its own ``TaxAmoun
 Amazon line is split across its parts by their rates (shipping at ``shipTaxRate``, gift wrap at
 ``giftWrapTaxRate``, everything else at the line's ``taxRate``) and the remainder is the item's.
 US: lines carry no tax; sales tax becomes its own lines, grouped by account and tracking.
+
+Amount is the truth: whatever the transaction's amount holds beyond its lines
+(:attr:`~abxero.domain.transactions.Transaction.unexplained`) goes on one "Amazon adjustment" line
+without tax, to the mapping's ``line_types.adjustment`` account (default: the first item's
+account, or the default expense account when Amazon sent no lines).
 """
 
 from __future__ import annotations
@@ -19,13 +24,15 @@ from abxero.domain.context import Account, OrgContext
 from abxero.domain.mapping import MappingConfig, SalesTaxTarget, TaxMode
 from abxero.domain.mapping_checks import expense_account_problem, tax_type_problem
 from abxero.domain.money import ZERO, exact_unit_price, money_sum, tax_on
-from abxero.domain.outcomes import BadData, PlanningHold
+from abxero.domain.outcomes import PlanningHold
 from abxero.domain.plan import HoldCode
 from abxero.domain.transactions import LineItem, Transaction
 
 DESCRIPTION_LIMIT = 4000
 SHORT_TITLE = 80
 FALLBACK_TITLE = "Amazon Business purchase"
+ADJUSTMENT_LABEL = "Amazon adjustment"
+NO_LINES = "no readable line detail from Amazon for this amount"
 
 
 class LineKind(StrEnum):
@@ -35,6 +42,8 @@ class LineKind(StrEnum):
     REGULATORY_FEE = "regulatory_fee"
     DISCOUNT = "discount"
     SALES_TAX = "sales_tax"
+    ADJUSTMENT = "adjustment"
+    ROUNDING = "rounding"
 
 
 PART_LABELS = {
@@ -127,6 +136,8 @@ class LineBuilder:
         self.context = context
         self.sign = -1 if transaction.transaction_type.is_refund else 1
         self.vat = mapping.taxes.mode is TaxMode.UK_VAT
+        self.notes: list[str] = []
+        """What the builder had to decide that a person should review."""
 
     def build(self) -> tuple[DraftLine, ...]:
         lines: list[DraftLine] = []
@@ -136,7 +147,46 @@ class LineBuilder:
             lines.extend(item_lines)
             if not self.vat:
                 taxes.extend(self._sales_tax(item, item_lines[0]))
-        return (*lines, *_grouped(taxes))
+        first = lines[0] if lines else None
+        return (*lines, *_grouped(taxes), *self._adjustment(first))
+
+    def _adjustment(self, first: DraftLine | None) -> list[DraftLine]:
+        amount = self.transaction.unexplained * self.sign
+        if amount == 0:
+            return []
+        reference = self.mapping.line_types.adjustment
+        if reference is not None:
+            account = self._account(reference, None)
+        elif first is not None:
+            account = first.account
+        else:
+            account = self._account(self.mapping.expenses.default_account, None)
+        description = ADJUSTMENT_LABEL if first else f"{ADJUSTMENT_LABEL}: {NO_LINES}"
+        return [
+            DraftLine(
+                LineKind.ADJUSTMENT,
+                description,
+                Decimal(1),
+                amount,
+                amount,
+                account,
+                self._no_tax_type(account),
+                ZERO,
+                first.tracking if first else (),
+            )
+        ]
+
+    def _no_tax_type(self, account: Account) -> str:
+        """The mapping's no-tax type, checked against ``account``."""
+        tax_type = self.mapping.taxes.no_tax_type
+        problem = tax_type_problem(tax_type, self.context, account)
+        if problem:
+            raise PlanningHold(
+                HoldCode.TAX_TYPE_UNUSABLE,
+                problem,
+                "Choose a no-tax rate allowed on the adjustment account (Taxes, Line item types).",
+            )
+        return tax_type
 
     def _amazon_line(self, item: LineItem) -> list[DraftLine]:
         parts = _Parts.of(item, self.sign)
@@ -186,11 +236,10 @@ class LineBuilder:
             return dict.fromkeys(LineKind, ZERO)
         line_rate = item.tax_rate
         if line_rate is None:
-            if parts.tax != 0:
-                raise BadData(
-                    f"line {item.order_line_item_id or item.title!r} has tax but no taxRate"
-                )
-            line_rate = ZERO
+            line_rate = self._fitting_rate(item, parts) if parts.tax != 0 else ZERO
+        return self._part_rates(line_rate)
+
+    def _part_rates(self, line_rate: Decimal) -> dict[LineKind, Decimal]:
         ship = self.transaction.ship_tax_rate
         wrap = self.transaction.gift_wrap_tax_rate
         rates = dict.fromkeys(LineKind, line_rate)
@@ -198,13 +247,43 @@ class LineBuilder:
         rates[LineKind.GIFT_WRAP] = line_rate if wrap is None else wrap
         return rates
 
-    def _account(self, reference: str, item: LineItem) -> Account:
+    def _fitting_rate(self, item: LineItem, parts: _Parts) -> Decimal:
+        """The mapped VAT rate whose tax on the line's parts comes closest to Amazon's VAT.
+
+        Used when a line shows VAT but its ``taxRate`` is missing or unreadable.
+        """
+        mapped = sorted(Decimal(text) for text in self.mapping.taxes.vat_rates)
+        if not mapped:
+            raise PlanningHold(
+                HoldCode.TAX_RATE_NOT_MAPPED,
+                "a line shows VAT without a VAT rate, and the mapping has no VAT rates",
+                "Map Amazon's VAT rates to the organisation's purchase tax rates (Taxes).",
+            )
+
+        def distance(rate: Decimal) -> tuple[Decimal, Decimal]:
+            rates = self._part_rates(rate)
+            taxed = [(LineKind.ITEM, parts.principal), *parts.extras()]
+            computed = money_sum(tuple(tax_on(amount, rates[kind]) for kind, amount in taxed))
+            return abs(computed - parts.tax), rate
+
+        rate = min(mapped, key=distance)
+        line = item.order_line_item_id or trimmed(item.title or FALLBACK_TITLE, SHORT_TITLE)
+        self.notes.append(
+            f"line {line!r} shows VAT {parts.tax} without a readable taxRate; taken as "
+            f"{rate:.2%}, the mapped rate that fits its amounts"
+        )
+        return rate
+
+    def _account(self, reference: str, item: LineItem | None) -> Account:
         problem = expense_account_problem(reference, self.context)
         account = self.context.account(reference)
         if problem or account is None:
+            coding = (
+                trimmed(item.title or FALLBACK_TITLE, SHORT_TITLE) if item else ADJUSTMENT_LABEL
+            )
             raise PlanningHold(
                 HoldCode.ACCOUNT_UNUSABLE,
-                f"{problem} (coding {trimmed(item.title or FALLBACK_TITLE, SHORT_TITLE)!r})",
+                f"{problem} (coding {coding!r})",
                 "Choose an active expense account in the mapping's Expenses or Line item types.",
             )
         return account

@@ -80,12 +80,18 @@ class Expenses(_Model):
 
 
 class LineTypes(_Model):
-    """Accounts for the non-item parts of a line; ``None`` means "same as the item"."""
+    """Accounts for the non-item parts of a line; ``None`` means "same as the item".
+
+    ``adjustment`` takes the "Amazon adjustment" line: what a transaction's amount holds beyond
+    its lines (an authorised amount, a line Amazon sent unreadable, or no lines at all). It came
+    after version 1 was first stored, so it is optional and older mappings load unchanged.
+    """
 
     shipping: str | None = None
     gift_wrap: str | None = None
     regulatory_fee: str | None = None
     discount: str | None = None
+    adjustment: str | None = None
 
 
 class TaxMode(StrEnum):

@@ -102,7 +102,7 @@ def _expense_accounts(mapping: MappingConfig) -> Iterator[tuple[str, str]]:
     yield "expenses.default_account", mapping.expenses.default_account
     for index, rule in enumerate(mapping.expenses.rules):
         yield f"expenses.rules[{index}].account", rule.account
-    for name in ("shipping", "gift_wrap", "regulatory_fee", "discount"):
+    for name in ("shipping", "gift_wrap", "regulatory_fee", "discount", "adjustment"):
         reference = getattr(mapping.line_types, name)
         if reference is not None:
             yield f"line_types.{name}", reference

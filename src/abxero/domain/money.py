@@ -28,6 +28,35 @@ def tax_on(amount: Decimal, rate: Decimal) -> Decimal:
     return round_money(amount * rate)
 
 
+def inclusive_tax(gross: Decimal, rate: Decimal) -> Decimal:
+    """The tax Xero computes on a tax-inclusive line: gross × rate / (1 + rate), to the cent.
+
+    Xero computes tax per line and rounds each line's tax to 2 dp before summing
+    (https://developer.xero.com/documentation/api-guides/rounding-in-xero, summarised in
+    ``xero-api.md`` §5.3); for an inclusive line that is tax = gross × r / (100 + r) with r in
+    percent. ``rate`` here is a fraction (0.20).
+    """
+    return round_money(gross * rate / (1 + rate))
+
+
+def gross_for_tax(tax: Decimal, rate: Decimal, near: Decimal) -> Decimal | None:
+    """The gross amount closest to ``near`` on which Xero computes exactly ``tax``, if any.
+
+    Each cent of gross moves the computed tax by rate / (1 + rate) < 1 cent, so for a rate above
+    zero every whole-cent tax is reached, by a run of about (1 + rate) / rate cents of gross
+    around ``tax × (1 + rate) / rate``; that run is searched for the gross nearest ``near``.
+    """
+    if rate <= 0:
+        return near if tax == 0 else None
+    start = round_money(tax * (1 + rate) / rate)
+    reach = min(int((1 + rate) / rate) + 2, 10_000)
+    candidates = [start + CENT * step for step in range(-reach, reach + 1)]
+    found = [gross for gross in candidates if inclusive_tax(gross, rate) == tax]
+    if not found:  # pragma: no cover - the reasoning above says this cannot happen
+        return None
+    return min(found, key=lambda gross: (abs(gross - near), gross))
+
+
 def exact_unit_price(line_amount: Decimal, quantity: int) -> Decimal | None:
     """A 4 dp unit price with ``quantity × price == line_amount`` exactly, if there is one."""
     if quantity <= 0:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from abxero.domain.money import ZERO, money_sum, round_money
+from abxero.domain.money import ZERO, inclusive_tax, money_sum, round_money
 from abxero.domain.transactions import Quarantined
 
 
@@ -67,8 +67,11 @@ class PlannedDocument:
 
 @dataclass(frozen=True)
 class Planned:
+    """Documents to post; ``review_notes`` say what a person should look at once (never a hold)."""
+
     transaction_id: str
     documents: tuple[PlannedDocument, ...]
+    review_notes: tuple[str, ...] = ()
 
 
 class HoldCode(StrEnum):
@@ -100,6 +103,29 @@ class Skipped:
 
 Plan = Planned | Held | Quarantined | Skipped
 
+REVIEW_CODE = "amazon_review"
+REVIEW_REMEDY = (
+    "Nothing is held: the document posted with Amazon's amount. Compare its lines (and any "
+    "'Amazon adjustment' line) with the Amazon order and recode them in Xero if needed."
+)
+
+
+@dataclass(frozen=True)
+class ReviewEvent:
+    """The one event the engine records for a planned transaction that has review notes."""
+
+    code: str
+    message: str
+    remedy: str
+
+
+def review_event(plan: Plan) -> ReviewEvent | None:
+    """The review event of ``plan``, or ``None`` when nothing needs a person's eye."""
+    if not isinstance(plan, Planned) or not plan.review_notes:
+        return None
+    message = f"Amazon transaction {plan.transaction_id}: " + "; ".join(plan.review_notes)
+    return ReviewEvent(REVIEW_CODE, message, REVIEW_REMEDY)
+
 
 class UnresolvedLink(LookupError):
     """A document is sent before the document it links to has a Xero id."""
@@ -125,23 +151,39 @@ class DocumentTotals:
     total: Decimal
 
 
-def document_totals(payload: Mapping[str, Any]) -> DocumentTotals:
+def document_totals(
+    payload: Mapping[str, Any], rates: Mapping[str, Decimal] | None = None
+) -> DocumentTotals:
     """Totals as Xero computes them: per line, rounded to the cent, then summed.
 
-    Payments and allocations have no lines; their total is their ``Amount``.
+    Payments and allocations have no lines; their total is their ``Amount``. A line without
+    ``TaxAmount`` on an ``Inclusive`` document gets the tax Xero computes for it when ``rates``
+    (tax type → rate as a fraction) is given: see :func:`~abxero.domain.money.inclusive_tax`.
     """
     lines = payload.get("LineItems")
     if lines is None:
         amount = Decimal(payload.get("Amount", ZERO))
         return DocumentTotals(amount, ZERO, amount)
     amounts = [_line_amount(line) for line in lines]
-    taxes = [round_money(Decimal(line.get("TaxAmount", ZERO))) for line in lines]
+    pairs = zip(lines, amounts, strict=True)
+    taxes = [_line_tax(line, amount, payload, rates) for line, amount in pairs]
     if payload.get("LineAmountTypes") == "NoTax":
         taxes = [ZERO for _ in lines]
     sub_total, total_tax = money_sum(amounts), money_sum(taxes)
     if payload.get("LineAmountTypes") == "Inclusive":
         return DocumentTotals(sub_total - total_tax, total_tax, sub_total)
     return DocumentTotals(sub_total, total_tax, sub_total + total_tax)
+
+
+def _line_tax(
+    line: Mapping[str, Any],
+    amount: Decimal,
+    payload: Mapping[str, Any],
+    rates: Mapping[str, Decimal] | None,
+) -> Decimal:
+    if "TaxAmount" in line or rates is None or payload.get("LineAmountTypes") != "Inclusive":
+        return round_money(Decimal(line.get("TaxAmount", ZERO)))
+    return inclusive_tax(amount, rates.get(str(line.get("TaxType")), ZERO))
 
 
 def _line_amount(line: Mapping[str, Any]) -> Decimal:
@@ -165,11 +207,14 @@ def json_ready(value: Any) -> Any:
 def plan_as_dict(plan: Plan) -> dict[str, Any]:
     """A JSON-ready description of a plan (used by golden files and previews)."""
     if isinstance(plan, Planned):
-        return {
+        described: dict[str, Any] = {
             "outcome": "planned",
             "transaction_id": plan.transaction_id,
             "documents": [_document_as_dict(document) for document in plan.documents],
         }
+        if plan.review_notes:
+            described["review_notes"] = list(plan.review_notes)
+        return described
     if isinstance(plan, Held):
         return {
             "outcome": "held",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from abxero.domain.context import Account, OrgContext
@@ -27,8 +28,9 @@ from abxero.domain.documents import (
     credit_note,
     payment,
 )
+from abxero.domain.inclusive import inclusive_lines, xero_rates
 from abxero.domain.invariants import broken_invariants
-from abxero.domain.lines import LineBuilder
+from abxero.domain.lines import ADJUSTMENT_LABEL, DraftLine, LineBuilder
 from abxero.domain.lookup import BillLookup, NoBills
 from abxero.domain.mapping import (
     AccountPayment,
@@ -38,6 +40,7 @@ from abxero.domain.mapping import (
     TaxMode,
 )
 from abxero.domain.mapping_checks import payment_account_problem
+from abxero.domain.money import ZERO
 from abxero.domain.outcomes import BadData, PlanningHold
 from abxero.domain.plan import Held, HoldCode, Plan, Planned, PlannedDocument, Skipped
 from abxero.domain.transactions import Quarantined, Transaction, parse_transaction
@@ -89,15 +92,64 @@ def _plan(
     method = _payment_method(transaction, mapping)
     account = _payment_account(transaction, method, context)
     vat = mapping.taxes.mode is TaxMode.UK_VAT
-    lines = LineBuilder(transaction, mapping, context).build()
-    drafting = Drafting(transaction, context, day, lines, explicit_tax=vat)
+    builder = LineBuilder(transaction, mapping, context)
+    lines = builder.build()
+    drafting, shortfall = _drafting(transaction, mapping, context, day, lines, method)
     documents = _documents(drafting, method, account, lookup)
-    problems = broken_invariants(transaction, lines, documents, vat)
+    rates = xero_rates(context, drafting.lines)
+    problems = broken_invariants(transaction, lines, documents, vat, rates, shortfall)
     if problems:
         return Quarantined(
             transaction.transaction_id, "plan does not match Amazon: " + "; ".join(problems), raw
         )
-    return Planned(transaction.transaction_id, documents)
+    notes = review_notes(transaction) + tuple(builder.notes)
+    if shortfall:
+        notes += (
+            f"Xero computes {shortfall} less VAT than Amazon shows, on lines whose Xero tax rate "
+            "is 0 %; the total is Amazon's",
+        )
+    return Planned(transaction.transaction_id, documents, notes)
+
+
+def _drafting(
+    transaction: Transaction,
+    mapping: MappingConfig,
+    context: OrgContext,
+    day: date,
+    lines: tuple[DraftLine, ...],
+    method: AccountPayment | PayByInvoice,
+) -> tuple[Drafting, Decimal]:
+    """Bills and credit notes carry Amazon's VAT explicitly; bank transactions let Xero compute it
+    on gross lines (see :mod:`abxero.domain.inclusive`). Also: VAT Xero cannot compute."""
+    vat = mapping.taxes.mode is TaxMode.UK_VAT
+    spend = isinstance(method, AccountPayment) and method.policy is PaymentPolicy.SPEND_MONEY
+    if vat and spend:
+        gross = inclusive_lines(lines, mapping, context)
+        drafting = Drafting(
+            transaction, context, day, gross.lines, explicit_tax=False, inclusive=True
+        )
+        return drafting, gross.tax_shortfall
+    return Drafting(transaction, context, day, lines, explicit_tax=vat), ZERO
+
+
+def review_notes(transaction: Transaction) -> tuple[str, ...]:
+    """What a person should look at once this transaction is posted: the parser's notes and the
+    adjustment line, in document signs."""
+    notes = list(transaction.notes)
+    sign = transaction.transaction_type.sign
+    unexplained = transaction.unexplained * sign
+    if unexplained and not transaction.line_items:
+        notes.append(
+            f"no readable line items for the amount {transaction.amount * sign}; it is posted on "
+            f"one '{ADJUSTMENT_LABEL}' line"
+        )
+    elif unexplained:
+        notes.append(
+            f"the amount {transaction.amount * sign} is not the sum of its lines "
+            f"{transaction.lines_total * sign}; the difference {unexplained} is posted on an "
+            f"'{ADJUSTMENT_LABEL}' line"
+        )
+    return tuple(notes)
 
 
 def _check_organisation(transaction: Transaction, context: OrgContext, day: date) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.domain import jsontext
 from abxero.domain.context import OrgContext
-from abxero.domain.plan import Endpoint
+from abxero.domain.plan import Endpoint, Plan, review_event
 from abxero.domain.planner import plan_record
 from abxero.store.db import transaction
 from abxero.store.models import (
@@ -267,11 +267,25 @@ class Engine:
                         jsontext.loads(source.raw), mapping, context, LedgerBills(session, self._id)
                     )
                     ledger.record_plan(session, source, plan)
+                    self._record_review(session, source.transaction_id, plan)
                     self._count_plan(report, source.status)
             reached("plan_chunk_stored")
             if len(sources) < PLAN_CHUNK:
                 return
             after = sources[-1].id
+
+    def _record_review(self, session: Session, transaction_id: str, plan: Plan) -> None:
+        """One event per planned transaction whose plan has review notes (it posts regardless)."""
+        review = review_event(plan)
+        if review is not None:
+            self._event(
+                session,
+                "warning",
+                review.code,
+                review.message,
+                review.remedy,
+                transaction_id=transaction_id,
+            )
 
     def _sources_after(self, session: Session, after: int) -> Sequence[SourceTransaction]:
         return session.scalars(

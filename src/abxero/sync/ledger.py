@@ -74,7 +74,7 @@ def store_fetched(session: Session, connection_id: int, page: Sequence[Fetched])
         if row is None:
             session.add(_new_source(connection_id, identifier, raw, parsed, digest))
             counts.new += 1
-        elif row.content_hash == digest:
+        elif row.content_hash == digest and not _now_readable(row, parsed):
             counts.unchanged += 1
         elif _has_sent_documents(session, connection_id, identifier):
             _flag_for_review(session, row, digest)
@@ -84,6 +84,11 @@ def store_fetched(session: Session, connection_id: int, page: Sequence[Fetched])
             counts.updated += 1
     session.flush()
     return counts
+
+
+def _now_readable(row: SourceTransaction, parsed: Transaction | Quarantined) -> bool:
+    """A record quarantined by an older, stricter parser that the current one accepts."""
+    return row.status == QUARANTINED and isinstance(parsed, Transaction)
 
 
 def _new_source(

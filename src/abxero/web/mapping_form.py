@@ -35,6 +35,7 @@ LINE_TYPES = (
     ("gift_wrap", "Gift wrap"),
     ("regulatory_fee", "Regulatory fees"),
     ("discount", "Discounts"),
+    ("adjustment", "Amazon adjustments (amount beyond the order lines)"),
 )
 RULE_FIELDS = (
     (RuleField.BUSINESS_ORDER_INFO.value, "Business Order Info field"),
