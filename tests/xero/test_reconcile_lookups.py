@@ -133,3 +133,22 @@ def test_a_payment_on_a_bill_without_a_xero_id_is_not_looked_up_by_a_broken_filt
     payment = {"Invoice": {"InvoiceID": ""}, "Amount": Decimal("12.00"), "Date": "2026-07-01"}
     assert XeroBooksClient(uk).find(Endpoint.PAYMENTS, payment) is None
     assert not sent
+
+
+def test_documents_by_contact_leave_out_other_contacts_where_xero_ignores_the_filter(
+    uk: XeroAccounting,
+) -> None:
+    """``ContactIDs`` is listed only for ``GET /Invoices``; on credit notes Xero ignores it.
+
+    The simulator now ignores it too (it honours only the spec's parameters), so without the
+    client's own check another supplier's credit note would be counted as ours.
+    """
+    ours = amazon(uk)
+    theirs = next(c.contact_id for c in uk.find_contacts() if c.contact_id != ours)
+    created = uk.create_credit_notes(
+        [_credit_note(ours, "OURS-1"), _credit_note(theirs, "THEIRS-1")], "two-suppliers"
+    )
+    assert created.all_ok, [e.errors for e in created.elements]
+    numbers = {doc.number for doc in uk.find_documents("CreditNotes", contact_ids=[ours])}
+    assert "OURS-1" in numbers
+    assert "THEIRS-1" not in numbers

@@ -240,7 +240,12 @@ class XeroAccounting:
         contact_ids: Sequence[str] = (),
         statuses: Sequence[str] = (),
     ) -> list[DocumentSummary]:
-        """Invoices, CreditNotes or BankTransactions matching every given filter (all pages)."""
+        """Invoices, CreditNotes or BankTransactions matching every given filter (all pages).
+
+        The spec lists ``ContactIDs`` (and ``IDs``/``Statuses``/``InvoiceNumbers``) only on
+        ``GET /Invoices``; Xero ignores them elsewhere and answers every contact's documents, so
+        the contact filter is also applied here to what comes back.
+        """
         spec = _DOCUMENT_KINDS[kind]
         params: dict[str, str] = {}
         if where:
@@ -250,7 +255,11 @@ class XeroAccounting:
                 params[name] = ",".join(values)
         if numbers:
             params["InvoiceNumbers"] = ",".join(numbers)
-        return [summarise(spec, raw) for raw in self._paged(kind, kind, params)]
+        found = [summarise(spec, raw) for raw in self._paged(kind, kind, params)]
+        if contact_ids:
+            wanted = {contact_id.lower() for contact_id in contact_ids}
+            found = [doc for doc in found if (doc.contact_id or "").lower() in wanted]
+        return found
 
     def find_invoices(
         self,
