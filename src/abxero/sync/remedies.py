@@ -21,6 +21,13 @@ REMEDIES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "Move the lock date in Xero (Settings → Advanced → Financial settings), then retry.",
         ),
         (
+            # Xero refuses a stated TaxAmount on Spend/Receive Money that differs from its own
+            # per-line figure: "Tax amount 52.23 is incorrect for INPUT2 tax type, should be
+            # 52.28" (xero-node #768). It is not the mapping's fault; a retry re-plans the lines.
+            r"tax amount .* is incorrect",
+            "Retry: abxero posts the lines again so that Xero computes the VAT itself.",
+        ),
+        (
             r"tax.*(not|cannot).*(used|applied)|tax type|taxtype",
             "Choose a purchase tax rate allowed on that account on the mapping page, then retry.",
         ),
