@@ -2,8 +2,14 @@
 
 ``getTransactions`` windows are half-open (``feedStartDate <= feedDate < feedEndDate``) and
 only show transactions whose feed date has passed on the simulator's clock. Pages follow the
-generated stream's order; ``nextPageToken`` is opaque and may be sent alone (as the model says)
-or with the same dates.
+generated stream's order; ``nextPageToken`` is opaque. Amazon's model says both "include
+nextPageToken as the only parameter" (the parameter) and marks ``feedStartDate``/``feedEndDate``
+required on every call (reconciliation-2021-01-08.json, getTransactions); which one production
+enforces is not documented, so ``Faults.page_token_form`` plays either strictness. SP-API page
+tokens expire ("Token is not valid, token duration is 25 minutes.", 400 InvalidInput,
+github.com/amzn/selling-partner-api-models issue 562) and are refused when other parameters come
+with them (github.com/amzn/selling-partner-api-docs issue 1760); ``Faults.page_token_seconds``
+makes ours expire on the simulator's clock.
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ async def get_transactions(ctx: ApiContext) -> Response:
     page, next_cursor = _page(ctx, cursor)
     body: dict[str, Any] = {"transactions": page}
     if next_cursor is not None:
-        body["nextPageToken"] = _encode(next_cursor)
+        body["nextPageToken"] = _encode(next_cursor, ctx.state.now())
     return JSONResponse(body)
 
 
@@ -62,6 +68,8 @@ def _cursor(ctx: ApiContext) -> dict[str, Any]:
     start_text, end_text = params.get("feedStartDate"), params.get("feedEndDate")
     if token:
         cursor = _decode(token, ctx.business.business_id)
+        _check_token_form(ctx, bool(start_text or end_text))
+        _check_token_age(ctx, cursor)
         if (start_text or end_text) and (start_text, end_text) != (cursor["s"], cursor["e"]):
             raise WindowError("The nextPageToken does not belong to this date range.")
         return cursor
@@ -80,8 +88,25 @@ def _cursor(ctx: ApiContext) -> dict[str, Any]:
     }
 
 
-def _encode(cursor: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
+def _check_token_form(ctx: ApiContext, with_window: bool) -> None:
+    form = ctx.state.faults.page_token_form
+    if form == "token_only" and with_window:
+        raise WindowError("When nextPageToken is given it must be the only parameter.")
+    if form == "with_window" and not with_window:
+        raise WindowError("Missing required request parameters: feedStartDate, feedEndDate.")
+
+
+def _check_token_age(ctx: ApiContext, cursor: dict[str, Any]) -> None:
+    lifetime = ctx.state.faults.page_token_seconds
+    issued = cursor.get("t")
+    too_old = isinstance(issued, int | float) and ctx.state.now().timestamp() - issued > lifetime
+    if lifetime > 0 and too_old:
+        raise WindowError(f"Token is not valid, token duration is {lifetime:g} seconds.")
+
+
+def _encode(cursor: dict[str, Any], issued: datetime) -> str:
+    stamped = {**cursor, "t": issued.timestamp()}
+    return base64.urlsafe_b64encode(json.dumps(stamped).encode()).decode()
 
 
 def _decode(token: str, business_id: str) -> dict[str, Any]:
