@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
 
+from abxero.store.db import transaction
+from abxero.store.models import OutboxDocument
+from abxero.sync.attachments import candidates
 from tests.e2e.harness import Harness
 
 pytestmark = pytest.mark.slow
@@ -56,3 +60,77 @@ def test_us_attaches_only_pay_by_invoice_bills(harness: Harness) -> None:
     assert all("invoice" in sources[d.transaction_id].instrument_key.lower() for d in attached)
     untouched = [d for d in harness.documents("US") if d.role == "bill" and d.attachment == ""]
     assert all("invoice" not in sources[d.transaction_id].instrument_key.lower() for d in untouched)
+
+
+def _attachable(harness: Harness, region: str) -> list[OutboxDocument]:
+    lane = harness.runtime.attachment_lane(harness.connections[region], poll_seconds=0.01)
+    with harness.runtime.sessions() as session:
+        found = candidates(session, harness.connections[region], region, 1000)
+    ids = {candidate.document_id for candidate in found}
+    assert lane is not None
+    return sorted((d for d in harness.documents(region) if d.id in ids), key=lambda d: d.id)
+
+
+def test_a_document_amazon_refuses_is_unavailable_with_its_reason_and_the_lane_goes_on(
+    harness: Harness,
+) -> None:
+    """Before: a 404 from createReport escaped the lane as FatalError on every run."""
+    _post_everything(harness, "UK")
+    first = _attachable(harness, "UK")[0]
+    harness.amazon_admin("POST", "/_sim/faults", {"queue": ["404"]})
+    attached, unavailable = _drain(harness, "UK")
+    refused = next(d for d in harness.documents("UK") if d.id == first.id)
+    assert refused.attachment == "unavailable"
+    assert "404" in refused.attachment_error
+    assert attached > 0
+    assert unavailable >= 1
+
+
+def test_a_fatal_report_marks_only_that_document(harness: Harness) -> None:
+    _post_everything(harness, "UK")
+    first = _attachable(harness, "UK")[0]
+    harness.amazon_admin("POST", "/_sim/faults", {"report_outcomes": ["FATAL"]})
+    attached, _ = _drain(harness, "UK")
+    fatal = next(d for d in harness.documents("UK") if d.id == first.id)
+    assert (fatal.attachment, "FATAL" in fatal.attachment_error) == ("unavailable", True)
+    assert attached > 0
+
+
+def test_gzip_wrapped_zips_with_odd_member_names_still_attach_the_pdf(harness: Harness) -> None:
+    """Before: a ZIP whose PDF member was not named ``*.pdf`` counted as 'not a PDF'."""
+    _post_everything(harness, "UK")
+    harness.amazon_admin(
+        "POST",
+        "/_sim/faults",
+        {"document_packaging": "gzip_zip", "document_member_name": "INVOICE_0001"},
+    )
+    attached, _ = _drain(harness, "UK")
+    assert attached > 0
+    reasons = [d.attachment_error for d in harness.documents("UK") if d.attachment == "unavailable"]
+    assert all("CANCELLED" in reason for reason in reasons), reasons
+
+
+def test_a_bill_deleted_in_xero_fails_its_attachment_and_the_others_attach(
+    harness: Harness,
+) -> None:
+    """Before: Xero's 404 for one bill deferred the whole lane on every run."""
+    _post_everything(harness, "UK")
+    gone = _attachable(harness, "UK")[0]
+    with transaction(harness.runtime.sessions) as session:
+        session.get_one(OutboxDocument, gone.id).xero_id = str(uuid.uuid4())
+    attached, _ = _drain(harness, "UK")
+    failed = next(d for d in harness.documents("UK") if d.id == gone.id)
+    assert failed.attachment == "failed"
+    assert "Xero refused" in failed.attachment_error
+    assert attached == len(_attached_names(harness, "UK")) > 0
+
+
+def test_rate_limits_defer_the_lane_without_marking_anything(harness: Harness) -> None:
+    _post_everything(harness, "UK")
+    harness.amazon_admin("POST", "/_sim/faults", {"queue": ["503"] * 5, "rate_limit_header": False})
+    lane = harness.runtime.attachment_lane(harness.connections["UK"], poll_seconds=0.01)
+    lane._documents.api.sleep = lambda seconds: None
+    report = lane.run(limit=5)
+    assert report.deferred
+    assert (report.attached, report.unavailable, report.failed) == (0, 0, 0)
+    assert {d.attachment for d in harness.documents("UK")} == {""}
