@@ -6,9 +6,10 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from abxero.store.db import transaction
-from abxero.store.models import OutboxDocument
+from abxero.store.models import InvoiceDetail, OutboxDocument
 from abxero.sync.attachments import candidates
 from tests.e2e.harness import Harness
 
@@ -26,6 +27,19 @@ def _post_everything(harness: Harness, region: str) -> None:
 
 def _attached_names(harness: Harness, region: str) -> dict[str, list[str]]:
     return dict(harness.organisation_state(region)["attachments"])
+
+
+def _consolidated_pending(harness: Harness, region: str) -> set[str]:
+    """Transactions whose consolidated invoice Amazon has not issued yet (attached later)."""
+    with harness.runtime.sessions() as session:
+        return set(
+            session.scalars(
+                select(InvoiceDetail.transaction_id).where(
+                    InvoiceDetail.xero_connection_id == harness.connections[region],
+                    InvoiceDetail.status == "pending",
+                )
+            )
+        )
 
 
 def _drain(harness: Harness, region: str) -> tuple[int, int]:
@@ -46,7 +60,9 @@ def test_uk_bills_get_their_invoice_pdf_once(harness: Harness) -> None:
     assert attached > 0
     assert sum(len(files) for files in names.values()) == attached
     assert all(len(files) == 1 and files[0].endswith(".pdf") for files in names.values())
-    assert {d.attachment for d in bills} <= {"attached", "unavailable"}
+    waiting = {d.transaction_id for d in bills if d.attachment == ""}
+    assert {d.attachment for d in bills} <= {"attached", "unavailable", ""}
+    assert waiting <= _consolidated_pending(harness, "UK")
     assert _drain(harness, "UK") == (0, 0)
     assert _attached_names(harness, "UK") == names
 

@@ -111,6 +111,8 @@ def _invoice_to_fetch(session: Session, source: SourceTransaction) -> str:
             InvoiceDetail.transaction_id == source.transaction_id,
         )
     ).one_or_none()
+    if details is not None and details.status == "pending" and details.attempts < 30:
+        return ""  # the consolidated invoice is not issued yet: attach it once it is
     consolidated = details.consolidated_number if details else ""
     if consolidated and consolidated.lower() != "pending":
         return consolidated

@@ -24,13 +24,13 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
+from abxero.simulators.amazon.businesses import PAY_BY_INVOICE
 from abxero.simulators.amazon.generator import record_feed_date
 from abxero.simulators.amazon.orders import Document
 from abxero.simulators.amazon.values import iso
 from abxero.simulators.amazon.wire import ApiContext, bad_request, json_body
 
 MAX_LINE_ITEMS = 25
-PAYMENT_TERMS = timedelta(days=30)
 
 
 class WindowError(ValueError):
@@ -137,7 +137,7 @@ def _stream(ctx: ApiContext, cursor: dict[str, Any]) -> Iterator[tuple[dict[str,
         for item in ctx.generator.window(start, end, after):
             # the cursor points just before the item, so a page can start with it
             before = {"o": item.order_index, "p": item.position - 1, "x": -1}
-            yield before, _maybe_malformed(ctx, item.order_index, item.record)
+            yield before, _as_served(ctx, _maybe_malformed(ctx, item.order_index, item.record))
     for index, (added_at, record) in enumerate(ctx.state.added[ctx.business.business_id]):
         if index > cursor["x"] and start <= _added_feed_date(record, added_at) < end:
             yield {"o": 1 << 60, "p": 0, "x": index - 1}, record
@@ -149,6 +149,21 @@ def _added_feed_date(record: Any, added_at: datetime) -> datetime:
         return record_feed_date(record)
     except (KeyError, ValueError, TypeError, AttributeError):
         return added_at
+
+
+def _as_served(ctx: ApiContext, record: dict[str, Any]) -> dict[str, Any]:
+    """The record as this knob setting serves it: in NA the invoice number of a Pay by Invoice
+    purchase comes from getInvoiceDetailsByOrderLineItems ("Downloading invoices in NA",
+    prerequisite 4, amazon-business-api.md §5.2), so ``pbi_invoice_numbers`` False leaves it
+    off the transaction."""
+    if (
+        ctx.state.faults.pbi_invoice_numbers
+        or ctx.business.region.value != "US"
+        or record.get("paymentInstrumentType") != PAY_BY_INVOICE
+        or "invoiceNumber" not in record
+    ):
+        return record
+    return {key: value for key, value in record.items() if key != "invoiceNumber"}
 
 
 def _maybe_malformed(ctx: ApiContext, order_index: int, record: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +210,22 @@ async def get_invoice_details(ctx: ApiContext) -> Response:
     results = [
         {"orderLineItem": item, "invoiceDetails": _invoices_for(ctx, item)} for item in items
     ]
+    unknown = [r["orderLineItem"] for r in results if not _line_known(ctx, r["orderLineItem"])]
+    if unknown and ctx.state.faults.strict_invoice_lookup:
+        # The model lists 400 for this operation; its sandbox answers a request it cannot
+        # match with INVALID_REQUEST_PARAMETER (reconciliation-2021-01-08.json).
+        return bad_request(
+            "The request contains invalid parameters.",
+            f"Unknown order line items: {[item['orderLineItemId'] for item in unknown]}",
+        )
     return JSONResponse({"invoiceDetailsByOrderLineItems": results})
+
+
+def _line_known(ctx: ApiContext, item: dict[str, str]) -> bool:
+    order = ctx.generator.order_for_id(item["orderId"])
+    return order is not None and bool(
+        order.documents_for_line(item["orderLineItemId"], item["shipmentId"])
+    )
 
 
 def _is_line_ref(item: Any) -> bool:
@@ -242,7 +272,15 @@ async def get_payment_details(ctx: ApiContext) -> Response:
             "The request contains invalid parameters.",
             "Each invoice ID must be a string of 1 to 255 characters.",
         )
-    return JSONResponse({"invoicePaymentDetailsResults": [_payment(ctx, value) for value in ids]})
+    results = [_payment(ctx, value) for value in ids]
+    unknown = [r["invoiceId"] for r in results if r["resultType"] != "SUCCESS"]
+    if unknown and ctx.state.faults.strict_invoice_lookup:
+        # The model's own 400 sample answers an unknown invoice id (["INVALID_INVOICE_ID"])
+        # with INVALID_REQUEST_PARAMETER (reconciliation-2021-01-08.json).
+        return bad_request(
+            "The request contains invalid parameters.", f"Unknown invoices: {unknown}"
+        )
+    return JSONResponse({"invoicePaymentDetailsResults": results})
 
 
 def _payment(ctx: ApiContext, invoice_id: str) -> dict[str, Any]:
@@ -258,7 +296,11 @@ def _payment(ctx: ApiContext, invoice_id: str) -> dict[str, Any]:
                 "message": "No Pay by Invoice invoice with this ID.",
             },
         }
-    due = (doc.date + PAYMENT_TERMS).replace(hour=23, minute=59, second=59, microsecond=0)
+    terms = timedelta(days=ctx.state.faults.payment_terms_days)
+    due = (doc.date + terms).replace(hour=23, minute=59, second=59, microsecond=0)
+    if not ctx.state.faults.payment_details:
+        # The sandbox sample answers SUCCESS without paymentDetails (reconciliation model).
+        return {"invoiceId": invoice_id, "resultType": "SUCCESS"}
     return {
         "invoiceId": invoice_id,
         "resultType": "SUCCESS",
