@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from abxero.domain import jsontext
+from abxero.store.db import transaction
 from abxero.store.models import InvoiceDetail
 from abxero.sync.ledger import content_hash
 from tests.e2e.harness import Harness
@@ -91,6 +92,18 @@ def _day(value: object) -> date:
     return date.fromisoformat(text[:10])
 
 
+def _a_day_passes(harness: Harness, region: str) -> None:
+    """Pending rows are asked about again a day after their last check (the runtime's clock
+    is real, so the last check is moved back instead)."""
+    with transaction(harness.runtime.sessions) as session:
+        for row in session.scalars(
+            select(InvoiceDetail).where(
+                InvoiceDetail.xero_connection_id == harness.connections[region]
+            )
+        ):
+            row.checked_at = row.checked_at - timedelta(days=1, minutes=1)
+
+
 def tid_not_pbi(source: Any) -> bool:
     return "invoice" not in str(source.instrument_key).lower()
 
@@ -137,6 +150,9 @@ def test_uk_consolidated_invoices_attach_once_amazon_issues_them(harness: Harnes
     pending = {t for t, row in _details(harness, "UK").items() if row.status == "pending"}
     assert pending
     harness.amazon_admin("POST", "/_sim/clock", {"advance_seconds": 31 * 86400})
+    _post(harness, "UK")
+    assert {t for t, row in _details(harness, "UK").items() if row.status == "pending"} == pending
+    _a_day_passes(harness, "UK")
     _post(harness, "UK")
     details = _details(harness, "UK")
     assert all(details[t].consolidated_number.startswith("GBC") for t in pending)

@@ -32,6 +32,7 @@ from abxero.domain import jsontext
 from abxero.domain.transactions import Instrument
 from abxero.store.db import transaction
 from abxero.store.models import InvoiceDetail, OutboxDocument, SourceTransaction
+from abxero.sync.invoice_details import MAX_ATTEMPTS, PENDING
 from abxero.sync.leases import held
 from abxero.sync.ledger import POSTED
 from abxero.xero import (
@@ -95,8 +96,10 @@ def candidates(session: Session, connection_id: int, region: str, limit: int) ->
     for document, source in rows:
         if len(found) == limit:
             break
+        if not _offers_pdf(region, source.instrument_key):
+            continue
         number = _invoice_to_fetch(session, source)
-        if number and _offers_pdf(region, source.instrument_key):
+        if number:
             kind, document_type = KINDS[document.role]
             found.append(Candidate(document.id, kind, document_type, document.xero_id, number))
     return found
@@ -111,7 +114,7 @@ def _invoice_to_fetch(session: Session, source: SourceTransaction) -> str:
             InvoiceDetail.transaction_id == source.transaction_id,
         )
     ).one_or_none()
-    if details is not None and details.status == "pending" and details.attempts < 30:
+    if details is not None and details.status == PENDING and details.attempts < MAX_ATTEMPTS:
         return ""  # the consolidated invoice is not issued yet: attach it once it is
     consolidated = details.consolidated_number if details else ""
     if consolidated and consolidated.lower() != "pending":

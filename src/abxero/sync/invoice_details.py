@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import select
@@ -32,7 +32,9 @@ from abxero.store.models import InvoiceDetail, SourceTransaction
 
 FOUND, PENDING, MISSING, FAILED = "found", "pending", "missing", "failed"
 PENDING_CONSOLIDATED = "pending"
-MAX_ATTEMPTS = 30
+#: A consolidated invoice still "Pending" is asked about again once a day, for two months.
+RECHECK_PENDING = timedelta(days=1)
+MAX_ATTEMPTS = 60
 REFUND_TYPES = frozenset({"REFUND", "OVERREFUND"})
 
 
@@ -123,7 +125,9 @@ class InvoiceDetailsFetcher:
     def _wanted(self, session: Session) -> list[Wanted]:
         done = select(InvoiceDetail.transaction_id).where(
             InvoiceDetail.xero_connection_id == self._id,
-            (InvoiceDetail.status != PENDING) | (InvoiceDetail.attempts >= MAX_ATTEMPTS),
+            (InvoiceDetail.status != PENDING)
+            | (InvoiceDetail.attempts >= MAX_ATTEMPTS)
+            | (InvoiceDetail.checked_at > self._now() - RECHECK_PENDING),
         )
         rows = session.scalars(
             select(SourceTransaction)
