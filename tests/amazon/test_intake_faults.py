@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 
-from abxero.amazon import DocumentClient, SkippableRecordError, TransactionFeed, unpack_pdf
+from abxero.amazon import (
+    DocumentClient,
+    InvoiceClient,
+    OrderLineRef,
+    SkippableRecordError,
+    TransactionFeed,
+    unpack_pdf,
+)
 from abxero.simulators.amazon.documents import package
 from tests.amazon.amazon_support import START, ApiFor, Sleeps, set_faults
 
@@ -76,3 +84,48 @@ def test_an_archive_without_any_pdf_is_unavailable_not_an_error() -> None:
         unpack_pdf(not_pdf)
     with pytest.raises(SkippableRecordError, match="cannot be unpacked"):
         unpack_pdf(b"\x1f\x8b truncated")
+
+
+def pay_by_invoice_charges(api_for: ApiFor) -> list[dict[str, Any]]:
+    feed = TransactionFeed(api_for("us-acme"))
+    return [
+        r.raw
+        for r in feed.transactions(START - timedelta(days=30), START)
+        if r.raw["transactionType"] == "CHARGE"
+        and r.raw["paymentInstrumentType"] == "Pay by Invoice"
+    ]
+
+
+def test_one_unknown_line_is_narrowed_down_when_amazon_refuses_the_whole_batch(
+    http: httpx.Client, api_for: ApiFor
+) -> None:
+    set_faults(http, rate_limits=False, strict_invoice_lookup=True)
+    lines = [
+        OrderLineRef(item["orderId"], item["orderLineItemId"], item["shipmentId"])
+        for charge in pay_by_invoice_charges(api_for)[:3]
+        for item in charge["transactionLineItems"]
+    ]
+    bogus = OrderLineRef("111-0000000-0000000", "1", "Dxxx")
+    results = list(InvoiceClient(api_for("us-acme")).invoice_details([*lines, bogus]))
+    assert [r.line for r in results] == [*lines, bogus]
+    assert all(r.invoices and not r.error for r in results[:-1])
+    assert results[-1].invoices == ()
+    assert "400" in results[-1].error
+
+
+def test_payment_details_follow_the_terms_knob_and_tolerate_a_bare_success(
+    http: httpx.Client, api_for: ApiFor
+) -> None:
+    set_faults(http, rate_limits=False, payment_terms_days=45)
+    charges = pay_by_invoice_charges(api_for)[:2]
+    numbers = [str(c["invoiceNumber"]) for c in charges]
+    client = InvoiceClient(api_for("us-acme"))
+    for charge, payment in zip(charges, client.payment_details(numbers), strict=True):
+        assert payment.due_date is not None
+        shipped = datetime.fromisoformat(str(charge["transactionDate"]).replace("Z", "+00:00"))
+        assert payment.due_date.date() - shipped.date() == timedelta(days=45)
+    set_faults(http, payment_details=False, strict_invoice_lookup=True)
+    bare = list(client.payment_details([*numbers, "NOPE-1"]))
+    assert [(p.found, p.due_date) for p in bare[:2]] == [(True, None), (True, None)]
+    assert all("no payment details" in p.error for p in bare[:2])
+    assert (bare[2].found, "400" in bare[2].error) == (False, True)
