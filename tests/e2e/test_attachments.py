@@ -150,3 +150,20 @@ def test_rate_limits_defer_the_lane_without_marking_anything(harness: Harness) -
     assert report.deferred
     assert (report.attached, report.unavailable, report.failed) == (0, 0, 0)
     assert {d.attachment for d in harness.documents("UK")} == {""}
+
+
+def test_xeros_400_for_a_full_bill_fails_only_that_attachment(harness: Harness) -> None:
+    """Xero takes at most 10 attachments per document (xero-api.md); the 11th is a 400."""
+    _post_everything(harness, "UK")
+    full = _attachable(harness, "UK")[0]
+    xero = harness.runtime.xero_api(harness.connections["UK"])
+    kind = "Invoices" if full.role == "bill" else "CreditNotes"
+    for number in range(10):
+        xero.upload_attachment(
+            kind, full.xero_id, f"note-{number}.pdf", b"%PDF-1.4 x", "application/pdf", f"k{number}"
+        )
+    attached, _ = _drain(harness, "UK")
+    refused = next(d for d in harness.documents("UK") if d.id == full.id)
+    assert refused.attachment == "failed"
+    assert "maximum of 10 attachments" in refused.attachment_error
+    assert attached > 0
