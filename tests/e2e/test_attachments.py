@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from abxero.store.db import transaction
-from abxero.store.models import InvoiceDetail, OutboxDocument
+from abxero.store.models import Event, InvoiceDetail, OutboxDocument
 from abxero.sync.attachments import candidates
 from tests.e2e.harness import Harness
 
@@ -167,3 +167,7 @@ def test_xeros_400_for_a_full_bill_fails_only_that_attachment(harness: Harness) 
     assert refused.attachment == "failed"
     assert "maximum of 10 attachments" in refused.attachment_error
     assert attached > 0
+    with harness.runtime.sessions() as session:
+        events = session.scalars(select(Event).where(Event.code == "attachment_failed")).all()
+    assert [event.data["key"] for event in events] == [refused.doc_key]
+    assert all(event.remedy for event in events)

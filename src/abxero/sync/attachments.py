@@ -31,7 +31,7 @@ from abxero.amazon import (
 from abxero.domain import jsontext
 from abxero.domain.transactions import Instrument
 from abxero.store.db import transaction
-from abxero.store.models import InvoiceDetail, OutboxDocument, SourceTransaction
+from abxero.store.models import Event, InvoiceDetail, OutboxDocument, SourceTransaction
 from abxero.sync.invoice_details import MAX_ATTEMPTS, PENDING
 from abxero.sync.leases import held
 from abxero.sync.ledger import POSTED
@@ -206,3 +206,16 @@ class AttachmentLane:
             document = session.get_one(OutboxDocument, document_id)
             document.attachment = outcome.status
             document.attachment_error = outcome.reason
+            if outcome.status == FAILED:
+                session.add(
+                    Event(
+                        xero_connection_id=self._id,
+                        level="warning",
+                        code="attachment_failed",
+                        message=f"{document.doc_key}: {outcome.reason}",
+                        remedy="Check the document in Xero (deleted, or full of attachments); "
+                        "the invoice PDF can be attached by hand from Amazon Business.",
+                        data={"key": document.doc_key},
+                        created_at=self._now(),
+                    )
+                )
