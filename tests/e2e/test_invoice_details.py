@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from abxero.domain import jsontext
 from abxero.store.db import transaction
-from abxero.store.models import InvoiceDetail
+from abxero.store.models import Event, InvoiceDetail
 from abxero.sync.ledger import content_hash
 from tests.e2e.harness import Harness
 
@@ -133,6 +133,10 @@ def test_failed_detail_calls_never_stop_posting_and_say_why(harness: Harness) ->
     assert all(details[tid].status == "failed" and "404" in details[tid].error for tid in bills)
     assert all(bill["InvoiceNumber"].endswith(tid) for tid, bill in bills.items())
     assert {s.status for s in harness.sources("US")} <= {"posted", "skipped"}
+    with harness.runtime.sessions() as session:
+        events = session.scalars(select(Event).where(Event.code == "invoice_details_failed")).all()
+    assert len(events) == 1
+    assert "404" in events[0].message
 
 
 def test_one_unknown_line_costs_only_its_own_transaction(harness: Harness) -> None:

@@ -28,7 +28,7 @@ from abxero.domain import jsontext
 from abxero.domain.overrides import PlanOverrides
 from abxero.domain.transactions import Instrument
 from abxero.store.db import transaction
-from abxero.store.models import InvoiceDetail, SourceTransaction
+from abxero.store.models import Event, InvoiceDetail, SourceTransaction
 
 FOUND, PENDING, MISSING, FAILED = "found", "pending", "missing", "failed"
 PENDING_CONSOLIDATED = "pending"
@@ -112,6 +112,7 @@ class InvoiceDetailsFetcher:
         with transaction(self._factory) as session:
             for item in wanted:
                 self._store(session, item)
+            self._tell(session, [item for item in wanted if item.status == FAILED])
         report.found = sum(1 for w in wanted if w.status == FOUND)
         report.pending = sum(1 for w in wanted if w.status == PENDING)
         report.failed = sum(1 for w in wanted if w.status in (FAILED, MISSING))
@@ -179,6 +180,23 @@ class InvoiceDetailsFetcher:
             item.due = answers.get(item.number)
             if item.due is not None and item.due.error:
                 item.errors.append(f"no due date from Amazon: {item.due.error}")
+
+    def _tell(self, session: Session, failed: Sequence[Wanted]) -> None:
+        """One warning per run that could not read Amazon's details for some purchases."""
+        if not failed:
+            return
+        session.add(
+            Event(
+                xero_connection_id=self._id,
+                level="warning",
+                code="invoice_details_failed",
+                message=f"Amazon's invoice details could not be read for {len(failed)} Pay by "
+                f"Invoice purchase(s): {failed[0].errors[0]}",
+                remedy="Nothing to do: they post with the order number and your payment terms.",
+                data={"transactions": ", ".join(item.transaction_id for item in failed[:20])},
+                created_at=self._now(),
+            )
+        )
 
     # -- storing -----------------------------------------------------------------------------
 
