@@ -22,6 +22,7 @@ from abxero.amazon import (
     AmazonApi,
     DocumentClient,
     Endpoints,
+    InvoiceClient,
     LwaClient,
     TokenKeeper,
     endpoints_for,
@@ -35,6 +36,7 @@ from abxero.store.tokens import read_token_set, save_token_set
 from abxero.sync.amazon_feed import AmazonFeedClient
 from abxero.sync.attachments import AttachmentLane
 from abxero.sync.engine import Engine
+from abxero.sync.invoice_details import InvoiceDetailsFetcher
 from abxero.sync.leases import new_holder_id, release, try_acquire
 from abxero.sync.xero_books import XeroBooksClient
 from abxero.xero import Pacer, TokenManager, XeroAccounting, XeroAuth, connect_accounting
@@ -195,14 +197,28 @@ class Runtime:
 
     def engine_for(self, connection_id: int, **options: object) -> Engine:
         """The sync engine of one organisation, wired to both sides."""
+        amazon = self.amazon_api(connection_id)
         return Engine(
             self.sessions,
             connection_id,
-            AmazonFeedClient(self.amazon_api(connection_id)),
+            AmazonFeedClient(amazon),
             XeroBooksClient(self.xero_api(connection_id)),
             now=self.now,
             holder=self.work_holder(),
+            details=self.invoice_details(connection_id, amazon),
             **options,  # type: ignore[arg-type]
+        )
+
+    def invoice_details(self, connection_id: int, api: AmazonApi) -> InvoiceDetailsFetcher:
+        """Invoice numbers, consolidated invoices and due dates of one organisation."""
+        with self.sessions() as session:
+            region = session.scalars(
+                select(AmazonConnection.region).where(
+                    AmazonConnection.xero_connection_id == connection_id
+                )
+            ).one()
+        return InvoiceDetailsFetcher(
+            self.sessions, connection_id, region, InvoiceClient(api), now=self.now
         )
 
     def work_holder(self) -> str:

@@ -213,26 +213,6 @@ def test_a_repeated_page_token_is_fatal() -> None:
         list(feed.pages(FROM, START))
 
 
-def test_page_requests_send_the_token_alone() -> None:
-    seen: list[dict[str, str]] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(dict(request.url.params))
-        token = "" if "nextPageToken" in request.url.params else "next"
-        body = {"transactions": [], **({"nextPageToken": token} if token else {})}
-        return httpx.Response(200, json=body)
-
-    from abxero.amazon import StaticToken
-
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    feed = TransactionFeed(AmazonApi(http, BASE_URL, StaticToken("t")))
-    list(feed.pages(START - timedelta(days=1), START))
-    assert seen == [
-        {"feedStartDate": "2026-02-28T00:00:00Z", "feedEndDate": "2026-03-01T00:00:00Z"},
-        {"nextPageToken": "next"},
-    ]
-
-
 def test_counts_by_type_match_the_generator(http: httpx.Client, api_for: ApiFor) -> None:
     set_faults(http, rate_limits=False)
     records = list(TransactionFeed(api_for("uk-harbour")).transactions(FROM, START))

@@ -12,7 +12,7 @@ import httpx
 
 from abxero.amazon.auth import TokenSource
 from abxero.amazon.errors import AmazonError, FatalError, NeedsReconnectError, RetriableError
-from abxero.amazon.retry import RetryPolicy, asked_wait
+from abxero.amazon.retry import RetryPolicy, asked_wait, documented_wait
 from abxero.domain import jsontext
 
 RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -125,7 +125,12 @@ def classify(method: str, path: str, response: httpx.Response) -> AmazonError:
     if request_id:
         text += f" (x-amzn-RequestId {request_id})"
     if status in RETRIABLE_STATUSES:
-        return RetriableError(text, status=status, code=code, retry_after=asked_wait(response))
+        asked = asked_wait(response)
+        if asked is None and status == 429:
+            # A 429 may come without x-amzn-RateLimit-Limit (selling-partner-api-docs issue 86):
+            # keep the operation's documented pace rather than hammering it.
+            asked = documented_wait(method, path)
+        return RetriableError(text, status=status, code=code, retry_after=asked)
     if status in AUTH_STATUSES:
         return NeedsReconnectError(text, status=status, code=code)
     return FatalError(text, status=status, code=code)

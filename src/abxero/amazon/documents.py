@@ -36,17 +36,35 @@ class ReportDocument:
 
 
 def unpack_pdf(payload: bytes) -> bytes:
-    """The PDF inside a download: bare, gzip-wrapped or in a ZIP."""
-    if payload[:2] == b"\x1f\x8b":
-        payload = gzip.decompress(payload)
-    if payload[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
-            names = [name for name in archive.namelist() if name.lower().endswith(".pdf")]
-            if names:
-                payload = archive.read(names[0])
+    """The PDF inside a download: bare, gzip-wrapped, in a ZIP, or a gzip-wrapped ZIP.
+
+    ``getReportDocument`` may name ``compressionAlgorithm`` GZIP (document-2021-09-30.json);
+    a third-party fetcher reports ZIPs too (amazon-business-api.md §5.2), with no word on the
+    member's name, so a ZIP member is taken by its ``.pdf`` name or else by its ``%PDF`` bytes.
+    """
+    try:
+        if payload[:2] == b"\x1f\x8b":
+            payload = gzip.decompress(payload)
+        if payload[:2] == b"PK":
+            payload = _pdf_member(payload)
+    except (OSError, EOFError, zipfile.BadZipFile) as problem:
+        raise SkippableRecordError(
+            f"the downloaded document cannot be unpacked: {problem}"
+        ) from problem
     if not payload.startswith(b"%PDF"):
         raise SkippableRecordError("the downloaded document is not a PDF")
     return payload
+
+
+def _pdf_member(archive_bytes: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(archive_bytes)) as archive:
+        names = archive.namelist()
+        named = [name for name in names if name.lower().endswith(".pdf")]
+        for name in named + [name for name in names if name not in named]:
+            content = archive.read(name)
+            if content.startswith(b"%PDF"):
+                return content
+    raise SkippableRecordError(f"no PDF among the archive's members {names}")
 
 
 class DocumentClient:

@@ -9,6 +9,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from abxero.amazon.api import AmazonApi
+from abxero.amazon.errors import FatalError
 
 INVOICES_PATH = "/reconciliation/2021-01-08/invoices"
 PAYMENTS_PATH = "/reconciliation/2021-01-08/invoices/batch/paymentDetails"
@@ -58,8 +59,11 @@ class InvoiceInfo:
 
 @dataclass(frozen=True)
 class LineInvoices:
+    """The invoices Amazon lists for one line, or why it refused to look the line up."""
+
     line: OrderLineRef
     invoices: tuple[InvoiceInfo, ...]
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,25 +82,54 @@ class InvoiceClient:
         self.api = api
 
     def invoice_details(self, lines: Iterable[OrderLineRef]) -> Iterator[LineInvoices]:
-        """The invoices and credit memos of each line, asked 25 lines at a time."""
+        """The invoices and credit memos of each line, asked 25 lines at a time.
+
+        A 400 for a batch (Amazon may refuse a whole request for one line it does not know)
+        is narrowed down by asking each of its lines alone, so one bad line costs only itself.
+        """
         for chunk in batches(lines):
+            yield from self._lines(chunk)
+
+    def _lines(self, chunk: list[OrderLineRef]) -> Iterator[LineInvoices]:
+        try:
             body = self.api.post(INVOICES_PATH, {"orderLineItems": [x.as_json() for x in chunk]})
-            results = (
-                body.get("invoiceDetailsByOrderLineItems", []) if isinstance(body, dict) else []
-            )
-            by_key = {_line_key(result.get("orderLineItem")): result for result in results}
+        except FatalError as problem:
+            if problem.status != 400:
+                raise
+            if len(chunk) == 1:
+                yield LineInvoices(chunk[0], (), error=str(problem))
+                return
             for line in chunk:
-                found = by_key.get((line.order_id, line.order_line_item_id, line.shipment_id))
-                yield LineInvoices(line, _invoices(found))
+                yield from self._lines([line])
+            return
+        results = body.get("invoiceDetailsByOrderLineItems", []) if isinstance(body, dict) else []
+        by_key = {_line_key(result.get("orderLineItem")): result for result in results}
+        for line in chunk:
+            found = by_key.get((line.order_id, line.order_line_item_id, line.shipment_id))
+            yield LineInvoices(line, _invoices(found))
 
     def payment_details(self, invoice_ids: Iterable[str]) -> Iterator[InvoicePayment]:
-        """Payment status and due date of each invoice, asked 25 at a time."""
+        """Payment status and due date of each invoice, asked 25 at a time (a 400 for a batch
+        is narrowed down to the invoice it is about, as for :meth:`invoice_details`)."""
         for chunk in batches(invoice_ids):
+            yield from self._payments(chunk)
+
+    def _payments(self, chunk: list[str]) -> Iterator[InvoicePayment]:
+        try:
             body = self.api.post(PAYMENTS_PATH, {"invoiceIds": chunk})
-            results = body.get("invoicePaymentDetailsResults", []) if isinstance(body, dict) else []
-            by_id = {str(r.get("invoiceId")): r for r in results if isinstance(r, dict)}
+        except FatalError as problem:
+            if problem.status != 400:
+                raise
+            if len(chunk) == 1:
+                yield InvoicePayment(chunk[0], False, error=str(problem))
+                return
             for invoice_id in chunk:
-                yield _payment(invoice_id, by_id.get(invoice_id))
+                yield from self._payments([invoice_id])
+            return
+        results = body.get("invoicePaymentDetailsResults", []) if isinstance(body, dict) else []
+        by_id = {str(r.get("invoiceId")): r for r in results if isinstance(r, dict)}
+        for invoice_id in chunk:
+            yield _payment(invoice_id, by_id.get(invoice_id))
 
 
 def _line_key(value: Any) -> tuple[str, str, str]:
@@ -137,6 +170,9 @@ def _payment(invoice_id: str, result: dict[str, Any] | None) -> InvoicePayment:
         return InvoicePayment(
             invoice_id, True, str(details.get("status", "")), _moment(details.get("dueDate"))
         )
+    if result.get("resultType") == "SUCCESS":
+        # The model's own sample answers SUCCESS without paymentDetails.
+        return InvoicePayment(invoice_id, True, error="Amazon gave no payment details")
     error = result.get("error")
     message = error.get("message", "") if isinstance(error, dict) else ""
     return InvoicePayment(invoice_id, False, error=str(message or result.get("resultType", "")))

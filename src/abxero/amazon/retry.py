@@ -23,6 +23,27 @@ class RetryPolicy:
         return float(max(jittered, asked or 0.0))
 
 
+#: (method, path prefix) -> documented requests per second (amazon-business-api.md §3.1, §5.1,
+#: from the models' usage plans); the pace to keep when a 429 names no rate of its own.
+DOCUMENTED_RATES: tuple[tuple[str, str, float], ...] = (
+    ("POST", "/reports/2021-09-30/reports", 0.0167),
+    ("GET", "/reports/2021-09-30/documents/", 0.0167),
+    ("GET", "/reports/2021-09-30/reports/", 2.0),
+    ("GET", "/reports/2021-09-30/reports", 0.1),
+    ("DELETE", "/reports/2021-09-30/reports/", 0.0222),
+    ("GET", "/reconciliation/2021-01-08/", 2.0),
+    ("POST", "/reconciliation/2021-01-08/", 2.0),
+)
+
+
+def documented_wait(method: str, path: str) -> float:
+    """One request's worth of the operation's documented rate (1 s when unknown)."""
+    for known_method, prefix, rate in DOCUMENTED_RATES:
+        if method == known_method and path.startswith(prefix):
+            return 1 / rate
+    return 1.0
+
+
 def asked_wait(response: httpx.Response) -> float | None:
     """What the response asks us to wait: ``Retry-After``, or one request at the rate limit."""
     retry_after = response.headers.get("retry-after", "")

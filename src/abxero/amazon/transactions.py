@@ -3,6 +3,15 @@
 Each yielded record carries the :class:`FeedPosition` of its page: resuming from that position
 re-reads the page, so a caller that stores the position with the records it has saved never
 loses one (the overlap is absorbed by keying on ``transactionId``).
+
+Follow-up pages: the model marks ``feedStartDate``/``feedEndDate`` required on every call but
+describes ``nextPageToken`` as "the only parameter" (reconciliation-2021-01-08.json,
+getTransactions), and SP-API refuses a token sent with other parameters
+(github.com/amzn/selling-partner-api-docs issue 1760). So a token goes out with its window
+first and, on a 400, alone; the form that worked is kept for the feed's later pages. A token
+refused in both forms is dead (SP-API tokens expire after minutes: "Token is not valid, token
+duration is 25 minutes.", github.com/amzn/selling-partner-api-models issue 562): the window is
+read again from its first page, once.
 """
 
 from __future__ import annotations
@@ -93,11 +102,20 @@ def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[tuple[d
         cursor = upper
 
 
+TOKEN_WITH_WINDOW, TOKEN_ALONE = "with_window", "token_only"
+
+
+class DeadPageToken(FatalError):
+    """Amazon refused a page token in both forms (expired or no longer known)."""
+
+
 class TransactionFeed:
     """The transaction iterator of one connection."""
 
     def __init__(self, api: AmazonApi) -> None:
         self.api = api
+        self.token_forms = [TOKEN_WITH_WINDOW, TOKEN_ALONE]
+        self.restarted: list[FeedPosition] = []
 
     def pages(
         self,
@@ -127,22 +145,24 @@ class TransactionFeed:
 
     def _window(self, position: FeedPosition) -> Iterator[TransactionPage]:
         current: FeedPosition | None = position
+        may_restart = True
         while current is not None:
-            page = self._page(current)
+            try:
+                page = self._page(current)
+            except DeadPageToken:
+                if not may_restart:
+                    raise
+                may_restart = False
+                self.restarted.append(current)
+                current = FeedPosition(current.window_start, current.window_end)
+                continue
             if page.next_page_token is not None and page.next_page_token == current.page_token:
                 raise FatalError(f"getTransactions returned the same page token twice: {current}")
             yield page
             current = page.resume_after
 
     def _page(self, position: FeedPosition) -> TransactionPage:
-        if position.page_token:
-            params = {"nextPageToken": position.page_token}
-        else:
-            params = {
-                "feedStartDate": amazon_time(position.window_start),
-                "feedEndDate": amazon_time(position.window_end),
-            }
-        body = self.api.get(TRANSACTIONS_PATH, params)
+        body = self._follow(position) if position.page_token else self._first(position)
         records = body.get("transactions") if isinstance(body, dict) else None
         if not isinstance(records, list):
             raise FatalError(f"getTransactions answered without a transactions list: {position}")
@@ -154,3 +174,34 @@ class TransactionFeed:
                 FetchedTransaction(parse_transaction(raw), raw, position) for raw in records
             ),
         )
+
+    def _first(self, position: FeedPosition) -> Any:
+        return self.api.get(TRANSACTIONS_PATH, _window_params(position))
+
+    def _follow(self, position: FeedPosition) -> Any:
+        """A follow-up page: each token form in turn, the one that works first from then on."""
+        refusals = []
+        for form in list(self.token_forms):
+            params = {"nextPageToken": str(position.page_token)}
+            if form == TOKEN_WITH_WINDOW:
+                params = {**_window_params(position), **params}
+            try:
+                body = self.api.get(TRANSACTIONS_PATH, params)
+            except FatalError as problem:
+                if problem.status != 400:
+                    raise
+                refusals.append(f"{form}: {problem}")
+                continue
+            self.token_forms.remove(form)
+            self.token_forms.insert(0, form)
+            return body
+        raise DeadPageToken(
+            "getTransactions refused the page token: " + " | ".join(refusals), status=400
+        )
+
+
+def _window_params(position: FeedPosition) -> dict[str, str]:
+    return {
+        "feedStartDate": amazon_time(position.window_start),
+        "feedEndDate": amazon_time(position.window_end),
+    }

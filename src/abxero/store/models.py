@@ -6,11 +6,12 @@ JSON bodies are kept as text: what we store is exactly what we sent or received.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -207,6 +208,7 @@ class OutboxDocument(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
     attachment: Mapped[str] = mapped_column(String(16), default="")
+    attachment_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -292,3 +294,24 @@ class Event(Base):
     remedy: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class InvoiceDetail(Base):
+    """What Amazon's invoice and payment details say about one transaction, kept apart from
+    its raw JSON (which stays as fetched): the invoice number when the record has none, the
+    consolidated invoice (UK), the Pay-by-Invoice due date, or why they could not be read."""
+
+    __tablename__ = "invoice_details"
+    __table_args__ = (UniqueConstraint("xero_connection_id", "transaction_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    xero_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"))
+    transaction_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    invoice_number: Mapped[str] = mapped_column(Text, default="")
+    consolidated_number: Mapped[str] = mapped_column(Text, default="")
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    payment_status: Mapped[str] = mapped_column(String(32), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    checked_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -4,8 +4,13 @@ Amazon offers the PDF of every non-digital UK order and, in the US, of Pay-by-In
 only. The Document API allows about one report a minute, so attaching runs in its own lane:
 a few documents per run, under its own lease, never holding up a sync. A document's
 ``attachment`` column records the outcome: ``attached``, or ``unavailable`` when Amazon has no
-PDF for it. Xero replaces an attachment of the same file name, so a repeat after a crash
-changes nothing.
+PDF for it, or ``failed`` when Xero refuses the file for good; ``attachment_error`` says why.
+One bad document never blocks the lane: a permanent refusal on either side (Document API
+400/404/415 or a FATAL/CANCELLED report, after Amazon's documented error codes in
+document-2021-09-30.json; Xero 400, 404 for a bill deleted since, 413 for a file over the
+limit, per xero-api.md) marks that document and the lane goes on; only rate limits and other
+passing failures defer the rest to the next run. Xero replaces an attachment of the same file
+name, so a repeat after a crash changes nothing.
 """
 
 from __future__ import annotations
@@ -17,16 +22,29 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from abxero.amazon import DocumentClient, RetriableError, SkippableRecordError
+from abxero.amazon import (
+    AmazonError,
+    DocumentClient,
+    FatalError,
+    SkippableRecordError,
+)
 from abxero.domain import jsontext
 from abxero.domain.transactions import Instrument
 from abxero.store.db import transaction
-from abxero.store.models import OutboxDocument, SourceTransaction
+from abxero.store.models import Event, InvoiceDetail, OutboxDocument, SourceTransaction
+from abxero.sync.invoice_details import MAX_ATTEMPTS, PENDING
 from abxero.sync.leases import held
 from abxero.sync.ledger import POSTED
-from abxero.xero import XeroAccounting, XeroError
+from abxero.xero import (
+    NotFoundError,
+    RejectedError,
+    ValidationFailedError,
+    XeroAccounting,
+    XeroError,
+)
 
-ATTACHED, UNAVAILABLE = "attached", "unavailable"
+ATTACHED, UNAVAILABLE, FAILED = "attached", "unavailable", "failed"
+PERMANENT_XERO = (NotFoundError, ValidationFailedError, RejectedError)
 KINDS = {"bill": ("Invoices", "Invoice"), "credit_note": ("CreditNotes", "Credits")}
 LEASE_TTL = timedelta(minutes=10)
 
@@ -40,11 +58,21 @@ class Candidate:
     invoice_number: str
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one document; ``reason`` is shown when it is not ``attached``."""
+
+    status: str
+    reason: str = ""
+
+
 @dataclass
 class AttachReport:
     attached: int = 0
     unavailable: int = 0
+    failed: int = 0
     deferred: bool = False
+    deferred_because: str = ""
 
 
 def candidates(session: Session, connection_id: int, region: str, limit: int) -> list[Candidate]:
@@ -68,11 +96,31 @@ def candidates(session: Session, connection_id: int, region: str, limit: int) ->
     for document, source in rows:
         if len(found) == limit:
             break
-        number = str(jsontext.loads(source.raw).get("invoiceNumber") or "")
-        if number and _offers_pdf(region, source.instrument_key):
+        if not _offers_pdf(region, source.instrument_key):
+            continue
+        number = _invoice_to_fetch(session, source)
+        if number:
             kind, document_type = KINDS[document.role]
             found.append(Candidate(document.id, kind, document_type, document.xero_id, number))
     return found
+
+
+def _invoice_to_fetch(session: Session, source: SourceTransaction) -> str:
+    """The consolidated invoice when Amazon names one (UK), else the transaction's own number
+    or, when the record has none (US Pay by Invoice), the one invoice details gave."""
+    details = session.scalars(
+        select(InvoiceDetail).where(
+            InvoiceDetail.xero_connection_id == source.xero_connection_id,
+            InvoiceDetail.transaction_id == source.transaction_id,
+        )
+    ).one_or_none()
+    if details is not None and details.status == PENDING and details.attempts < MAX_ATTEMPTS:
+        return ""  # the consolidated invoice is not issued yet: attach it once it is
+    consolidated = details.consolidated_number if details else ""
+    if consolidated and consolidated.lower() != "pending":
+        return consolidated
+    own = str(jsontext.loads(source.raw).get("invoiceNumber") or "")
+    return own or (details.invoice_number if details else "")
 
 
 def _offers_pdf(region: str, instrument_key: str) -> bool:
@@ -108,28 +156,21 @@ class AttachmentLane:
                 todo = candidates(session, self._id, self._region, limit)
             for candidate in todo:
                 outcome = self._attach(candidate)
-                if outcome is None:
-                    report.deferred = True
+                if isinstance(outcome, str):
+                    report.deferred, report.deferred_because = True, outcome
                     break
                 self._record(candidate.document_id, outcome)
-                report.attached += outcome == ATTACHED
-                report.unavailable += outcome == UNAVAILABLE
+                report.attached += outcome.status == ATTACHED
+                report.unavailable += outcome.status == UNAVAILABLE
+                report.failed += outcome.status == FAILED
                 renew()
         return report
 
-    def _attach(self, candidate: Candidate) -> str | None:
-        """The outcome for one document, or None when Amazon or Xero asks us to wait."""
-        try:
-            pdf = self._documents.fetch_invoice_pdf(
-                self._marketplace,
-                candidate.invoice_number,
-                document_type=candidate.document_type,
-                poll_seconds=self._poll,
-            )
-        except SkippableRecordError:
-            return UNAVAILABLE
-        except RetriableError:
-            return None
+    def _attach(self, candidate: Candidate) -> Outcome | str:
+        """The outcome for one document, or why Amazon or Xero asks us to wait."""
+        pdf = self._fetch_pdf(candidate)
+        if not isinstance(pdf, bytes):
+            return pdf
         try:
             self._xero.upload_attachment(
                 candidate.kind,
@@ -139,10 +180,42 @@ class AttachmentLane:
                 "application/pdf",
                 f"abx-attach-{self._id}-{candidate.document_id}",
             )
-        except XeroError:
-            return None
-        return ATTACHED
+        except PERMANENT_XERO as problem:
+            return Outcome(FAILED, f"Xero refused the attachment: {problem}")
+        except XeroError as problem:
+            return f"Xero: {problem}"
+        return Outcome(ATTACHED)
 
-    def _record(self, document_id: int, outcome: str) -> None:
+    def _fetch_pdf(self, candidate: Candidate) -> bytes | Outcome | str:
+        try:
+            return self._documents.fetch_invoice_pdf(
+                self._marketplace,
+                candidate.invoice_number,
+                document_type=candidate.document_type,
+                poll_seconds=self._poll,
+            )
+        except (SkippableRecordError, FatalError) as problem:
+            return Outcome(
+                UNAVAILABLE, f"Amazon has no PDF for {candidate.invoice_number}: {problem}"
+            )
+        except AmazonError as problem:
+            return f"Amazon: {problem}"
+
+    def _record(self, document_id: int, outcome: Outcome) -> None:
         with transaction(self._factory) as session:
-            session.get_one(OutboxDocument, document_id).attachment = outcome
+            document = session.get_one(OutboxDocument, document_id)
+            document.attachment = outcome.status
+            document.attachment_error = outcome.reason
+            if outcome.status == FAILED:
+                session.add(
+                    Event(
+                        xero_connection_id=self._id,
+                        level="warning",
+                        code="attachment_failed",
+                        message=f"{document.doc_key}: {outcome.reason}",
+                        remedy="Check the document in Xero (deleted, or full of attachments); "
+                        "the invoice PDF can be attached by hand from Amazon Business.",
+                        data={"key": document.doc_key},
+                        created_at=self._now(),
+                    )
+                )

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.domain import jsontext
 from abxero.domain.context import OrgContext
+from abxero.domain.mapping import MappingConfig
+from abxero.domain.overrides import plan_record_with
 from abxero.domain.plan import Endpoint, Plan, review_event
 from abxero.domain.planner import plan_record
 from abxero.store.db import transaction
@@ -35,6 +37,7 @@ from abxero.store.models import (
 from abxero.sync import batches, ledger
 from abxero.sync.bills import LedgerBills
 from abxero.sync.failpoints import reached
+from abxero.sync.invoice_details import DetailsHook
 from abxero.sync.leases import held, new_holder_id
 from abxero.sync.mappings import latest_mapping
 from abxero.sync.ports import AmazonFeed, ComeBackAt, NeedsReconnect, SideError, TryLater, XeroBooks
@@ -95,6 +98,7 @@ class Engine:
         key_lifetime: timedelta = KEY_LIFETIME,
         lease_ttl: timedelta = LEASE_TTL,
         progress: Progress | None = None,
+        details: DetailsHook | None = None,
     ) -> None:
         self._factory = factory
         self._id = connection_id
@@ -106,6 +110,7 @@ class Engine:
         self._lease_ttl = lease_ttl
         self._on_progress = progress or (lambda report: None)
         self._run_id: int | None = None
+        self._details = details
 
     def sync(self, run_id: int | None = None) -> SyncReport:
         """Read the feed from the bookmark (with overlap) to now, then plan and post."""
@@ -159,6 +164,7 @@ class Engine:
         context = self._context(connection)
         if context is None:
             return
+        self._fetch_details()
         self._plan(report, context)
         self._post(report, renew)
 
@@ -263,9 +269,7 @@ class Engine:
             with transaction(self._factory) as session:
                 sources = self._sources_after(session, after)
                 for source in sources:
-                    plan = plan_record(
-                        jsontext.loads(source.raw), mapping, context, LedgerBills(session, self._id)
-                    )
+                    plan = self._plan_source(session, source, mapping, context)
                     ledger.record_plan(session, source, plan)
                     self._record_review(session, source.transaction_id, plan)
                     self._count_plan(report, source.status)
@@ -286,6 +290,28 @@ class Engine:
                 review.remedy,
                 transaction_id=transaction_id,
             )
+
+    # -- invoice details: the one hook (sync/invoice_details.py) ------------------------------
+
+    def _fetch_details(self) -> None:
+        """Amazon's invoice and payment details, fetched before planning (never raises an
+        Amazon error: a failure is recorded and planning falls back)."""
+        if self._details is not None:
+            self._details.fetch()
+
+    def _plan_source(
+        self,
+        session: Session,
+        source: SourceTransaction,
+        mapping: MappingConfig,
+        context: OrgContext,
+    ) -> Plan:
+        raw = jsontext.loads(source.raw)
+        bills = LedgerBills(session, self._id)
+        if self._details is None:
+            return plan_record(raw, mapping, context, bills)
+        overrides = self._details.overrides(session, source.transaction_id)
+        return plan_record_with(raw, mapping, context, bills, overrides)
 
     def _sources_after(self, session: Session, after: int) -> Sequence[SourceTransaction]:
         return session.scalars(

@@ -8,15 +8,19 @@ data). ``Faults.report_outcomes`` forces the next reports to end FATAL or CANCEL
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import hmac
-from datetime import timedelta
+import io
+import zipfile
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from abxero.simulators.amazon.businesses import Region
+from abxero.simulators.amazon.generator import FeedGenerator
 from abxero.simulators.amazon.orders import Document, GeneratedOrder
 from abxero.simulators.amazon.pdf import invoice_lines, render_pdf
 from abxero.simulators.amazon.state import Report, SimulatorState
@@ -56,8 +60,7 @@ def _find_document(ctx: ApiContext, options: dict[str, str]) -> Document | Respo
         kind = DOCUMENT_TYPES.get(options.get("documentType", "Invoice"))
         if kind is None:
             return _invalid("documentType must be Invoice or Credits")
-        order = ctx.generator.order_for_invoice(options["invoiceId"])
-        doc = order.document(options["invoiceId"]) if order else None
+        doc = find_invoice(ctx.generator, options["invoiceId"])
         return doc if doc is not None and doc.kind == kind else None
     keys = ("orderId", "orderLineItemId", "shipmentId")
     if not all(key in options for key in keys):
@@ -68,6 +71,37 @@ def _find_document(ctx: ApiContext, options: dict[str, str]) -> Document | Respo
     )
     standard = [doc for doc in docs if doc.kind == "STANDARD"]
     return standard[0] if standard else None
+
+
+def find_invoice(generator: FeedGenerator, number: str) -> Document | None:
+    """An invoice or credit memo by number, or a UK consolidated invoice
+    (``GBC<yymm>-<order prefix>``, as getInvoiceDetailsByOrderLineItems names them): Amazon
+    offers the PDF of purchase- or period-consolidated invoices in the EU since December 2024
+    (amazon-business-api.md §5.3, CL-DEC24)."""
+    order = generator.order_for_invoice(number)
+    if order is not None:
+        return order.document(number)
+    return _consolidated(generator, number)
+
+
+def _consolidated(generator: FeedGenerator, number: str) -> Document | None:
+    prefix = f"-{generator.business.order_prefix}"
+    if not number.startswith("GBC") or not number.endswith(prefix):
+        return None
+    try:
+        month = datetime.strptime(number[3:7], "%y%m").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    after = (month + timedelta(days=32)).replace(day=1)
+    members = [
+        doc
+        for index in generator.index_range(month, after)
+        for doc in generator.order(index).documents
+        if doc.pay_by_invoice and doc.kind == "STANDARD" and month <= doc.date < after
+    ]
+    if not members:
+        return None
+    return Document(number, "STANDARD", members[-1].date, members[0].record, True, False)
 
 
 def _available(ctx: ApiContext, doc: Document | None) -> bool:
@@ -188,7 +222,10 @@ async def get_report_document(ctx: ApiContext) -> Response:
     signature = _sign(ctx.state, wanted, expires)
     base = str(ctx.request.base_url).rstrip("/")
     url = f"{base}/_documents/{wanted}?Expires={expires}&Signature={signature}"
-    return JSONResponse({"reportDocumentId": wanted, "url": url})
+    body = {"reportDocumentId": wanted, "url": url}
+    if ctx.state.faults.document_packaging.startswith("gzip"):
+        body["compressionAlgorithm"] = "GZIP"
+    return JSONResponse(body)
 
 
 def _sign(state: SimulatorState, document_id: str, expires: int) -> str:
@@ -212,16 +249,35 @@ async def download_document(request: Request) -> Response:
     if state.now().timestamp() > expires:
         return _denied("Request has expired")
     report = next((r for r in state.reports.values() if r.document_id == document_id), None)
-    order = (
-        state.generators[report.business_id].order_for_invoice(report.invoice_number)
-        if report
-        else None
-    )
-    doc = order.document(report.invoice_number) if order and report else None
+    generator = state.generators[report.business_id] if report else None
+    doc = find_invoice(generator, report.invoice_number) if generator and report else None
     if doc is None:
         return _denied("The specified key does not exist.")
     pdf = render_pdf(invoice_lines(doc.number, doc.kind, doc.record))
-    return Response(pdf, media_type="application/pdf")
+    packaging = state.faults.document_packaging
+    if packaging == "pdf":
+        return Response(pdf, media_type="application/pdf")
+    return Response(package(pdf, packaging, state.faults.document_member_name))
+
+
+def package(pdf: bytes, packaging: str, member_name: str) -> bytes:
+    """The PDF wrapped the way ``Faults.document_packaging`` says.
+
+    getReportDocument may answer ``compressionAlgorithm: GZIP`` (document-2021-09-30.json,
+    ReportDocument); a third-party fetcher reports ZIPs, possibly gzip-wrapped, with no word on
+    member names (amazon-business-api.md §5.2) - so the PDF follows a non-PDF manifest member
+    and its name is a knob.
+    """
+    body = pdf
+    if "zip" in packaging.split("_"):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("manifest.xml", "<manifest><document/></manifest>")
+            archive.writestr(member_name, pdf)
+        body = buffer.getvalue()
+    if packaging.startswith("gzip"):
+        body = gzip.compress(body, mtime=0)
+    return body
 
 
 def _denied(message: str) -> Response:

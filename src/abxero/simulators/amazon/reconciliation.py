@@ -2,8 +2,14 @@
 
 ``getTransactions`` windows are half-open (``feedStartDate <= feedDate < feedEndDate``) and
 only show transactions whose feed date has passed on the simulator's clock. Pages follow the
-generated stream's order; ``nextPageToken`` is opaque and may be sent alone (as the model says)
-or with the same dates.
+generated stream's order; ``nextPageToken`` is opaque. Amazon's model says both "include
+nextPageToken as the only parameter" (the parameter) and marks ``feedStartDate``/``feedEndDate``
+required on every call (reconciliation-2021-01-08.json, getTransactions); which one production
+enforces is not documented, so ``Faults.page_token_form`` plays either strictness. SP-API page
+tokens expire ("Token is not valid, token duration is 25 minutes.", 400 InvalidInput,
+github.com/amzn/selling-partner-api-models issue 562) and are refused when other parameters come
+with them (github.com/amzn/selling-partner-api-docs issue 1760); ``Faults.page_token_seconds``
+makes ours expire on the simulator's clock.
 """
 
 from __future__ import annotations
@@ -18,13 +24,13 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
+from abxero.simulators.amazon.businesses import PAY_BY_INVOICE
 from abxero.simulators.amazon.generator import record_feed_date
 from abxero.simulators.amazon.orders import Document
 from abxero.simulators.amazon.values import iso
 from abxero.simulators.amazon.wire import ApiContext, bad_request, json_body
 
 MAX_LINE_ITEMS = 25
-PAYMENT_TERMS = timedelta(days=30)
 
 
 class WindowError(ValueError):
@@ -52,7 +58,7 @@ async def get_transactions(ctx: ApiContext) -> Response:
     page, next_cursor = _page(ctx, cursor)
     body: dict[str, Any] = {"transactions": page}
     if next_cursor is not None:
-        body["nextPageToken"] = _encode(next_cursor)
+        body["nextPageToken"] = _encode(next_cursor, ctx.state.now())
     return JSONResponse(body)
 
 
@@ -62,6 +68,8 @@ def _cursor(ctx: ApiContext) -> dict[str, Any]:
     start_text, end_text = params.get("feedStartDate"), params.get("feedEndDate")
     if token:
         cursor = _decode(token, ctx.business.business_id)
+        _check_token_form(ctx, bool(start_text or end_text))
+        _check_token_age(ctx, cursor)
         if (start_text or end_text) and (start_text, end_text) != (cursor["s"], cursor["e"]):
             raise WindowError("The nextPageToken does not belong to this date range.")
         return cursor
@@ -80,8 +88,25 @@ def _cursor(ctx: ApiContext) -> dict[str, Any]:
     }
 
 
-def _encode(cursor: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
+def _check_token_form(ctx: ApiContext, with_window: bool) -> None:
+    form = ctx.state.faults.page_token_form
+    if form == "token_only" and with_window:
+        raise WindowError("When nextPageToken is given it must be the only parameter.")
+    if form == "with_window" and not with_window:
+        raise WindowError("Missing required request parameters: feedStartDate, feedEndDate.")
+
+
+def _check_token_age(ctx: ApiContext, cursor: dict[str, Any]) -> None:
+    lifetime = ctx.state.faults.page_token_seconds
+    issued = cursor.get("t")
+    too_old = isinstance(issued, int | float) and ctx.state.now().timestamp() - issued > lifetime
+    if lifetime > 0 and too_old:
+        raise WindowError(f"Token is not valid, token duration is {lifetime:g} seconds.")
+
+
+def _encode(cursor: dict[str, Any], issued: datetime) -> str:
+    stamped = {**cursor, "t": issued.timestamp()}
+    return base64.urlsafe_b64encode(json.dumps(stamped).encode()).decode()
 
 
 def _decode(token: str, business_id: str) -> dict[str, Any]:
@@ -112,7 +137,7 @@ def _stream(ctx: ApiContext, cursor: dict[str, Any]) -> Iterator[tuple[dict[str,
         for item in ctx.generator.window(start, end, after):
             # the cursor points just before the item, so a page can start with it
             before = {"o": item.order_index, "p": item.position - 1, "x": -1}
-            yield before, _maybe_malformed(ctx, item.order_index, item.record)
+            yield before, _as_served(ctx, _maybe_malformed(ctx, item.order_index, item.record))
     for index, (added_at, record) in enumerate(ctx.state.added[ctx.business.business_id]):
         if index > cursor["x"] and start <= _added_feed_date(record, added_at) < end:
             yield {"o": 1 << 60, "p": 0, "x": index - 1}, record
@@ -124,6 +149,21 @@ def _added_feed_date(record: Any, added_at: datetime) -> datetime:
         return record_feed_date(record)
     except (KeyError, ValueError, TypeError, AttributeError):
         return added_at
+
+
+def _as_served(ctx: ApiContext, record: dict[str, Any]) -> dict[str, Any]:
+    """The record as this knob setting serves it: in NA the invoice number of a Pay by Invoice
+    purchase comes from getInvoiceDetailsByOrderLineItems ("Downloading invoices in NA",
+    prerequisite 4, amazon-business-api.md §5.2), so ``pbi_invoice_numbers`` False leaves it
+    off the transaction."""
+    if (
+        ctx.state.faults.pbi_invoice_numbers
+        or ctx.business.region.value != "US"
+        or record.get("paymentInstrumentType") != PAY_BY_INVOICE
+        or "invoiceNumber" not in record
+    ):
+        return record
+    return {key: value for key, value in record.items() if key != "invoiceNumber"}
 
 
 def _maybe_malformed(ctx: ApiContext, order_index: int, record: dict[str, Any]) -> dict[str, Any]:
@@ -170,7 +210,22 @@ async def get_invoice_details(ctx: ApiContext) -> Response:
     results = [
         {"orderLineItem": item, "invoiceDetails": _invoices_for(ctx, item)} for item in items
     ]
+    unknown = [r["orderLineItem"] for r in results if not _line_known(ctx, r["orderLineItem"])]
+    if unknown and ctx.state.faults.strict_invoice_lookup:
+        # The model lists 400 for this operation; its sandbox answers a request it cannot
+        # match with INVALID_REQUEST_PARAMETER (reconciliation-2021-01-08.json).
+        return bad_request(
+            "The request contains invalid parameters.",
+            f"Unknown order line items: {[item['orderLineItemId'] for item in unknown]}",
+        )
     return JSONResponse({"invoiceDetailsByOrderLineItems": results})
+
+
+def _line_known(ctx: ApiContext, item: dict[str, str]) -> bool:
+    order = ctx.generator.order_for_id(item["orderId"])
+    return order is not None and bool(
+        order.documents_for_line(item["orderLineItemId"], item["shipmentId"])
+    )
 
 
 def _is_line_ref(item: Any) -> bool:
@@ -217,7 +272,15 @@ async def get_payment_details(ctx: ApiContext) -> Response:
             "The request contains invalid parameters.",
             "Each invoice ID must be a string of 1 to 255 characters.",
         )
-    return JSONResponse({"invoicePaymentDetailsResults": [_payment(ctx, value) for value in ids]})
+    results = [_payment(ctx, value) for value in ids]
+    unknown = [r["invoiceId"] for r in results if r["resultType"] != "SUCCESS"]
+    if unknown and ctx.state.faults.strict_invoice_lookup:
+        # The model's own 400 sample answers an unknown invoice id (["INVALID_INVOICE_ID"])
+        # with INVALID_REQUEST_PARAMETER (reconciliation-2021-01-08.json).
+        return bad_request(
+            "The request contains invalid parameters.", f"Unknown invoices: {unknown}"
+        )
+    return JSONResponse({"invoicePaymentDetailsResults": results})
 
 
 def _payment(ctx: ApiContext, invoice_id: str) -> dict[str, Any]:
@@ -233,7 +296,11 @@ def _payment(ctx: ApiContext, invoice_id: str) -> dict[str, Any]:
                 "message": "No Pay by Invoice invoice with this ID.",
             },
         }
-    due = (doc.date + PAYMENT_TERMS).replace(hour=23, minute=59, second=59, microsecond=0)
+    terms = timedelta(days=ctx.state.faults.payment_terms_days)
+    due = (doc.date + terms).replace(hour=23, minute=59, second=59, microsecond=0)
+    if not ctx.state.faults.payment_details:
+        # The sandbox sample answers SUCCESS without paymentDetails (reconciliation model).
+        return {"invoiceId": invoice_id, "resultType": "SUCCESS"}
     return {
         "invoiceId": invoice_id,
         "resultType": "SUCCESS",

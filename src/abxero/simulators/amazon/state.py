@@ -103,7 +103,26 @@ class Faults:
     Queue entries: ``"429"``, ``"500"``, ``"503"``, ``"504"`` (that status with an ErrorList),
     ``"slow"`` (answer after ``slow_seconds``), ``"drop"`` (produce the response, then drop the
     connection), ``"expired"`` (403 as for an expired access token). ``token_queue`` does the
-    same for the LWA token endpoint (``"429"``, ``"500"``, ``"503"``).
+    same for the LWA token endpoint (``"429"``, ``"500"``, ``"503"``). ``"400"``, ``"404"``,
+    ``"413"`` and ``"415"`` answer that status with an ErrorList (a permanent refusal).
+
+    Amazon-intake knobs:
+
+    * ``page_token_seconds`` - a ``nextPageToken`` older than this many seconds of the sim clock
+      is refused with 400 (0: tokens never expire);
+    * ``page_token_form`` - ``"either"`` accepts a token alone or with its window,
+      ``"token_only"`` answers 400 when the window comes with the token, ``"with_window"``
+      answers 400 when it does not;
+    * ``rate_limit_header`` - False leaves ``x-amzn-RateLimit-Limit`` off 429 answers;
+    * ``document_packaging`` - ``"pdf"``, ``"gzip"``, ``"zip"`` or ``"gzip_zip"``: how the
+      pre-signed download is wrapped; ``document_member_name`` names the PDF inside a ZIP
+      (after a non-PDF ``manifest.xml`` member);
+    * ``strict_invoice_lookup`` - 400 for an order line item or invoice id Amazon does not
+      know, instead of an empty / ERROR result;
+    * ``payment_details`` - False answers SUCCESS without ``paymentDetails`` (as the sandbox
+      sample does); ``payment_terms_days`` sets the Pay-by-Invoice due date;
+    * ``pbi_invoice_numbers`` - False serves US Pay-by-Invoice charges without
+      ``invoiceNumber`` (NA needs getInvoiceDetailsByOrderLineItems for it).
     """
 
     queue: list[str] = field(default_factory=list)
@@ -117,6 +136,16 @@ class Faults:
     report_seconds: float = 5.0
     report_outcomes: list[str] = field(default_factory=list)
     token_queue: list[str] = field(default_factory=list)
+    # Amazon-intake knobs (see reconciliation.py, documents.py and wire.py for the sources).
+    page_token_seconds: float = 0.0
+    page_token_form: str = "either"  # noqa: S105 - a mode name, not a secret
+    rate_limit_header: bool = True
+    document_packaging: str = "pdf"
+    document_member_name: str = "invoice.pdf"
+    strict_invoice_lookup: bool = False
+    payment_details: bool = True
+    payment_terms_days: int = 30
+    pbi_invoice_numbers: bool = True
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -129,6 +158,15 @@ class Faults:
             "report_seconds": self.report_seconds,
             "report_outcomes": list(self.report_outcomes),
             "token_queue": list(self.token_queue),
+            "page_token_seconds": self.page_token_seconds,
+            "page_token_form": self.page_token_form,
+            "rate_limit_header": self.rate_limit_header,
+            "document_packaging": self.document_packaging,
+            "document_member_name": self.document_member_name,
+            "strict_invoice_lookup": self.strict_invoice_lookup,
+            "payment_details": self.payment_details,
+            "payment_terms_days": self.payment_terms_days,
+            "pbi_invoice_numbers": self.pbi_invoice_numbers,
         }
 
 

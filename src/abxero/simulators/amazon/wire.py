@@ -40,6 +40,12 @@ FAULT_STATUSES = {
     "500": (500, "InternalFailure", "We encountered an internal error. Please try again."),
     "503": (503, "ServiceUnavailable", "Service temporarily unavailable. Please try again."),
     "504": (504, "GatewayTimeout", "The request timed out. Please try again."),
+    # Permanent refusals every Document API and Reconciliation operation lists
+    # (document-2021-09-30.json, reconciliation-2021-01-08.json: 400, 404, 413, 415).
+    "400": (400, "InvalidInput", "Invalid input"),
+    "404": (404, "NotFound", "The resource specified does not exist."),
+    "413": (413, "RequestEntityTooLarge", "The request size exceeded the maximum accepted size."),
+    "415": (415, "UnsupportedMediaType", "The request payload is in an unsupported format."),
 }
 
 
@@ -99,7 +105,11 @@ def api_endpoint(
         fault = state.faults.queue.pop(0) if state.faults.queue else ""
         response = await _answer(request, state, operation, handler, region, fault)
         response.headers["x-amzn-RequestId"] = state.request_id()
-        response.headers["x-amzn-RateLimit-Limit"] = str(RATE_PLANS[operation][0])
+        # Amazon's own 429s have come without x-amzn-RateLimit-Limit (a raw 429 with only
+        # x-amzn-RequestId and x-amzn-ErrorType, github.com/amzn/selling-partner-api-docs
+        # issues 86 and 592), so Faults.rate_limit_header can leave it off a 429.
+        if response.status_code != 429 or state.faults.rate_limit_header:
+            response.headers["x-amzn-RateLimit-Limit"] = str(RATE_PLANS[operation][0])
         if fault == "drop":
             return DroppingResponse(status_code=response.status_code)
         return response
