@@ -2,7 +2,8 @@
 
 The Amazon simulator is switched to ``Shapes.all_on()`` (refunds sent positive, VAT-inclusive UK
 principal, authorised amounts, two instruments sharing a shipment's lines, null/empty/offset
-fields, records without lines; sources in ``abxero.simulators.amazon.shapes``). Then:
+fields, records without lines; sources in ``abxero.simulators.amazon.shapes``) and to the intake
+knobs in ``INTAKE_KNOBS``. Then:
 
 * no record that carries an id, a type, an amount and a currency is quarantined;
 * per payment instrument, the total of Amazon's feed (read straight from getTransactions,
@@ -30,6 +31,15 @@ from tests.e2e.shape_census import DETECTORS, reason_kind, shapes_seen
 pytestmark = pytest.mark.slow
 
 BUSINESS = {"US": "us-acme", "UK": "uk-harbour"}
+# The intake knobs that change how records reach us, on together with the shapes: follow-up
+# pages must carry their window, small pages, unknown invoice lookups refused with 400, and US
+# Pay-by-Invoice charges without an invoice number (the number comes from the invoice details).
+INTAKE_KNOBS = {
+    "page_token_form": "with_window",
+    "page_size": 20,
+    "strict_invoice_lookup": True,
+    "pbi_invoice_numbers": False,
+}
 TRANSACTIONS = "/reconciliation/2021-01-08/transactions"
 CREDITS = {"credit_note", "receive"}
 
@@ -52,7 +62,7 @@ def amazon_feed(harness: Harness, business_id: str, start: datetime, end: dateti
             records += body["transactions"]
             if not body.get("nextPageToken"):
                 return records
-            params = {"nextPageToken": body["nextPageToken"]}
+            params = {**params, "nextPageToken": body["nextPageToken"]}
 
 
 def books_amount(record: Any) -> Decimal:
@@ -112,6 +122,7 @@ def xero_per_instrument(harness: Harness, region: str) -> tuple[dict[str, Decima
 @pytest.mark.parametrize("region", ["US", "UK"])
 def test_every_real_world_shape_lands_in_xero_to_the_cent(harness: Harness, region: str) -> None:
     harness.amazon_admin("POST", "/_sim/shapes", Shapes.all_on().as_json())
+    harness.amazon_admin("POST", "/_sim/faults", INTAKE_KNOBS)
     end = harness.runtime.now().replace(microsecond=0)
     start = end - timedelta(days=90)
     engine = harness.runtime.engine_for(harness.connections[region])
