@@ -211,3 +211,43 @@ def test_a_batch_that_fails_twice_is_recovered_by_looking_it_up_in_xero(
     result = exactly_once_report(harness, "UK")
     assert result["xero_documents"] == result["ledger_documents"] > 0
     assert result["unknown_in_xero"] == []
+
+
+@pytest.mark.parametrize(
+    ("timezone", "zone"),
+    [("SAWESTERNSTANDARDTIME", "America/La_Paz"), ("YUKONSTANDARDTIME", "America/Whitehorse")],
+)
+def test_an_organisation_in_a_zone_the_old_table_missed_syncs(
+    harness: Harness, timezone: str, zone: str
+) -> None:
+    harness.xero_admin(
+        "POST", f"/_sim/orgs/{harness.tenant_id('UK')}", {"organisation": {"Timezone": timezone}}
+    )
+    connection_id = import_and_finish(harness)
+    report = harness.runtime.engine_for(connection_id).post_pending()
+    assert report.error == ""
+    assert report.documents_posted > 0
+    assert events(harness, connection_id, "context_note") == []
+    result = exactly_once_report(harness, "UK")
+    assert result["xero_documents"] == result["ledger_documents"] > 0
+
+
+def test_an_unknown_organisation_zone_syncs_in_utc_with_one_visible_warning(
+    harness: Harness,
+) -> None:
+    tenant = harness.tenant_id("UK")
+    harness.xero_admin(
+        "POST", f"/_sim/orgs/{tenant}", {"organisation": {"Timezone": "MARSSTANDARDTIME"}}
+    )
+    connection_id = import_and_finish(harness)
+    first = harness.runtime.engine_for(connection_id).post_pending()
+    second = harness.runtime.engine_for(connection_id).sync()
+    assert first.error == second.error == ""
+    assert first.documents_posted > 0
+    [warning] = events(harness, connection_id, "context_note")
+    assert warning.level == "warning"
+    assert "MARSSTANDARDTIME" in warning.message
+    assert "UTC" in warning.message
+    assert warning.remedy
+    notices = manage.recent_events(harness.runtime, connection_id)
+    assert any("MARSSTANDARDTIME" in notice.message for notice in notices)
