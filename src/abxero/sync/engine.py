@@ -303,8 +303,9 @@ class Engine:
                         jsontext.loads(source.raw), mapping, context, LedgerBills(session, self._id)
                     )
                     ledger.record_plan(session, source, plan)
+                    session.flush()  # a row this source cannot store fails here, named
                     self._count_plan(report, source.status)
-            self._subject = None
+                self._subject = None  # a failing commit is not the last source's fault
             reached("plan_chunk_stored")
             if len(sources) < PLAN_CHUNK:
                 return
@@ -433,7 +434,7 @@ class Engine:
     def _record_failure(self, run_id: int, problem: Exception) -> None:
         """The run's cause and remedy as an event; a subject failing runs in a row is set aside."""
         cause = run_failures.cause_of(problem)
-        subject = self._subject
+        subject = self._subject if run_failures.blames_its_subject(problem) else None
         where = f" while working on {subject.label}" if subject else ""
         with transaction(self._factory) as session:
             data: dict[str, str | int] = {"run_id": run_id, "cause": cause}

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from abxero.domain.context import ContextError
@@ -54,6 +55,14 @@ def cause_of(problem: BaseException) -> str:
     text = " ".join(str(problem).split())
     name = type(problem).__name__
     return f"{name}: {text}" if text else name
+
+
+def blames_its_subject(problem: BaseException) -> bool:
+    """Whether the failure may come from the document at hand, rather than from a database or
+    network that was unavailable (those say nothing about the document, so never isolate it)."""
+    if isinstance(problem, OperationalError | OSError):
+        return False
+    return not type(problem).__module__.startswith(("httpx", "httpcore"))
 
 
 def remedy_for_failure(problem: BaseException) -> str:
