@@ -64,9 +64,31 @@ def db_rotate_keys() -> None:
 
 
 def runtime_or_exit() -> Runtime:
+    """The runtime, on a database whose schema is current (see ``prepare_schema``)."""
+    from sqlalchemy.exc import OperationalError
+
+    from abxero.commands import SchemaNotReady, prepare_schema
     from abxero.runtime import Runtime
 
-    return Runtime(settings_or_exit())
+    settings = settings_or_exit()
+    shown = _display_url(settings.resolved_database_url)
+    try:
+        note = prepare_schema(settings.resolved_database_url, shown)
+    except SchemaNotReady as problem:
+        console.print(str(problem), style="red", highlight=False, markup=False)
+        raise typer.Exit(2) from problem
+    except OperationalError as problem:
+        console.print(
+            f"Cannot open the database at {shown}: {problem.orig}. Check ABXERO_DATABASE_URL "
+            "(or ABXERO_DATA_DIR for the default SQLite file).",
+            style="red",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(2) from problem
+    if note:
+        console.print(note, highlight=False, markup=False)
+    return Runtime(settings)
 
 
 @app.command()
@@ -83,13 +105,15 @@ def simulators(
     from abxero.demo import simulators as serving
 
     with serving(seed, host, xero_port, amazon_port) as world:
-        console.print(f"Xero simulator:            {world.xero_url}")
-        console.print(f"Amazon Business simulator: {world.amazon_url}")
+        # Lines meant to be copied go out with print(), not rich: rich wraps at the terminal
+        # width (80 columns when stdout is not a terminal) and would cut a long value in two.
+        print(f"Xero simulator:            {world.xero_url}")
+        print(f"Amazon Business simulator: {world.amazon_url}")
         print(json.dumps({"amazon_url": world.amazon_url, "xero_url": world.xero_url}))
-        console.print("Point abxero at them with:")
+        print("Point abxero at them with:")
         for line in simulator_environment(world.xero_url, world.amazon_url):
-            console.print(f"  export {line}", highlight=False)
-        console.print("Press Ctrl+C to stop.")
+            print(f"  export {line}")
+        print("Press Ctrl+C to stop.", flush=True)
         try:
             while True:
                 time.sleep(1)
@@ -174,12 +198,18 @@ def serve(
 
 
 def run_headless_demo(seed: int) -> None:
+    import shlex
+
     from abxero.commands import demo_json
-    from abxero.demo import run_headless
+    from abxero.demo import demo_data_dir, run_headless
 
     settings = settings_or_exit()
     console.print("Starting the simulators, signing in with Xero, connecting Amazon Business…")
     summaries = run_headless(settings, seed=seed)
+    print(
+        "The demo's ledger stays in its own folder; inspect it with:\n"
+        f"  ABXERO_DATA_DIR={shlex.quote(str(demo_data_dir(settings)))} abxero status"
+    )
     for item in summaries:
         verdict = "[green]match[/green]" if item["totals_match"] else "[red]DIFFER[/red]"
         console.print(
@@ -245,10 +275,13 @@ def import_range(
 @app.command()
 def status() -> None:
     """Show every organisation: setup, last and next sync, and ledger counts."""
-    from abxero.commands import organisation_statuses, status_table
+    from abxero.commands import failure_lines, organisation_statuses, status_table
 
     runtime = runtime_or_exit()
-    console.print(status_table(organisation_statuses(runtime)))
+    statuses = organisation_statuses(runtime)
+    console.print(status_table(statuses))
+    for line in failure_lines(statuses):
+        console.print(line, highlight=False, markup=False)
     runtime.close()
 
 

@@ -14,8 +14,53 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from abxero.runtime import Runtime
+from abxero.services.manage import LastRun, last_run
 from abxero.store.models import AmazonConnection, OutboxDocument, SourceTransaction, XeroConnection
 from abxero.sync.engine import SyncReport
+
+
+class SchemaNotReady(Exception):
+    """The database has no abxero schema, or an older one, and is not ours to upgrade."""
+
+
+def schema_revisions(database_url: str) -> tuple[str | None, str]:
+    """The schema revision the database is at (None: no schema) and the one abxero needs."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    from abxero.store.migrate import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head() or ""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+    return current, head
+
+
+def prepare_schema(database_url: str, shown_url: str) -> str:
+    """Make sure the schema is current before a command reads the ledger.
+
+    A SQLite file belongs to this one installation, so it is created or upgraded on the spot
+    (what ``abxero db upgrade`` does) and a note says so. A PostgreSQL database is shared by a
+    team and its workers, so migrating it stays a deliberate step: the exact command is named.
+    """
+    current, head = schema_revisions(database_url)
+    if current == head:
+        return ""
+    state = "has no abxero schema yet" if current is None else f"is at schema {current}"
+    if database_url.startswith("sqlite"):
+        from abxero.store.migrate import upgrade
+
+        upgrade(database_url)
+        return f"The database at {shown_url} {state}; upgraded it to {head} (abxero db upgrade)."
+    raise SchemaNotReady(
+        f"The database at {shown_url} {state}; this abxero needs {head}. Run `abxero db upgrade` "
+        "once (with the same ABXERO_DATABASE_URL), then this command again."
+    )
 
 
 @dataclass(frozen=True)
@@ -29,6 +74,7 @@ class OrganisationStatus:
     next_sync_at: datetime | None
     parked_until: datetime | None
     counts: dict[str, int]
+    last_run: LastRun | None = None
 
 
 def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
@@ -55,6 +101,7 @@ def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
                 .group_by(OutboxDocument.xero_connection_id)
             ).all()
         )
+        runs = {organisation.id: last_run(session, organisation.id) for organisation, _ in rows}
     result = []
     for organisation, region in rows:
         tally = counts.get(organisation.id, {})
@@ -70,6 +117,7 @@ def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
                 _next_sync(organisation),
                 organisation.parked_until,
                 tally,
+                runs[organisation.id],
             )
         )
     return result
@@ -100,7 +148,8 @@ def status_table(statuses: list[OrganisationStatus]) -> Table:
         "organisation",
         "region",
         "setup",
-        "last sync",
+        "last successful sync",
+        "last run",
         "next sync",
         "posted",
         "held",
@@ -115,6 +164,7 @@ def status_table(statuses: list[OrganisationStatus]) -> Table:
             item.region or "—",
             item.setup_step if item.status == "connected" else item.status,
             _when(item.last_sync_at),
+            _run_cell(item.last_run),
             _when(item.parked_until) + " (parked)"
             if item.parked_until
             else _when(item.next_sync_at),
@@ -124,6 +174,24 @@ def status_table(statuses: list[OrganisationStatus]) -> Table:
             str(item.counts.get("documents_failed", 0)),
         )
     return table
+
+
+def _run_cell(run: LastRun | None) -> str:
+    if run is None:
+        return "—"
+    return f"failed {_when(run.finished_at)}" if run.failed else "ok"
+
+
+def failure_lines(statuses: list[OrganisationStatus]) -> list[str]:
+    """For each organisation whose last run failed: the cause and what to do."""
+    lines = []
+    for item in statuses:
+        if item.last_run is None or not item.last_run.failed:
+            continue
+        lines.append(f"organisation {item.connection_id}: last run failed: {item.last_run.error}")
+        if item.last_run.remedy:
+            lines.append(f"  what to do: {item.last_run.remedy}")
+    return lines
 
 
 def _when(moment: datetime | None) -> str:

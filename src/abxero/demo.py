@@ -102,6 +102,11 @@ def running_world(settings: Settings) -> World | None:
     return World(settings.xero_api_url, settings.amazon_api_url_na)
 
 
+def demo_data_dir(settings: Settings) -> Path:
+    """Where the demo keeps its world: a sub-folder, so it never touches a real ledger."""
+    return settings.data_dir / "demo"
+
+
 def fresh_data_dir(path: Path) -> Path:
     if path.exists():
         shutil.rmtree(path)
@@ -337,7 +342,7 @@ def run_headless(settings: Settings | None = None, seed: int = 7) -> list[dict[s
         world = running_world(base)
         if world is None:
             world = stack.enter_context(simulators(seed))
-        data_dir = fresh_data_dir(base.data_dir / "demo")
+        data_dir = fresh_data_dir(demo_data_dir(base))
         runtime = Runtime(settings_for(world, data_dir))
         stack.callback(runtime.close)
         upgrade(runtime.settings.resolved_database_url)

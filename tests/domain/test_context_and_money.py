@@ -9,7 +9,6 @@ import pytest
 
 from abxero.domain.context import ContextError, OrgContext, xero_date
 from abxero.domain.money import exact_unit_price, round_money, tax_on
-from abxero.domain.timezones import iana_timezone
 from tests.domain.domain_fixtures import UK_ACCOUNTS, UK_TAX_RATES, uk_context, us_context
 
 
@@ -45,12 +44,6 @@ def test_context_from_xero_json() -> None:
     assert output.is_sales_side
     assert context.is_uk
     assert context.short_code == "!abc"
-
-
-def test_unknown_timezone_is_an_error() -> None:
-    with pytest.raises(ContextError):
-        OrgContext.from_xero({"Timezone": "MARS"}, [], [], [], [], "c")
-    assert iana_timezone("America/Chicago") == "America/Chicago"
 
 
 def test_local_date_follows_the_organisation_timezone() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from tests.e2e.harness import Harness, exactly_once_report
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
+SRC = str(Path(__file__).parents[2] / "src")
 
 
 def _environment(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,16 +60,10 @@ def test_import_refuses_a_backwards_range(
     assert "--until" in result.output
 
 
-def _python_path() -> dict[str, str]:
-    """Keep PYTHONPATH, so the demo runs the sources under test (e.g. of a worktree)."""
-    value = os.environ.get("PYTHONPATH")
-    return {"PYTHONPATH": value} if value else {}
-
-
 def test_headless_demo_ends_with_a_matching_summary(tmp_path: Path) -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "abxero.cli", "demo", "--headless"],
-        env={"ABXERO_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", **_python_path()},
+        env={"ABXERO_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "PYTHONPATH": SRC},
         capture_output=True,
         text=True,
         timeout=900,
@@ -77,7 +71,28 @@ def test_headless_demo_ends_with_a_matching_summary(tmp_path: Path) -> None:
         cwd=Path(__file__).parents[2],
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
-    summary = json.loads(completed.stdout.strip().splitlines()[-1])
+    lines = completed.stdout.strip().splitlines()
+    hint = f"  ABXERO_DATA_DIR={tmp_path / 'demo'} abxero status"
+    assert hint in lines
+    inspected = subprocess.run(
+        [sys.executable, "-m", "abxero.cli", "status"],
+        env={
+            "ABXERO_DATA_DIR": str(tmp_path / "demo"),
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": SRC,
+            "COLUMNS": "200",
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=Path(__file__).parents[2],
+    )
+    assert inspected.returncode == 0, inspected.stderr[-2000:]
+    assert "Demo Company (US)" in inspected.stdout
+    assert "Demo Company (UK)" in inspected.stdout
+    assert "upgraded" not in inspected.stdout
+    summary = json.loads(lines[-1])
     assert summary["totals_match"] is True
     for key in ("US/USD", "UK/GBP"):
         region = summary[key]

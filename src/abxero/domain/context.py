@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from abxero.domain.timezones import iana_timezone
+from abxero.domain.timezones import resolve_timezone
 
 ACCOUNT_CLASS_BY_TYPE: dict[str, str] = {
     "BANK": "ASSET",
@@ -44,7 +44,7 @@ PURCHASE_ACCOUNT_TYPES = frozenset({"EXPENSE", "OVERHEADS", "DIRECTCOSTS", "FIXE
 
 
 class ContextError(ValueError):
-    """The organisation data cannot be turned into a context (e.g. an unknown time zone)."""
+    """The organisation data cannot be turned into a context (e.g. a lock date that is no date)."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,8 @@ class OrgContext:
     end_of_year_lock_date: date | None = None
     name: str = ""
     short_code: str = ""
+    notes: tuple[str, ...] = ()
+    """Things the user should know about how this context was read (e.g. a fallback)."""
 
     def account(self, reference: str) -> Account | None:
         """The account with this code, or else this AccountID, whatever its status."""
@@ -227,15 +229,12 @@ class OrgContext:
         contact_id: str,
     ) -> OrgContext:
         """Build the context from Xero's JSON objects (the items of each response's list)."""
-        try:
-            timezone = iana_timezone(str(organisation.get("Timezone") or "UTC"))
-        except ValueError as problem:
-            raise ContextError(str(problem)) from problem
+        timezone = resolve_timezone(str(organisation.get("Timezone") or "UTC"))
         base = str(organisation.get("BaseCurrency") or "")
         return cls(
             base_currency=base,
             country_code=str(organisation.get("CountryCode") or ""),
-            timezone=timezone,
+            timezone=timezone.zone,
             contact_id=contact_id,
             accounts=tuple(_account(item) for item in accounts),
             tax_rates=tuple(_tax_rate(item) for item in tax_rates),
@@ -245,6 +244,7 @@ class OrgContext:
             end_of_year_lock_date=xero_date(organisation.get("EndOfYearLockDate")),
             name=str(organisation.get("Name") or ""),
             short_code=str(organisation.get("ShortCode") or ""),
+            notes=(timezone.note,) if timezone.note else (),
         )
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from abxero.domain.context import OrgContext
 from abxero.domain.mapping import MappingConfig, PaymentMethod
@@ -29,7 +30,8 @@ from abxero.store.models import (
     TokenSet,
     XeroConnection,
 )
-from abxero.sync.ledger import FAILED, HELD, NEW, POSTED
+from abxero.sync.ledger import FAILED, HELD, NEW, POSTED, QUARANTINED
+from abxero.sync.run_failures import FAILED_RUN_STATUSES, RUN_FAILED
 from abxero.xero import XeroError
 
 ZERO = Decimal("0")
@@ -75,6 +77,50 @@ class AmazonSide:
 
 
 @dataclass(frozen=True)
+class LastRun:
+    """The latest finished run: when, whether it worked, and if not why and what to do."""
+
+    kind: str
+    status: str
+    finished_at: datetime | None
+    error: str
+    remedy: str
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+
+def last_run(session: Session, connection_id: int) -> LastRun | None:
+    """The latest finished run of an organisation, with the remedy recorded for its failure."""
+    run = session.scalars(
+        select(SyncRun)
+        .where(
+            SyncRun.xero_connection_id == connection_id,
+            SyncRun.status.in_(FAILED_RUN_STATUSES),
+        )
+        .order_by(SyncRun.finished_at.desc(), SyncRun.id.desc())
+        .limit(1)
+    ).first()
+    if run is None:
+        return None
+    remedy = ""
+    if run.status == "failed":
+        events = session.scalars(
+            select(Event)
+            .where(Event.xero_connection_id == connection_id, Event.created_at >= run.started_at)
+            .order_by(Event.id.desc())
+        ).all()
+        for event in events:
+            if event.code == RUN_FAILED and event.data.get("run_id") == run.id:
+                remedy = event.remedy
+                break
+            if event.level in ("error", "warning") and event.remedy and not remedy:
+                remedy = event.remedy
+    return LastRun(run.kind, run.status, run.finished_at, run.error, remedy)
+
+
+@dataclass(frozen=True)
 class Status:
     connection_id: int
     name: str
@@ -87,6 +133,7 @@ class Status:
     parked_until: datetime | None
     counts: dict[str, int]
     running: bool
+    last_run: LastRun | None = None
 
     @property
     def region(self) -> str:
@@ -126,6 +173,7 @@ def status(runtime: Runtime, connection_id: int) -> Status:
             parked_until=connection.parked_until,
             counts={str(key): int(value) for key, value in counts.items()},
             running=bool(running),
+            last_run=last_run(session, connection_id),
         )
 
 
@@ -187,7 +235,7 @@ def held_groups(runtime: Runtime, connection_id: int) -> list[HeldGroup]:
             select(SourceTransaction)
             .where(
                 SourceTransaction.xero_connection_id == connection_id,
-                SourceTransaction.status.in_((HELD, "quarantined")),
+                SourceTransaction.status.in_((HELD, QUARANTINED, FAILED)),
             )
             .order_by(SourceTransaction.transaction_date)
         ).all()
@@ -231,7 +279,8 @@ def failed_documents(runtime: Runtime, connection_id: int) -> dict[str, list[Fai
 def retry_transaction(
     runtime: Runtime, jobs: Jobs, connection_id: int, transaction_id: str
 ) -> bool:
-    """Forget the refused documents of a transaction so the next sync plans them again."""
+    """Forget the refused documents of a transaction (or that it was set aside after failing
+    runs) so the next sync plans it again."""
     with transaction(runtime.sessions) as session:
         source = session.scalars(
             select(SourceTransaction).where(
@@ -248,7 +297,7 @@ def retry_transaction(
                 OutboxDocument.status == FAILED,
             )
         ).all()
-        if not refused:
+        if not refused and source.status != FAILED:
             return False
         for document in refused:
             session.delete(document)

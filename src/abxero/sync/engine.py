@@ -8,6 +8,9 @@ each is safe to repeat after a crash at any instruction:
 * a batch and the ``sending`` mark of its documents commit before the request goes out;
 * Xero's answer for a batch commits in one transaction; a batch left ``sending`` is resent with
   the same Idempotency-Key inside the key's lifetime and reconciled against Xero after it.
+
+Any exception ends the run as failed with its cause and a remedy (``run_failures.py``); only a
+successful run moves ``last_sync_at``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,7 +38,7 @@ from abxero.store.models import (
     XeroConnection,
     utcnow,
 )
-from abxero.sync import batches, ledger
+from abxero.sync import batches, ledger, run_failures
 from abxero.sync.bills import LedgerBills
 from abxero.sync.failpoints import reached
 from abxero.sync.invoice_details import DetailsHook
@@ -42,6 +46,7 @@ from abxero.sync.leases import held, new_holder_id
 from abxero.sync.mappings import latest_mapping
 from abxero.sync.ports import AmazonFeed, ComeBackAt, NeedsReconnect, SideError, TryLater, XeroBooks
 from abxero.sync.remedies import remedy_for
+from abxero.sync.run_failures import Subject
 from abxero.sync.windows import advanced_cursor, incremental_start, windows
 
 CONTACT_NAME = "Amazon Business"
@@ -52,6 +57,7 @@ _UNCONFIRMED = (
     "Xero answered OK but gave no id for this document, so it is not yet known to exist.",
     "Nothing to do: abxero looks it up in Xero within minutes and posts it again if missing.",
 )
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -111,6 +117,7 @@ class Engine:
         self._on_progress = progress or (lambda report: None)
         self._run_id: int | None = None
         self._details = details
+        self._subject: Subject | None = None
 
     def sync(self, run_id: int | None = None) -> SyncReport:
         """Read the feed from the bookmark (with overlap) to now, then plan and post."""
@@ -136,12 +143,19 @@ class Engine:
         lease = f"sync:{self._id}"
         with held(self._factory, lease, self._holder, self._lease_ttl, self._now) as renew:
             run_id = self._start_run(kind, run_id)
-            self._run_id = run_id
+            self._run_id, self._subject = run_id, None
             try:
                 self._steps(report, plan_windows(), renew)
             except SideError as problem:
                 report.error = str(problem)
                 self._record_side_error(problem)
+            except Exception as problem:  # any failure ends the run as failed, never as ok
+                report.error = run_failures.cause_of(problem)
+                log.exception("sync run failed", connection_id=self._id, run_id=run_id)
+                self._record_failure(run_id, problem)
+            except BaseException:
+                report.error = "the run was interrupted before it finished"
+                raise
             finally:
                 self._finish_run(run_id, report)
         return report
@@ -248,7 +262,31 @@ class Engine:
                     "Restore the contact in Xero (Contacts → Archived → Restore), then sync again.",
                 )
                 return None
-        return self._xero.organisation_context(contact.contact_id)
+        context = self._xero.organisation_context(contact.contact_id)
+        reached("context_read")
+        self._note_context(context)
+        return context
+
+    def _note_context(self, context: OrgContext) -> None:
+        """Each note about the context (e.g. a time-zone fallback) once, as a warning."""
+        with transaction(self._factory) as session:
+            known = set(
+                session.scalars(
+                    select(Event.message).where(
+                        Event.xero_connection_id == self._id, Event.code == "context_note"
+                    )
+                )
+            )
+            for note in context.notes:
+                if note not in known:
+                    self._event(
+                        session,
+                        "warning",
+                        "context_note",
+                        note,
+                        "Check the organisation's time zone in Xero (Settings → Organisation "
+                        "details); abxero uses it from the next sync.",
+                    )
 
     def _plan(self, report: SyncReport, context: OrgContext) -> None:
         with self._factory() as session:
@@ -269,10 +307,14 @@ class Engine:
             with transaction(self._factory) as session:
                 sources = self._sources_after(session, after)
                 for source in sources:
+                    self._subject = Subject("transaction", source.transaction_id)
+                    reached("source_planning", source.transaction_id)
                     plan = self._plan_source(session, source, mapping, context)
                     ledger.record_plan(session, source, plan)
                     self._record_review(session, source.transaction_id, plan)
+                    session.flush()  # a row this source cannot store fails here, named
                     self._count_plan(report, source.status)
+                self._subject = None  # a failing commit is not the last source's fault
             reached("plan_chunk_stored")
             if len(sources) < PLAN_CHUNK:
                 return
@@ -342,16 +384,19 @@ class Engine:
         with self._factory() as session:
             interrupted = batches.interrupted_batches(session, self._id)
         for batch in interrupted:
+            self._subject = Subject("batch", str(batch.id))
             sent_at = batch.sent_at or batch.created_at
             if self._now() - sent_at < self._key_lifetime:
                 self._send(report, batches.as_outgoing(batch))
             else:
+                reached("batch_reconciling", str(batch.id))
                 with self._factory() as session:
                     wanted = batches.lookups(session, batch.id)
                 found = [self._xero.find(*lookup) for lookup in wanted]
                 with transaction(self._factory) as session:
                     counts = batches.reconcile(session, batch.id, found, self._now())
                 report.documents_posted += counts.posted
+            self._subject = None
             reached("recovery_done")
             renew()
 
@@ -379,8 +424,9 @@ class Engine:
         return bool(outgoing)
 
     def _send(self, report: SyncReport, batch: batches.OutgoingBatch) -> None:
+        self._subject = Subject("batch", str(batch.batch_id))
         outcomes = self._xero.send(batch)
-        reached("batch_answered")
+        reached("batch_answered", str(batch.batch_id))
         with transaction(self._factory) as session:
             counts = batches.record_outcomes(
                 session, batch.batch_id, outcomes, self._now(), remedy_for
@@ -389,6 +435,7 @@ class Engine:
                 self._event(session, "error", "document_rejected", f"{key}: {error}", "", key=key)
             for key in counts.unconfirmed:
                 self._event(session, "warning", "document_unconfirmed", *_UNCONFIRMED, key=key)
+        self._subject = None
         reached("batch_recorded")
         report.documents_posted += counts.posted
         report.documents_failed += counts.failed
@@ -432,6 +479,50 @@ class Engine:
             if not report.error:
                 session.get_one(XeroConnection, self._id).last_sync_at = self._now()
 
+    def _record_failure(self, run_id: int, problem: Exception) -> None:
+        """The run's cause and remedy as an event; a subject failing runs in a row is set aside."""
+        cause = run_failures.cause_of(problem)
+        subject = self._subject if run_failures.blames_its_subject(problem) else None
+        where = f" while working on {subject.label}" if subject else ""
+        with transaction(self._factory) as session:
+            data: dict[str, str | int] = {"run_id": run_id, "cause": cause}
+            if subject is not None:
+                data |= {"subject_kind": subject.kind, "subject": subject.key}
+            self._event(
+                session,
+                "error",
+                run_failures.RUN_FAILED,
+                f"The sync failed{where}: {cause}",
+                run_failures.remedy_for_failure(problem),
+                **data,
+            )
+            if subject is not None:
+                self._isolate(session, run_id, subject, cause)
+
+    def _isolate(self, session: Session, run_id: int, subject: Subject, cause: str) -> None:
+        earlier = run_failures.failures_in_a_row(session, self._id, run_id, subject)
+        if earlier == 0:
+            return
+        what = run_failures.isolate(
+            session,
+            self._id,
+            subject,
+            cause,
+            earlier_failures=earlier,
+            now=self._now(),
+            key_lifetime=self._key_lifetime,
+        )
+        if what:
+            self._event(
+                session,
+                "error",
+                run_failures.ISOLATED,
+                f"{what} ({earlier + 1} syncs in a row failed on it): {cause}",
+                "See the item on this page for what to do; press Retry once it is resolved.",
+                subject_kind=subject.kind,
+                subject=subject.key,
+            )
+
     def _record_side_error(self, problem: SideError) -> None:
         with transaction(self._factory) as session:
             connection = session.get_one(XeroConnection, self._id)
@@ -466,7 +557,13 @@ class Engine:
                 )
 
     def _event(
-        self, session: Session, level: str, code: str, message: str, remedy: str, **data: str
+        self,
+        session: Session,
+        level: str,
+        code: str,
+        message: str,
+        remedy: str,
+        **data: str | int,
     ) -> None:
         session.add(
             Event(
