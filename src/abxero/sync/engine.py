@@ -15,6 +15,7 @@ successful run moves ``last_sync_at``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -58,6 +59,13 @@ _UNCONFIRMED = (
     "Nothing to do: abxero looks it up in Xero within minutes and posts it again if missing.",
 )
 log = structlog.get_logger(__name__)
+
+
+def _log_failure(connection_id: int, run_id: int) -> None:
+    """Log the failed run's traceback; a broken log stream must not hide the failure itself
+    (it is already recorded on the run row and as an event), as stdlib logging also swallows."""
+    with contextlib.suppress(Exception):
+        log.exception("sync run failed", connection_id=connection_id, run_id=run_id)
 
 
 @dataclass
@@ -151,8 +159,8 @@ class Engine:
                 self._record_side_error(problem)
             except Exception as problem:  # any failure ends the run as failed, never as ok
                 report.error = run_failures.cause_of(problem)
-                log.exception("sync run failed", connection_id=self._id, run_id=run_id)
                 self._record_failure(run_id, problem)
+                _log_failure(self._id, run_id)
             except BaseException:
                 report.error = "the run was interrupted before it finished"
                 raise
