@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from abxero.domain import jsontext
 from abxero.domain.mapping import AccountPayment
 from abxero.jobs.queue import build_queue
-from abxero.jobs.tasks import Jobs, due_connections
+from abxero.jobs.tasks import Jobs, due_connections, retry_delay
 from abxero.store.db import transaction
-from abxero.store.models import Event, XeroConnection
+from abxero.store.models import Event, SyncRun, XeroConnection
 from abxero.sync.engine import SyncReport
 from abxero.sync.leases import LeaseBusy
 from abxero.sync.mappings import latest_mapping, save_mapping
@@ -165,3 +166,50 @@ def test_a_posted_transaction_that_changes_is_flagged_not_posted_again(harness: 
     assert "changed_after_posting" in codes
     after = exactly_once_report(harness, "UK")
     assert after["xero_documents"] == before["xero_documents"]
+
+
+def _finished_run(harness: Harness, session: Session, status: str, ago: timedelta) -> None:
+    finished = harness.runtime.now() - ago
+    session.add(
+        SyncRun(
+            xero_connection_id=harness.connections["UK"],
+            kind="sync",
+            status=status,
+            started_at=finished - timedelta(seconds=5),
+            finished_at=finished,
+        )
+    )
+
+
+def test_a_failing_organisation_is_retried_after_a_growing_delay_not_every_minute(
+    harness: Harness,
+) -> None:
+    """A failed run leaves ``last_sync_at`` where it was, so the organisation stays "due";
+    the scheduler waits 2, 4, 8 … minutes (at most the interval) after each failure."""
+    _import_and_finish(harness, "UK")
+    uk = harness.connections["UK"]
+    with transaction(harness.runtime.sessions) as session:
+        organisation = session.get_one(XeroConnection, uk)
+        organisation.last_sync_at = harness.runtime.now() - timedelta(hours=1)
+        for run in session.scalars(select(SyncRun).where(SyncRun.xero_connection_id == uk)):
+            run.finished_at = harness.runtime.now() - timedelta(hours=1)  # the set-up's runs
+        _finished_run(harness, session, "failed", timedelta(minutes=1))
+    assert uk not in due_connections(harness.runtime)  # one failure: wait 2 minutes
+    with transaction(harness.runtime.sessions) as session:
+        failed = select(SyncRun).where(SyncRun.xero_connection_id == uk, SyncRun.status == "failed")
+        for run in session.scalars(failed):
+            run.finished_at = harness.runtime.now() - timedelta(minutes=3)
+    assert uk in due_connections(harness.runtime)  # one failure, 3 minutes ago: due again
+    with transaction(harness.runtime.sessions) as session:
+        _finished_run(harness, session, "failed", timedelta(minutes=3, seconds=-1))
+        _finished_run(harness, session, "failed", timedelta(minutes=3, seconds=-2))
+    assert uk not in due_connections(harness.runtime)  # three failures: wait 8 minutes
+    with transaction(harness.runtime.sessions) as session:
+        _finished_run(harness, session, "ok", timedelta(seconds=30))
+    assert uk in due_connections(harness.runtime)  # a success ends the back-off
+
+
+def test_retry_delays_double_and_stop_at_the_interval() -> None:
+    interval = timedelta(minutes=15)
+    delays = [retry_delay(failures, interval) for failures in range(1, 6)]
+    assert delays == [timedelta(minutes=m) for m in (2, 4, 8, 15, 15)]

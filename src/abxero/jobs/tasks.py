@@ -14,6 +14,7 @@ from typing import Any
 
 from huey import Huey, crontab
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from abxero.logs import get_logger
 from abxero.runtime import Runtime
@@ -114,8 +115,41 @@ class Jobs:
             return run.id
 
 
+def retry_delay(failures: int, interval: timedelta) -> timedelta:
+    """How long after a failed run the scheduler tries again: 2, 4, 8 … minutes, at most the
+    organisation's interval. A failing run no longer moves ``last_sync_at``; without this the
+    minute tick would retry it every minute and spend the organisation's 5,000 Xero calls a
+    day on failures."""
+    return min(timedelta(minutes=2 ** min(max(failures, 1), 10)), interval)
+
+
+def failing_since(session: Session, connection_id: int) -> tuple[int, datetime | None]:
+    """How many finished runs in a row failed most recently, and when the last one ended."""
+    recent = session.scalars(
+        select(SyncRun)
+        .where(SyncRun.xero_connection_id == connection_id, SyncRun.finished_at.is_not(None))
+        .order_by(SyncRun.finished_at.desc())
+        .limit(10)
+    ).all()
+    failures = 0
+    for run in recent:
+        if run.status != "failed":
+            break
+        failures += 1
+    return failures, (recent[0].finished_at if failures else None)
+
+
+def _backing_off(session: Session, connection: XeroConnection, now: datetime) -> bool:
+    failures, last_failed = failing_since(session, connection.id)
+    if not failures or last_failed is None:
+        return False
+    interval = timedelta(minutes=connection.sync_interval_minutes)
+    return now < last_failed + retry_delay(failures, interval)
+
+
 def due_connections(runtime: Runtime) -> list[int]:
-    """Organisations set up, connected on both sides, not parked, and past their interval."""
+    """Organisations set up, connected on both sides, not parked, past their interval, and
+    not waiting out the retry delay after failed runs."""
     now = runtime.now()
     with runtime.sessions() as session:
         rows = session.execute(
@@ -136,6 +170,7 @@ def due_connections(runtime: Runtime) -> list[int]:
                 or connection.last_sync_at + timedelta(minutes=connection.sync_interval_minutes)
                 <= now
             )
+            and not _backing_off(session, connection, now)
         ]
 
 
