@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from abxero.domain.context import OrgContext
 from abxero.domain.mapping import PaymentMethod
 from abxero.runtime import NotConnected
-from abxero.services import manage, setup
+from abxero.services import manage, setup, web_sessions
 from abxero.sync.ports import SideError
 from abxero.web import mapping_form as form
 from abxero.web.pages import Org, flash, org_context, organisation, render, runtime_of
@@ -21,7 +21,7 @@ from abxero.web.routes.mapping_page import (
     submitted_mapping,
 )
 from abxero.web.routes.wizard import jobs_of, no_expense_account, step_url
-from abxero.web.security import check_csrf
+from abxero.web.security import check_csrf, start_fresh_session
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 
@@ -177,6 +177,14 @@ async def save_mapping(request: Request, connection_id: int) -> Response:
 # -- disconnect ----------------------------------------------------------------------------
 
 
+def keep_signed_in(request: Request) -> None:
+    """A new session for this browser, same user: every other session of the organisation's
+    users has ended, and so has this browser's old cookie."""
+    user, name = request.session.get("user_id"), request.session.get("user_name")
+    start_fresh_session(request.session)
+    request.session.update(user_id=user, user_name=name)
+
+
 @router.get("/orgs/{connection_id}/disconnect")
 def confirm_disconnect(request: Request, connection_id: int) -> Response:
     org = organisation(request, connection_id)
@@ -186,6 +194,9 @@ def confirm_disconnect(request: Request, connection_id: int) -> Response:
 @router.post("/orgs/{connection_id}/disconnect")
 def disconnect(request: Request, connection_id: int) -> Response:
     org = organisation(request, connection_id)
-    manage.disconnect(runtime_of(request), org.id)
+    runtime = runtime_of(request)
+    manage.disconnect(runtime, org.id)
+    web_sessions.end_for_organisation(runtime.sessions, org.id)
+    keep_signed_in(request)
     flash(request, f"{org.name} is disconnected. Its history is kept.")
     return see_other(manage_url(org))
