@@ -7,7 +7,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -115,7 +115,7 @@ def _cookie(scope: Scope, name: str) -> str | None:
             jar: SimpleCookie = SimpleCookie()
             try:
                 jar.load(value.decode("latin-1"))
-            except Exception:  # noqa: BLE001 - a malformed cookie header is no session
+            except CookieError:  # a malformed cookie header is no session
                 return None
             if name in jar:
                 return jar[name].value
@@ -223,6 +223,20 @@ async def check_csrf(request: Request) -> None:
         sent = value if isinstance(value, str) else None
     if not isinstance(expected, str) or not sent or not hmac.compare_digest(expected, sent):
         raise HTTPException(status_code=403, detail="csrf")
+
+
+ID_PARAMETERS = ("connection_id", "run_id", "run")
+MAX_ID_DIGITS = 15
+
+
+async def check_ids(request: Request) -> None:
+    """A row id no table can hold (``/orgs/99999999999999999999``) is simply not found, before
+    it reaches the database (SQLite and PostgreSQL integers stop at 2**63)."""
+    for source in (request.path_params, request.query_params):
+        for name in ID_PARAMETERS:
+            value = source.get(name)
+            if isinstance(value, str) and len(value.strip()) > MAX_ID_DIGITS:
+                raise HTTPException(status_code=404, detail="not found")
 
 
 # -- redirects -----------------------------------------------------------------------------

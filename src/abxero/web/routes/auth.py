@@ -8,9 +8,9 @@ from fastapi.responses import RedirectResponse, Response
 from abxero.services.connections import organisations_for
 from abxero.services.signin import SignInFailed, complete_sign_in, sign_in_request
 from abxero.web.pages import flash, render, runtime_of, user_id
-from abxero.web.security import check_csrf, pop_matching, safe_next, start_fresh_session
+from abxero.web.security import check_csrf, check_ids, pop_matching, safe_next, start_fresh_session
 
-router = APIRouter(dependencies=[Depends(check_csrf)])
+router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
 PENDING_XERO = "xero_oauth"
 
 

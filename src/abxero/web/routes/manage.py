@@ -15,15 +15,16 @@ from abxero.web import mapping_form as form
 from abxero.web.pages import Org, flash, org_context, organisation, render, runtime_of
 from abxero.web.routes.mapping_page import (
     PageMode,
+    PostedForm,
     initial_values,
     payment_choices,
     render_mapping,
     submitted_mapping,
 )
 from abxero.web.routes.wizard import jobs_of, no_expense_account, step_url
-from abxero.web.security import check_csrf, start_fresh_session
+from abxero.web.security import check_csrf, check_ids, start_fresh_session
 
-router = APIRouter(dependencies=[Depends(check_csrf)])
+router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
 
 
 def see_other(path: str) -> RedirectResponse:
@@ -108,10 +109,13 @@ def retry(request: Request, connection_id: int, transaction_id: str = Form("")) 
 
 
 @router.post("/orgs/{connection_id}/payment-methods")
-async def remap_payment_methods(request: Request, connection_id: int) -> Response:
+def remap_payment_methods(request: Request, connection_id: int, values: PostedForm) -> Response:
     org = organisation(request, connection_id)
+    values, limits = form.bounded(values)
+    if limits:
+        flash(request, limits["form"], "error")
+        return see_other(manage_url(org))
     context = org_context(request, org.id, fresh=True)
-    values = form.form_values(await request.form())
     terms = setup.saved_mapping(runtime_of(request), org.id)
     days = terms.pay_by_invoice.terms_days if terms and terms.pay_by_invoice else 30
     methods: dict[str, PaymentMethod | None] = {}
@@ -163,10 +167,10 @@ def mapping(request: Request, connection_id: int) -> Response:
 
 
 @router.post("/orgs/{connection_id}/mapping")
-async def save_mapping(request: Request, connection_id: int) -> Response:
+def save_mapping(request: Request, connection_id: int, posted: PostedForm) -> Response:
     org = organisation(request, connection_id)
     context = org_context(request, org.id, fresh=True)
-    saved, values, errors = await submitted_mapping(request, org, context)
+    saved, values, errors = submitted_mapping(request, org, context, posted)
     if saved is None:
         return render_mapping(request, org, context, values, manage_mode(org), errors, 400)
     jobs_of(request).enqueue_sync(org.id)

@@ -19,13 +19,14 @@ from abxero.services.connections import AlreadyPaired
 from abxero.web.pages import Org, flash, org_context, organisation, render, runtime_of
 from abxero.web.routes.mapping_page import (
     PageMode,
+    PostedForm,
     initial_values,
     render_mapping,
     submitted_mapping,
 )
-from abxero.web.security import check_csrf, pop_matching
+from abxero.web.security import check_csrf, check_ids, pop_matching
 
-router = APIRouter(dependencies=[Depends(check_csrf)])
+router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
 PENDING_AMAZON = "amazon_oauth"
 WIZARD_STEPS = (
     ("amazon", "Connect Amazon Business"),
@@ -278,12 +279,13 @@ def no_expense_account(request: Request, org: Org) -> Response:
 
 
 @router.post("/orgs/{connection_id}/setup/mapping")
-async def save_mapping_step(request: Request, connection_id: int) -> Response:
+def save_mapping_step(request: Request, connection_id: int, posted: PostedForm) -> Response:
+    """A plain ``def``: reading Xero and the database runs in the threadpool, not the loop."""
     org = organisation(request, connection_id)
     if not reached(org, "mapping"):
         return see_other(step_url(org.id, org.setup_step))
     context = org_context(request, org.id, fresh=True)
-    mapping, values, errors = await submitted_mapping(request, org, context)
+    mapping, values, errors = submitted_mapping(request, org, context, posted)
     if mapping is None:
         return render_mapping(
             request, org, context, values, wizard_mode(org), errors, 400, steps=WIZARD_STEPS
