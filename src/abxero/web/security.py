@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from anyio import to_thread
 from fastapi import HTTPException, Request
+from starlette.requests import ClientDisconnect
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import Response
@@ -173,7 +174,11 @@ class BodyLimit:
                 state["started"] = True
             await send(message)
 
-        await self.app(scope, counted, guarded)
+        try:
+            await self.app(scope, counted, guarded)
+        except ClientDisconnect:
+            if not state["refused"]:
+                raise
 
 
 def _content_length(scope: Scope) -> int | None:
