@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 from anyio import to_thread
 from fastapi import HTTPException, Request
-from starlette.requests import ClientDisconnect
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
