@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 from abxero.amazon import TokenSet as AmazonTokens
 from abxero.runtime import Runtime, xero_tokens_as_dict
 from abxero.store.db import transaction
-from abxero.store.models import AmazonConnection, TokenSet, User, UserTenant, XeroConnection
+from abxero.store.models import (
+    AmazonAccountKey,
+    AmazonConnection,
+    TokenSet,
+    User,
+    UserTenant,
+    XeroConnection,
+)
 from abxero.store.tokens import save_token_set
 from abxero.xero import IdentityClaims
 from abxero.xero import TokenSet as XeroTokens
@@ -114,21 +121,20 @@ def pair_amazon(
     business_id: str,
     business_name: str,
     tokens: AmazonTokens,
+    *,
+    keys: Iterable[str] = (),
+    viewer: int | None = None,
 ) -> None:
-    """Store an Amazon Business grant for an organisation; one Amazon account, one organisation."""
+    """Store an Amazon Business grant for an organisation; one Amazon account, one organisation.
+
+    The account is recognised by ``business_id`` or by any one of its ``keys`` (legal
+    entities, buyer and payer ids) already held by another pairing.
+    """
+    account_keys = sorted(set(keys))
     with transaction(runtime.sessions) as session:
-        other = session.scalars(
-            select(AmazonConnection).where(
-                AmazonConnection.business_id == business_id,
-                AmazonConnection.xero_connection_id != connection_id,
-            )
-        ).first()
+        other = _paired_elsewhere(session, connection_id, business_id, account_keys)
         if other is not None:
-            name = session.get_one(XeroConnection, other.xero_connection_id).tenant_name
-            raise AlreadyPaired(
-                f"This Amazon Business account is already connected to the Xero organisation "
-                f'"{name}". Disconnect it there first, or sign in to Amazon with another account.'
-            )
+            raise AlreadyPaired(_taken_message(session, other, viewer))
         amazon = session.scalars(
             select(AmazonConnection).where(AmazonConnection.xero_connection_id == connection_id)
         ).first()
@@ -151,6 +157,54 @@ def pair_amazon(
         amazon.business_name = business_name
         amazon.token_set_id = token_row.id
         amazon.status = "connected"
+        session.flush()
+        _replace_keys(session, amazon.id, account_keys)
         organisation = session.get_one(XeroConnection, connection_id)
         if organisation.setup_step == "amazon":
             organisation.setup_step = "import"
+
+
+def _paired_elsewhere(
+    session: Session, connection_id: int, business_id: str, keys: Sequence[str]
+) -> AmazonConnection | None:
+    """Another organisation's pairing with this account, by its id or any of its keys."""
+    by_id = session.scalars(
+        select(AmazonConnection).where(
+            AmazonConnection.business_id == business_id,
+            AmazonConnection.xero_connection_id != connection_id,
+        )
+    ).first()
+    if by_id is not None or not keys:
+        return by_id
+    return session.scalars(
+        select(AmazonConnection)
+        .join(AmazonAccountKey, AmazonAccountKey.amazon_connection_id == AmazonConnection.id)
+        .where(
+            AmazonAccountKey.key.in_(keys),
+            AmazonConnection.xero_connection_id != connection_id,
+        )
+    ).first()
+
+
+def _taken_message(session: Session, other: AmazonConnection, viewer: int | None) -> str:
+    """The refusal; it names the other organisation only to someone who may see it."""
+    visible = viewer is not None and (
+        session.get(UserTenant, (viewer, other.xero_connection_id)) is not None
+    )
+    name = session.get_one(XeroConnection, other.xero_connection_id).tenant_name
+    where = f'the Xero organisation "{name}"' if visible else "another Xero organisation"
+    remedy = "Disconnect it there first" if visible else "Ask whoever connected it to disconnect it"
+    return (
+        f"This Amazon Business account is already connected to {where}. {remedy}, or sign in "
+        "to Amazon with another account."
+    )
+
+
+def _replace_keys(session: Session, amazon_connection_id: int, keys: Sequence[str]) -> None:
+    session.execute(
+        delete(AmazonAccountKey).where(
+            AmazonAccountKey.amazon_connection_id == amazon_connection_id
+        )
+    )
+    for key in keys:
+        session.add(AmazonAccountKey(key=key, amazon_connection_id=amazon_connection_id))

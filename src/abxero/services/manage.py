@@ -21,6 +21,7 @@ from abxero.services.amazon_link import STORES
 from abxero.services.setup import save_checked_mapping, saved_mapping
 from abxero.store.db import transaction
 from abxero.store.models import (
+    AmazonAccountKey,
     AmazonConnection,
     Event,
     OutboxDocument,
@@ -405,6 +406,9 @@ def disconnect(runtime: Runtime, connection_id: int) -> None:
         ).first()
         if amazon is not None:
             amazon_tokens = amazon.token_set_id
+            session.execute(
+                delete(AmazonAccountKey).where(AmazonAccountKey.amazon_connection_id == amazon.id)
+            )
             session.delete(amazon)
             session.flush()
             if amazon_tokens:

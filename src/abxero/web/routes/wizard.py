@@ -16,7 +16,15 @@ from abxero.services.amazon_link import (
     connect_amazon,
 )
 from abxero.services.connections import AlreadyPaired
-from abxero.web.pages import Org, flash, org_context, organisation, render, runtime_of
+from abxero.web.pages import (
+    Org,
+    flash,
+    org_context,
+    organisation,
+    render,
+    runtime_of,
+    user_id,
+)
 from abxero.web.routes.mapping_page import (
     PageMode,
     PostedForm,
@@ -113,7 +121,9 @@ def amazon_callback(request: Request, state: str = "", code: str = "", error: st
             retry,
         )
     try:
-        account = connect_amazon(runtime_of(request), org.id, str(pending["region"]), code)
+        account = connect_amazon(
+            runtime_of(request), org.id, str(pending["region"]), code, user_id(request)
+        )
     except AlreadyPaired as problem:
         return amazon_problem(
             request, org, "This Amazon Business account is taken", str(problem), "", retry

@@ -1,0 +1,128 @@
+"""One Amazon Business account pairs with one Xero organisation, however the feed is paged;
+the refusal never names another tenant's organisation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from abxero.services.amazon_link import connect_amazon
+from abxero.services.connections import AlreadyPaired, record_sign_in
+from abxero.store.models import AmazonConnection, XeroConnection
+from abxero.xero import IdentityClaims
+from abxero.xero import TokenSet as XeroTokens
+from abxero.xero import XeroConnection as Grant
+from tests.web.conftest import Browser
+
+US = "Demo Company (US)"
+UK = "Demo Company (UK)"
+
+
+def sim_faults(browser: Browser, **faults: object) -> None:
+    url = f"{browser.runtime.settings.amazon_token_url.removesuffix('/auth/o2/token')}/_sim/faults"
+    browser.outside.post(url, json=faults).raise_for_status()
+
+
+def sim_code(browser: Browser, business_id: str) -> str:
+    base = browser.runtime.settings.amazon_token_url.removesuffix("/auth/o2/token")
+    answer = browser.outside.post(
+        f"{base}/_sim/code",
+        json={
+            "business_id": business_id,
+            "redirect_uri": browser.runtime.settings.amazon_redirect_uri,
+        },
+    )
+    answer.raise_for_status()
+    code: str = answer.json()["code"]
+    return code
+
+
+def add_entity_records(browser: Browser, business_id: str) -> None:
+    """Recent records of two legal entities (and payers): six of one, then three of the other."""
+    amazon = browser.runtime.settings.amazon_api_url_na
+    listed = browser.outside.get(
+        f"{amazon}/_sim/transactions", params={"business_id": business_id, "count": 1}
+    ).json()
+    template = dict(listed["transactions"][0] if isinstance(listed, dict) else listed[0])
+    now = browser.runtime.now()
+    records = []
+    for index in range(9):
+        entity, payer = ("East Ltd", "P-EAST") if index < 6 else ("West Ltd", "P-WEST")
+        when = now - timedelta(days=20) + timedelta(hours=index)
+        records.append(
+            {
+                **template,
+                "transactionId": f"ENTITY{index}",
+                "legalEntityName": entity,
+                "payer": {"id": payer, "name": entity},
+                "buyer": {"id": payer, "name": entity},
+                "feedDate": when.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "transactionDate": when.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            }
+        )
+    answer = browser.outside.post(
+        f"{amazon}/_sim/transactions", json={"business_id": business_id, "transactions": records}
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def pairings(browser: Browser) -> int:
+    with browser.runtime.sessions() as session:
+        return session.query(AmazonConnection).count()
+
+
+def test_a_small_page_size_does_not_let_one_account_pair_twice(browser: Browser) -> None:
+    browser.sign_in(["us", "uk"])
+    ids = browser.organisation_ids()
+    add_entity_records(browser, "us-acme")
+    sim_faults(browser, page_size=1)
+    assert browser.connect_amazon(ids[US], "US", "us-acme").status_code == 303
+    sim_faults(browser, clear=True)
+    page = browser.connect_amazon(ids[UK], "US", "us-acme")
+    assert page.status_code == 400
+    assert "already connected" in page.text
+    assert pairings(browser) == 1
+
+
+def test_the_refusal_does_not_name_another_users_organisation(browser: Browser) -> None:
+    browser.sign_in(["us"])
+    mine = browser.organisation_ids()[US]
+    other = Grant("conn-x", "tenant-of-someone-else", "ORGANISATION", "Their Books Ltd", None)
+    claims = IdentityClaims("someone-else", "sub-2", "x@example.com", "Sam", "Other", {})
+    tokens = XeroTokens("at", "rt", browser.runtime.now(), ("openid",))
+    theirs_user = record_sign_in(browser.runtime, claims, tokens, [other])
+    with browser.runtime.sessions() as session:
+        theirs = session.query(XeroConnection).filter_by(tenant_id=other.tenant_id).one().id
+    connect_amazon(browser.runtime, theirs, "US", sim_code(browser, "us-acme"), theirs_user)
+    page = browser.connect_amazon(mine, "US", "us-acme")
+    assert page.status_code == 400
+    assert "already connected to another Xero organisation" in page.text
+    assert "Their Books" not in page.text
+    assert pairings(browser) == 1
+
+
+def test_the_account_is_recognised_by_a_payer_id_alone(browser: Browser) -> None:
+    """Keys come from the Customer ids of the Reconciliation model, not only entity names."""
+    from abxero.services.amazon_link import account_keys
+
+    first = account_keys("US", [{"legalEntityName": "A Ltd", "payer": {"id": "amzn1.account.X"}}])
+    second = account_keys("US", [{"legalEntityName": "B Ltd", "buyer": {"id": "amzn1.account.X"}}])
+    assert {key.split(":")[1] for key in first} == {"entity", "payer"}
+    assert not first & second  # a payer and a buyer id are different roles
+    renamed = account_keys("US", [{"legalEntityName": "Other", "payer": {"id": "amzn1.account.X"}}])
+    assert first & renamed
+
+
+def test_a_refused_pairing_is_refused_at_the_service_too(browser: Browser) -> None:
+    browser.sign_in(["us", "uk"])
+    ids = browser.organisation_ids()
+    assert browser.connect_amazon(ids[US], "US", "us-acme").status_code == 303
+    try:
+        connect_amazon(browser.runtime, ids[UK], "US", sim_code(browser, "us-acme"), None)
+    except AlreadyPaired as refused:
+        assert "another Xero organisation" in str(refused)
+        assert US not in str(refused)
+    else:
+        raise AssertionError("the second pairing was accepted")
+    assert isinstance(browser.outside, httpx.Client)
