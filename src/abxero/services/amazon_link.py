@@ -2,8 +2,9 @@
 
 Amazon's consent callback carries only ``code`` and ``state``; nothing in it says which Amazon
 Business account consented. So right after the exchange we read the last 30 days of the feed
-from their start (up to ``PROBE_PAGES`` pages): it proves the grant gives data access (a 403 here means the consenting user does
-not administer every legal entity), and its records carry what Amazon ties to the account:
+from their start (up to ``PROBE_PAGES`` pages): it proves the grant gives data access (a 403
+here means the consenting user does not administer every legal entity), and its records carry
+what Amazon ties to the account:
 every legal entity name (``legalEntityName``) and the ids of the buyer and payer customers
 (``Transaction.buyer.id``, ``Transaction.payer.id``, the ``Customer`` model of the
 Reconciliation API 2021-01-08). Each becomes an account key; a key belongs to one pairing only,
