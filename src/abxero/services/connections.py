@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import httpx
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -19,8 +21,8 @@ from abxero.store.models import (
     UserTenant,
     XeroConnection,
 )
-from abxero.store.tokens import save_token_set
-from abxero.xero import IdentityClaims
+from abxero.store.tokens import read_token_set, save_token_set
+from abxero.xero import IdentityClaims, XeroError
 from abxero.xero import TokenSet as XeroTokens
 from abxero.xero import XeroConnection as TenantGrant
 
@@ -47,8 +49,18 @@ def record_sign_in(
     claims: IdentityClaims,
     tokens: XeroTokens,
     grants: Sequence[TenantGrant],
+    *,
+    take_over: Iterable[int] = (),
 ) -> int:
-    """Store the user, the grant (encrypted) and the organisations Xero listed; the user id."""
+    """Store the user and the organisations Xero listed; the user id.
+
+    An organisation syncs with one explicit grant. This sign-in's grant (encrypted) becomes it
+    only where the organisation has none that works, where it already was this user's, or for
+    the organisations in ``take_over`` (a deliberate "sync as me"). The grant it replaces is
+    deleted, and revoked at Xero when it was another user's and nothing else uses it; a grant
+    nothing uses is not kept.
+    """
+    chosen = set(take_over)
     with transaction(runtime.sessions) as session:
         user = session.scalars(select(User).where(User.xero_user_id == claims.xero_userid)).first()
         if user is None:
@@ -61,28 +73,98 @@ def record_sign_in(
             session, runtime.cipher, "xero", xero_tokens_as_dict(tokens), tokens.expires_at
         )
         session.execute(delete(UserTenant).where(UserTenant.user_id == user.id))
+        replaced: dict[int, bool] = {}
         for grant in grants:
             if grant.tenant_type.upper() != "ORGANISATION":
                 continue
-            connection = _upsert_tenant(session, grant, user.id, token_row.id)
+            connection = _upsert_tenant(session, grant, user.id)
             session.add(UserTenant(user_id=user.id, xero_connection_id=connection.id))
-        return user.id
+            if _takes_this_grant(connection, user.id, chosen):
+                old, previous_owner = connection.token_set_id, connection.owner_user_id
+                _sync_as(connection, grant, user.id, token_row.id)
+                if old is not None and old != token_row.id:
+                    replaced[old] = replaced.get(old, False) or previous_owner != user.id
+        session.flush()
+        to_revoke = _drop_unused(session, runtime, {**replaced, token_row.id: False})
+        user_id = user.id
+    _revoke(runtime, to_revoke)
+    return user_id
 
 
-def _upsert_tenant(
-    session: Session, grant: TenantGrant, user_id: int, token_set_id: int
-) -> XeroConnection:
+def _takes_this_grant(connection: XeroConnection, user_id: int, chosen: set[int]) -> bool:
+    if connection.token_set_id is None or connection.status in ("needs_reconnect", "disconnected"):
+        return True
+    return connection.owner_user_id == user_id or connection.id in chosen
+
+
+def _sync_as(
+    connection: XeroConnection, grant: TenantGrant, user_id: int, token_set_id: int
+) -> None:
+    connection.token_set_id = token_set_id
+    connection.owner_user_id = user_id
+    connection.xero_connection_uid = grant.connection_id
+    if connection.status in ("needs_reconnect", "disconnected"):
+        connection.status = "connected"
+
+
+def _drop_unused(session: Session, runtime: Runtime, candidates: dict[int, bool]) -> list[str]:
+    """Delete the candidate token sets no organisation syncs with; the refresh tokens of those
+    marked for revocation.
+
+    Xero's revocation removes every connection of that user to the app, so a grant is revoked
+    only when it belonged to someone else; this user's own older grant is just deleted.
+    """
+    refresh_tokens: list[str] = []
+    for token_set_id, revoke in candidates.items():
+        in_use = session.scalars(
+            select(XeroConnection.id).where(XeroConnection.token_set_id == token_set_id)
+        ).first()
+        row = session.get(TokenSet, token_set_id)
+        if in_use is not None or row is None:
+            continue
+        if revoke:
+            refresh = read_token_set(runtime.cipher, row).get("refresh_token")
+            if isinstance(refresh, str) and refresh:
+                refresh_tokens.append(refresh)
+        session.delete(row)
+    return refresh_tokens
+
+
+def _revoke(runtime: Runtime, refresh_tokens: Sequence[str]) -> None:
+    """Revoke grants at Xero; one that is already gone is fine."""
+    for refresh in refresh_tokens:
+        with contextlib.suppress(XeroError, httpx.HTTPError):
+            runtime.xero_auth().revoke(refresh)
+
+
+def forget_token_set(runtime: Runtime, token_set_id: int) -> None:
+    """After a disconnect: delete the grant and revoke it when no organisation uses it."""
+    with transaction(runtime.sessions) as session:
+        to_revoke = _drop_unused(session, runtime, {token_set_id: True})
+    _revoke(runtime, to_revoke)
+
+
+def syncing_as(session: Session, connection_id: int) -> str:
+    """Whose Xero sign-in the organisation syncs with (name, else email)."""
+    connection = session.get_one(XeroConnection, connection_id)
+    owner = session.get(User, connection.owner_user_id)
+    if owner is None or connection.token_set_id is None:
+        return ""
+    return owner.name or owner.email or "a signed-in user"
+
+
+def _upsert_tenant(session: Session, grant: TenantGrant, user_id: int) -> XeroConnection:
     connection = session.scalars(
         select(XeroConnection).where(XeroConnection.tenant_id == grant.tenant_id)
     ).first()
     if connection is None:
-        connection = XeroConnection(tenant_id=grant.tenant_id, owner_user_id=user_id)
+        connection = XeroConnection(
+            tenant_id=grant.tenant_id,
+            owner_user_id=user_id,
+            xero_connection_uid=grant.connection_id,
+        )
         session.add(connection)
     connection.tenant_name = grant.tenant_name or connection.tenant_name
-    connection.xero_connection_uid = grant.connection_id
-    connection.token_set_id = token_set_id
-    if connection.status in ("needs_reconnect", "disconnected"):
-        connection.status = "connected"
     session.flush()
     return connection
 

@@ -26,14 +26,18 @@ def home(request: Request, next: str = "") -> Response:
 
 
 @router.post("/auth/xero/start")
-def start_sign_in(request: Request, next: str = Form("")) -> Response:
-    """Send the browser to Xero; state, PKCE verifier and nonce stay in this session."""
+def start_sign_in(request: Request, next: str = Form(""), take_over: str = Form("")) -> Response:
+    """Send the browser to Xero; state, PKCE verifier and nonce stay in this (server-side)
+    session. ``take_over`` names an organisation that should sync as this user from now on."""
     consent = sign_in_request(runtime_of(request))
     request.session[PENDING_XERO] = {
         "state": consent.state,
         "verifier": consent.code_verifier,
         "nonce": consent.nonce,
         "next": safe_next(next),
+        "take_over": int(take_over)
+        if take_over.isascii() and take_over.isdigit() and len(take_over) < 16
+        else None,
     }
     return see_other(consent.url)
 
@@ -65,8 +69,13 @@ def sign_in_callback(
             retry_href="/",
         )
     try:
+        chosen = pending.get("take_over")
         signed_in = complete_sign_in(
-            runtime_of(request), code, pending.get("verifier"), pending.get("nonce")
+            runtime_of(request),
+            code,
+            pending.get("verifier"),
+            pending.get("nonce"),
+            take_over=[chosen] if isinstance(chosen, int) else [],
         )
     except SignInFailed as problem:
         return render(

@@ -73,6 +73,7 @@ def render_manage(
         status_code,
         org=org,
         state=state,
+        syncing_as=manage.syncing_as_name(runtime, org.id),
         failed=manage.failed_documents(runtime, org.id),
         held=manage.held_groups(runtime, org.id),
         notices=manage.recent_events(runtime, org.id),
