@@ -21,13 +21,16 @@ from abxero.logs import configure_from
 from abxero.runtime import Runtime
 from abxero.settings import Settings
 from abxero.simulators.serving import ServedApp, start_server
+from abxero.store.files import prepare_data_files
 from abxero.store.migrate import upgrade
 from abxero.web.app import create_app
 
 
 def build_app(settings: Settings, *, periodic: bool = False) -> tuple[FastAPI, Runtime, Jobs]:
     """A migrated database, a runtime, the queue's jobs and the app over them."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_files(
+        settings.data_dir, settings.resolved_database_url, settings.resolved_queue_url
+    )
     upgrade(settings.resolved_database_url)
     runtime = Runtime(settings)
     jobs = Jobs(build_queue(settings.resolved_queue_url), lambda: runtime, periodic=periodic)
