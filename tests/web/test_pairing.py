@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
 from abxero.services.amazon_link import connect_amazon
 from abxero.services.connections import AlreadyPaired, record_sign_in
@@ -13,7 +14,8 @@ from abxero.store.models import AmazonConnection, XeroConnection
 from abxero.xero import IdentityClaims
 from abxero.xero import TokenSet as XeroTokens
 from abxero.xero import XeroConnection as Grant
-from tests.web.conftest import Browser
+from tests.web.conftest import APP_URL, Browser
+from tests.web.web_support import amazon_consent, csrf_of, path_of, xero_consent
 
 US = "Demo Company (US)"
 UK = "Demo Company (UK)"
@@ -122,3 +124,38 @@ def test_a_refused_pairing_is_refused_at_the_service_too(browser: Browser) -> No
         connect_amazon(browser.runtime, ids[UK], "US", sim_code(browser, "us-acme"), None)
     assert "another Xero organisation" in str(refused.value)
     assert US not in str(refused.value)
+
+
+def test_an_amazon_code_is_redeemed_only_by_the_session_that_asked_for_it(
+    browser: Browser, web: TestClient
+) -> None:
+    """The callback's state is a nonce held in the asking session; another signed-in browser
+    presenting the same code and state is refused, and the code stays usable by its owner."""
+    browser.sign_in(["us"])
+    organisation = browser.organisation_ids()[US]
+    page = f"/orgs/{organisation}/setup/amazon"
+    start = browser.post(page, {"region": "US"}, page)
+    back = amazon_consent(browser.outside, start.headers["location"], "us-bluebird", True)
+    with TestClient(web.app, base_url=APP_URL, follow_redirects=False) as other:
+        token = csrf_of(other.get("/").text)
+        other_start = other.post("/auth/xero/start", data={"csrf_token": token})
+        other_back = xero_consent(browser.outside, other_start.headers["location"], ["us"], True)
+        assert other.get(path_of(other_back)).status_code == 303
+        stolen = other.get(path_of(back))
+        assert stolen.status_code == 400
+        assert "Nothing was connected" in stolen.text
+    assert pairings(browser) == 0
+    assert browser.web.get(path_of(back)).status_code == 303
+    assert pairings(browser) == 1
+
+
+def test_an_old_amazon_consent_is_refused(browser: Browser) -> None:
+    browser.sign_in(["us"])
+    organisation = browser.organisation_ids()[US]
+    page = f"/orgs/{organisation}/setup/amazon"
+    start = browser.post(page, {"region": "US"}, page)
+    back = amazon_consent(browser.outside, start.headers["location"], "us-bluebird", True)
+    started = browser.runtime.now()
+    browser.runtime.now = lambda: started + timedelta(minutes=11)  # type: ignore[method-assign]
+    assert browser.web.get(path_of(back)).status_code == 400
+    assert pairings(browser) == 0

@@ -7,6 +7,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import datetime, timedelta
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
@@ -205,13 +206,31 @@ async def _too_large(send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def pop_matching(session: MutableMapping[str, Any], key: str, state: str) -> dict[str, Any] | None:
-    """Take the pending OAuth request stored under ``key`` when its ``state`` matches."""
+PENDING_LIFETIME = timedelta(minutes=10)
+
+
+def pending_request(state: str, now: datetime, **details: object) -> dict[str, Any]:
+    """An OAuth request waiting for its callback, kept in the server-side session only."""
+    return {"state": state, "started": now.isoformat(), **details}
+
+
+def pop_matching(
+    session: MutableMapping[str, Any], key: str, state: str, now: datetime
+) -> dict[str, Any] | None:
+    """Take the pending OAuth request stored under ``key`` when its ``state`` matches and it
+    is younger than ``PENDING_LIFETIME``: the ``state`` is a nonce of this session, so a code
+    and state taken from another browser, or an old consent, are refused."""
     pending = session.pop(key, None)
     if not isinstance(pending, dict):
         return None
     expected = str(pending.get("state", ""))
     if not state or not expected or not hmac.compare_digest(expected, state):
+        return None
+    try:
+        started = datetime.fromisoformat(str(pending.get("started", "")))
+    except ValueError:
+        return None
+    if not started <= now < started + PENDING_LIFETIME:
         return None
     return pending
 

@@ -8,7 +8,14 @@ from fastapi.responses import RedirectResponse, Response
 from abxero.services.connections import organisations_for
 from abxero.services.signin import SignInFailed, complete_sign_in, sign_in_request
 from abxero.web.pages import flash, render, runtime_of, user_id
-from abxero.web.security import check_csrf, check_ids, pop_matching, safe_next, start_fresh_session
+from abxero.web.security import (
+    check_csrf,
+    check_ids,
+    pending_request,
+    pop_matching,
+    safe_next,
+    start_fresh_session,
+)
 
 router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
 PENDING_XERO = "xero_oauth"
@@ -29,9 +36,10 @@ def home(request: Request, next: str = "") -> Response:
 def start_sign_in(request: Request, next: str = Form(""), take_over: str = Form("")) -> Response:
     """Send the browser to Xero; state, PKCE verifier and nonce stay in this (server-side)
     session. ``take_over`` names an organisation that should sync as this user from now on."""
-    consent = sign_in_request(runtime_of(request))
+    runtime = runtime_of(request)
+    consent = sign_in_request(runtime)
     request.session[PENDING_XERO] = {
-        "state": consent.state,
+        **pending_request(consent.state, runtime.now()),
         "verifier": consent.code_verifier,
         "nonce": consent.nonce,
         "next": safe_next(next),
@@ -46,7 +54,7 @@ def start_sign_in(request: Request, next: str = Form(""), take_over: str = Form(
 def sign_in_callback(
     request: Request, state: str = "", code: str = "", error: str = ""
 ) -> Response:
-    pending = pop_matching(request.session, PENDING_XERO, state)
+    pending = pop_matching(request.session, PENDING_XERO, state, runtime_of(request).now())
     if pending is None:
         return render(
             request,

@@ -32,7 +32,7 @@ from abxero.web.routes.mapping_page import (
     render_mapping,
     submitted_mapping,
 )
-from abxero.web.security import check_csrf, check_ids, pop_matching
+from abxero.web.security import check_csrf, check_ids, pending_request, pop_matching
 
 router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
 PENDING_AMAZON = "amazon_oauth"
@@ -92,13 +92,16 @@ def amazon_consent(request: Request, connection_id: int, region: str = Form(""))
             status_code=400,
         )
     state = secrets.token_urlsafe(24)
-    request.session[PENDING_AMAZON] = {"state": state, "connection_id": org.id, "region": region}
-    return see_other(amazon_consent_url(runtime_of(request), region, state))
+    runtime = runtime_of(request)
+    request.session[PENDING_AMAZON] = pending_request(
+        state, runtime.now(), connection_id=org.id, region=region
+    )
+    return see_other(amazon_consent_url(runtime, region, state))
 
 
 @router.get("/amazon/callback")
 def amazon_callback(request: Request, state: str = "", code: str = "", error: str = "") -> Response:
-    pending = pop_matching(request.session, PENDING_AMAZON, state)
+    pending = pop_matching(request.session, PENDING_AMAZON, state, runtime_of(request).now())
     if pending is None:
         return render(
             request,
