@@ -72,3 +72,16 @@ def test_the_cookie_holds_no_token_verifier_or_nonce(browser: Browser) -> None:
         assert secret not in decoded
         assert secret.decode() not in cookie
     assert browser.csrf() not in cookie
+
+
+def test_ended_sessions_are_purged(browser: Browser) -> None:
+    from abxero.services.web_sessions import purge_expired
+    from abxero.store.models import WebSession
+
+    browser.sign_in(["us"])
+    start = browser.runtime.now()
+    with browser.runtime.sessions() as session:
+        assert session.query(WebSession).count() >= 1
+    assert purge_expired(browser.runtime.sessions, start + timedelta(hours=13)) >= 1
+    with browser.runtime.sessions() as session:
+        assert session.query(WebSession).count() == 0

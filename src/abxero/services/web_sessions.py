@@ -62,6 +62,7 @@ def save(
     with transaction(factory) as session:
         row = session.get(WebSession, id_hash(session_id)) if session_id else None
         if row is None:
+            _delete_expired(session, now)  # tidy up whenever a session begins
             session_id = new_session_id()
             row = WebSession(id_hash=id_hash(session_id), created_at=now, expires_at=now + ABSOLUTE)
             session.add(row)
@@ -97,9 +98,13 @@ def end_for_organisation(factory: sessionmaker[Session], connection_id: int) -> 
 def purge_expired(factory: sessionmaker[Session], now: datetime) -> int:
     """Delete sessions past either limit; how many went."""
     with transaction(factory) as session:
-        result = session.execute(
-            delete(WebSession).where(
-                (WebSession.expires_at <= now) | (WebSession.last_seen_at <= now - IDLE)
-            )
+        return _delete_expired(session, now)
+
+
+def _delete_expired(session: Session, now: datetime) -> int:
+    result = session.execute(
+        delete(WebSession).where(
+            (WebSession.expires_at <= now) | (WebSession.last_seen_at <= now - IDLE)
         )
-        return int(getattr(result, "rowcount", 0) or 0)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
