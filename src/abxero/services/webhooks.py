@@ -24,7 +24,10 @@ from abxero.store.db import transaction
 from abxero.store.models import Event, OutboxDocument, WebhookDelivery, XeroConnection
 
 WATCHED_ROLES = ("bill", "credit_note")
-REPLAY_WINDOW = timedelta(days=3)
+# Xero keeps undelivered events 31 days and replays them once the endpoint is healthy again
+# (shared docs, xero-api.md §6 "Retries"), so an event is taken up to 32 days after it happened.
+REPLAY_WINDOW = timedelta(days=32)
+CLOCK_SKEW = timedelta(days=1)  # simulators and servers whose clocks run ahead
 
 
 def signature_of(key: str, body: bytes) -> str:
