@@ -7,7 +7,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from abxero.simulators.xero.app import SECOND_USER
-from abxero.store.models import TokenSet, XeroConnection
+from abxero.store.models import TokenSet, User, XeroConnection
 from abxero.store.tokens import read_token_set
 from tests.web.conftest import APP_URL, Browser, set_up_organisation
 from tests.web.web_support import csrf_of, path_of, xero_consent
@@ -109,3 +109,31 @@ def test_the_manage_page_says_whose_sign_in_it_syncs_with(browser: Browser) -> N
     organisation = set_up_organisation(browser, US, "US", "us-bluebird", {})
     page = browser.web.get(f"/orgs/{organisation}").text
     assert "Syncing as Demo User" in page
+
+
+def test_sync_as_me_instead_switches_the_grant_deliberately(
+    browser: Browser, web: TestClient
+) -> None:
+    browser.sign_in(["us", "uk"])
+    uk = browser.organisation_ids()[UK]
+    with TestClient(web.app, base_url=APP_URL, follow_redirects=False) as second:
+        sign_in_as(second, browser.outside, ["uk"], SECOND_USER.user_id)
+        token = csrf_of(second.get(f"/orgs/{uk}/setup/amazon").text)
+        start = second.post(
+            "/auth/xero/start",
+            data={"csrf_token": token, "take_over": str(uk), "next": f"/orgs/{uk}"},
+        )
+        back = xero_consent(
+            browser.outside, start.headers["location"], ["uk"], True, SECOND_USER.user_id
+        )
+        assert second.get(path_of(back)).headers["location"] == f"/orgs/{uk}"
+    with browser.runtime.sessions() as session:
+        connection = session.get_one(XeroConnection, uk)
+        owner = connection.owner_user_id
+        us_grant = session.query(XeroConnection).filter(XeroConnection.id != uk).one().token_set_id
+    with browser.runtime.sessions() as session:
+        assert session.get_one(User, owner).email == SECOND_USER.email
+    grants = xero_token_sets(browser)
+    assert len(grants) == 2  # the first user's grant still serves the US organisation
+    assert us_grant is not None
+    assert all(refresh_works(browser, str(grant["refresh_token"])) for grant in grants)
