@@ -52,13 +52,17 @@ PYTHON = sys.executable
 
 
 def businesses(copies: int) -> tuple[Business, ...]:
-    """us-acme and uk-harbour, ``copies`` times, with their own ids, names and legal entities
-    (abxero tells Amazon Business accounts apart by their legal entities' names)."""
+    """us-acme and uk-harbour, ``copies`` times, with their own ids, names, legal entities and
+    buyer accounts (abxero tells Amazon Business accounts apart by their legal entities' names
+    and their buyer and payer account ids, which Amazon never shares between accounts)."""
     made = []
     for number in range(1, copies + 1):
         for base in (ACME, HARBOUR):
             entities = tuple(
                 replace(entity, name=f"{entity.name} {number}") for entity in base.legal_entities
+            )
+            buyers = tuple(
+                replace(buyer, account_id=f"{buyer.account_id}-{number}") for buyer in base.buyers
             )
             made.append(
                 replace(
@@ -66,6 +70,7 @@ def businesses(copies: int) -> tuple[Business, ...]:
                     business_id=f"{base.business_id}-{number}",
                     name=f"{base.name} {number}",
                     legal_entities=entities,
+                    buyers=buyers,
                     orders_per_day=2.0,
                 )
             )

@@ -24,10 +24,14 @@ console = Console()
 
 def settings_or_exit() -> Settings:
     try:
-        return load_settings()
+        settings = load_settings()
     except SettingsError as problem:
         console.print(f"[red]{problem}[/red]")
         raise typer.Exit(2) from problem
+    from abxero.logs import configure_from
+
+    configure_from(settings)
+    return settings
 
 
 @app.command()

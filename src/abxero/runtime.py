@@ -31,6 +31,7 @@ from abxero.amazon import TokenSet as AmazonTokens
 from abxero.settings import Settings
 from abxero.store.crypto import TokenCipher
 from abxero.store.db import make_engine, session_factory, transaction
+from abxero.store.files import prepare_data_files
 from abxero.store.models import AmazonConnection, TokenSet, XeroConnection, utcnow
 from abxero.store.tokens import read_token_set, save_token_set
 from abxero.sync.amazon_feed import AmazonFeedClient
@@ -63,6 +64,9 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.now = now
+        prepare_data_files(
+            settings.data_dir, settings.resolved_database_url, settings.resolved_queue_url
+        )
         self.db: SqlEngine = make_engine(settings.resolved_database_url)
         self.sessions: sessionmaker[Session] = session_factory(self.db)
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None

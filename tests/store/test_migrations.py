@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from abxero.store.db import make_engine, session_factory, transaction
 from abxero.store.migrate import downgrade, upgrade
@@ -61,3 +62,25 @@ def test_money_and_timestamps_round_trip_exactly(database_url: str) -> None:
     assert row.feed_date == seen
     assert row.feed_date is not None
     assert row.feed_date.tzinfo is not None
+
+
+def test_data_files_are_private(tmp_path: Path) -> None:
+    """The database, its WAL and the key file are 0600 in a 0700 data directory."""
+    import stat
+
+    from abxero.runtime import Runtime
+    from abxero.settings import load_settings
+
+    data_dir = tmp_path / "data"
+    settings = load_settings(data_dir=data_dir)
+    upgrade(settings.resolved_database_url)
+    runtime = Runtime(settings)
+    with runtime.sessions() as session:
+        session.execute(text("select 1"))
+    runtime.close()
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    files = [path for path in data_dir.iterdir() if path.is_file()]
+    assert any(path.name == "abxero.db" for path in files)
+    assert any(path.name == "secret.key" for path in files)
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name

@@ -78,9 +78,16 @@ def path_of(location: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def xero_consent(outside: httpx.Client, authorize_url: str, tenants: list[str], allow: bool) -> str:
-    """Answer Xero's consent page; the redirect back to our callback."""
-    page = outside.get(authorize_url)
+def xero_consent(
+    outside: httpx.Client,
+    authorize_url: str,
+    tenants: list[str],
+    allow: bool,
+    user: str | None = None,
+) -> str:
+    """Answer Xero's consent page, signed in as ``user`` (the simulator's first user when
+    ``None``); the redirect back to our callback."""
+    page = outside.get(authorize_url + (f"&sim_user={user}" if user else ""))
     assert page.status_code == 200, page.text
     form: dict[str, Any] = {
         html.unescape(k): html.unescape(v) for k, v in HIDDEN.findall(page.text)

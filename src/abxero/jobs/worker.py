@@ -6,7 +6,7 @@ from huey.consumer import Consumer
 
 from abxero.jobs.queue import build_queue
 from abxero.jobs.tasks import Jobs
-from abxero.logs import configure_logging
+from abxero.logs import configure_from
 from abxero.runtime import Runtime
 from abxero.settings import Settings
 
@@ -20,7 +20,7 @@ def build_jobs(settings: Settings, *, periodic: bool = True) -> tuple[Jobs, Runt
 
 def run_worker(settings: Settings, *, periodic: bool = True, workers: int = 2) -> None:
     """Consume tasks until interrupted; ``periodic`` also runs the every-minute tick."""
-    configure_logging(json_output=settings.log_json)
+    configure_from(settings)
     jobs, runtime = build_jobs(settings, periodic=periodic)
     consumer = Consumer(jobs.queue, workers=workers, periodic=periodic, worker_type="thread")
     try:

@@ -1,17 +1,25 @@
 """Connecting Amazon Business: the consent URL, the code exchange and a first access check.
 
 Amazon's consent callback carries only ``code`` and ``state``; nothing in it says which Amazon
-Business account consented. So right after the exchange we read one short feed window: it proves
-the grant gives data access (a 403 here means the consenting user does not administer every
-legal entity), and its records name the account's legal entities, which identify the account.
+Business account consented. So right after the exchange we read the last 30 days of the feed
+from their start (up to ``PROBE_PAGES`` pages): it proves the grant gives data access (a 403
+here means the consenting user does not administer every legal entity), and its records carry
+what Amazon ties to the account:
+every legal entity name (``legalEntityName``) and the ids of the buyer and payer customers
+(``Transaction.buyer.id``, ``Transaction.payer.id``, the ``Customer`` model of the
+Reconciliation API 2021-01-08). Each becomes an account key; a key belongs to one pairing only,
+so the same account is recognised however the feed is paged: two readings of the same
+window from the same start share at least their first record.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import islice
+from typing import Any
 
 from abxero.amazon import (
     AmazonApi,
@@ -28,7 +36,7 @@ from abxero.services.connections import pair_amazon
 REGIONS = {"US": "United States (amazon.com)", "UK": "United Kingdom (amazon.co.uk)"}
 STORES = {"US": "https://www.amazon.com", "UK": "https://www.amazon.co.uk"}
 PROBE_WINDOW = timedelta(days=30)
-PROBE_PAGES = 5
+PROBE_PAGES = 20
 NO_ACCESS_REMEDY = (
     "Sign in to Amazon Business with an administrator of all legal entities of the account "
     "(Business Settings → People), then connect again."
@@ -48,6 +56,7 @@ class AmazonConnectFailed(RuntimeError):
 class AmazonAccount:
     business_id: str
     business_name: str
+    keys: frozenset[str] = field(default_factory=frozenset)
 
 
 def amazon_consent_url(runtime: Runtime, region: str, state: str) -> str:
@@ -60,7 +69,9 @@ def amazon_consent_url(runtime: Runtime, region: str, state: str) -> str:
     )
 
 
-def connect_amazon(runtime: Runtime, connection_id: int, region: str, code: str) -> AmazonAccount:
+def connect_amazon(
+    runtime: Runtime, connection_id: int, region: str, code: str, viewer: int | None = None
+) -> AmazonAccount:
     """Exchange the consent code, check data access, and pair the account with the organisation.
 
     Raises :class:`AmazonConnectFailed` or
@@ -74,7 +85,16 @@ def connect_amazon(runtime: Runtime, connection_id: int, region: str, code: str)
             "Connect again; if it keeps failing, check the Amazon settings of this installation.",
         ) from problem
     account = identify_account(runtime, region, tokens)
-    pair_amazon(runtime, connection_id, region, account.business_id, account.business_name, tokens)
+    pair_amazon(
+        runtime,
+        connection_id,
+        region,
+        account.business_id,
+        account.business_name,
+        tokens,
+        keys=account.keys,
+        viewer=viewer,
+    )
     return account
 
 
@@ -96,21 +116,42 @@ def identify_account(runtime: Runtime, region: str, tokens: AmazonTokens) -> Ama
             "Amazon Business did not answer the first request.",
             "Wait a minute and connect again.",
         ) from problem
-    entities = sorted(
-        {
-            str(record.raw.get("legalEntityName") or "").strip()
-            for page in pages
-            for record in page.records
-        }
-        - {""}
-    )
-    return account_identity(region, entities, tokens.refresh_token)
+    records = [record.raw for page in pages for record in page.records]
+    return account_identity(region, records, tokens.refresh_token)
 
 
-def account_identity(region: str, entities: list[str], refresh_token: str) -> AmazonAccount:
-    """A stable id from the legal entity names; the grant itself when the feed was empty."""
-    if entities:
-        digest = hashlib.sha256("\n".join(entities).encode()).hexdigest()[:24]
-        return AmazonAccount(f"{region}:entities:{digest}", entities[0])
+def account_keys(region: str, records: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+    """What Amazon ties to the account in these records: legal entities, buyer and payer ids."""
+    keys: set[str] = set()
+    for record in records:
+        entity = _text(record.get("legalEntityName")).casefold()
+        if entity:
+            keys.add(_key(region, "entity", entity))
+        for role in ("buyer", "payer"):
+            customer = record.get(role)
+            ident = _text(customer.get("id")) if isinstance(customer, Mapping) else ""
+            if ident:
+                keys.add(_key(region, role, ident))
+    return frozenset(keys)
+
+
+def _text(value: object) -> str:
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _key(region: str, kind: str, value: str) -> str:
+    """A fixed-length key (the column holds 128 characters, Amazon's values may not fit)."""
+    return f"{region}:{kind}:" + hashlib.sha256(value.encode()).hexdigest()[:48]
+
+
+def account_identity(
+    region: str, records: list[Mapping[str, Any]], refresh_token: str
+) -> AmazonAccount:
+    """The account's keys and a display name; the grant itself names it when the feed is empty."""
+    keys = account_keys(region, records)
+    entities = sorted({_text(r.get("legalEntityName")) for r in records} - {""})
+    if keys:
+        digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:24]
+        return AmazonAccount(f"{region}:keys:{digest}", entities[0][:200] if entities else "", keys)
     digest = hashlib.sha256(refresh_token.encode()).hexdigest()[:24]
     return AmazonAccount(f"{region}:grant:{digest}", f"Amazon Business ({region})")

@@ -19,9 +19,11 @@ from abxero.domain.mapping_checks import MappingProblem
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import Runtime
 from abxero.services.amazon_link import STORES
+from abxero.services.connections import forget_token_set, syncing_as
 from abxero.services.setup import save_checked_mapping, saved_mapping
 from abxero.store.db import transaction
 from abxero.store.models import (
+    AmazonAccountKey,
     AmazonConnection,
     Event,
     OutboxDocument,
@@ -433,6 +435,12 @@ def save_and_sync(
     return problems
 
 
+def syncing_as_name(runtime: Runtime, connection_id: int) -> str:
+    """Whose Xero sign-in the organisation syncs with."""
+    with runtime.sessions() as session:
+        return syncing_as(session, connection_id)
+
+
 # -- disconnecting -----
 
 
@@ -448,12 +456,15 @@ def disconnect(runtime: Runtime, connection_id: int) -> None:
     with transaction(runtime.sessions) as session:
         connection = session.get_one(XeroConnection, connection_id)
         connection.status = "disconnected"
-        connection.token_set_id = None
+        connection.token_set_id = None  # the grant itself goes below
         amazon = session.scalars(
             select(AmazonConnection).where(AmazonConnection.xero_connection_id == connection_id)
         ).first()
         if amazon is not None:
             amazon_tokens = amazon.token_set_id
+            session.execute(
+                delete(AmazonAccountKey).where(AmazonAccountKey.amazon_connection_id == amazon.id)
+            )
             session.delete(amazon)
             session.flush()
             if amazon_tokens:
@@ -468,3 +479,5 @@ def disconnect(runtime: Runtime, connection_id: int) -> None:
                 created_at=runtime.now(),
             )
         )
+    if token_set_id is not None:
+        forget_token_set(runtime, token_set_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from abxero.runtime import Runtime
@@ -26,7 +27,12 @@ def sign_in_request(runtime: Runtime) -> AuthorizationRequest:
 
 
 def complete_sign_in(
-    runtime: Runtime, code: str, code_verifier: str | None, nonce: str | None
+    runtime: Runtime,
+    code: str,
+    code_verifier: str | None,
+    nonce: str | None,
+    *,
+    take_over: Sequence[int] = (),
 ) -> SignedIn:
     """Exchange the code, verify the id_token, and record the organisations Xero lists."""
     auth = runtime.xero_auth()
@@ -40,6 +46,6 @@ def complete_sign_in(
         raise SignInFailed(
             "Xero did not accept the sign-in. Please try again in a moment."
         ) from problem
-    user_id = record_sign_in(runtime, claims, tokens, grants)
+    user_id = record_sign_in(runtime, claims, tokens, grants, take_over=take_over)
     name = " ".join(part for part in (claims.given_name, claims.family_name) if part)
     return SignedIn(user_id, name or claims.email or "")

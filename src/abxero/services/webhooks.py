@@ -1,8 +1,10 @@
 """Xero webhooks: verify the signature, then record what changed and say which syncs to queue.
 
 Xero signs each delivery with HMAC-SHA256 of the raw body under the app's webhook key
-(``x-xero-signature``, base64). Deliveries are at least once and unordered, so handling one
-twice only adds a second event row; the sync it queues is idempotent like every other.
+(``x-xero-signature``, base64). Deliveries are at least once and unordered. Each event is
+remembered by its identity (tenant, category, type, resource and ``eventDateUtc``) for
+``REPLAY_WINDOW``: a second delivery of it, Xero's retry or a captured delivery replayed, changes
+nothing, and an event older than the window is not taken at all.
 """
 
 from __future__ import annotations
@@ -11,17 +13,21 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.domain import jsontext
 from abxero.store.db import transaction
-from abxero.store.models import Event, OutboxDocument, XeroConnection
+from abxero.store.models import Event, OutboxDocument, WebhookDelivery, XeroConnection
 
 WATCHED_ROLES = ("bill", "credit_note")
+# Xero keeps undelivered events 31 days and replays them once the endpoint is healthy again
+# (shared docs, xero-api.md §6 "Retries"), so an event is taken up to 32 days after it happened.
+REPLAY_WINDOW = timedelta(days=32)
+CLOCK_SKEW = timedelta(days=1)  # simulators and servers whose clocks run ahead
 
 
 def signature_of(key: str, body: bytes) -> str:
@@ -52,7 +58,7 @@ def parse_events(body: bytes) -> list[WebhookEvent]:
     """The well-formed events of a delivery; anything else in it is ignored."""
     try:
         payload: Any = jsontext.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # malformed, or nested deeper than any real delivery
         return []
     raw_events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(raw_events, list):
@@ -88,7 +94,12 @@ def record_events(
     """Record changes to our contact or our bills as events; returns organisations to sync."""
     to_sync: list[int] = []
     with transaction(factory) as session:
+        session.execute(
+            delete(WebhookDelivery).where(WebhookDelivery.received_at < now - REPLAY_WINDOW)
+        )
         for event in events:
+            if not _first_delivery(session, event, now):
+                continue
             connection = session.scalars(
                 select(XeroConnection).where(XeroConnection.tenant_id == event.tenant_id)
             ).first()
@@ -97,6 +108,28 @@ def record_events(
             if _record_one(session, connection, event, now) and connection.id not in to_sync:
                 to_sync.append(connection.id)
     return to_sync
+
+
+def event_key(event: WebhookEvent) -> str:
+    """The identity of one event: the same change delivered twice has the same key."""
+    when = event.happened_at.isoformat() if event.happened_at else ""
+    text = "|".join((event.tenant_id, event.category, event.event_type, event.resource_id, when))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _first_delivery(session: Session, event: WebhookEvent, now: datetime) -> bool:
+    """True once per event, and only for events inside the replay window."""
+    if (
+        event.happened_at is None
+        or not now - REPLAY_WINDOW <= event.happened_at <= now + REPLAY_WINDOW
+    ):
+        return False
+    key = event_key(event)
+    if session.get(WebhookDelivery, key) is not None:
+        return False
+    session.add(WebhookDelivery(event_key=key, received_at=now))
+    session.flush()
+    return True
 
 
 def _record_one(

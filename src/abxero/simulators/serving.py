@@ -34,10 +34,14 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def start_server(app: Any, host: str = "127.0.0.1", port: int = 0) -> ServedApp:
-    """Start ``app`` on ``host:port`` (a free port when 0) and wait until it accepts."""
+def start_server(app: Any, host: str = "127.0.0.1", port: int = 0, **options: Any) -> ServedApp:
+    """Start ``app`` on ``host:port`` (a free port when 0) and wait until it accepts.
+
+    ``options`` go to ``uvicorn.Config`` (abxero's own app passes its logging choices).
+    """
     chosen = port or free_port(host)
-    config = uvicorn.Config(app, host=host, port=chosen, log_level="warning", lifespan="off")
+    settings: dict[str, Any] = {"log_level": "warning", "lifespan": "off", **options}
+    config = uvicorn.Config(app, host=host, port=chosen, **settings)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"asgi-{chosen}", daemon=True)
     thread.start()

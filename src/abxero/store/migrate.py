@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from abxero.store.files import private_sqlite_file
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -18,7 +20,8 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the schema at ``database_url`` up to ``revision``."""
+    """Bring the schema at ``database_url`` up to ``revision`` (a new SQLite file is 0600)."""
+    private_sqlite_file(database_url)
     command.upgrade(alembic_config(database_url), revision)
 
 

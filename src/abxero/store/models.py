@@ -315,3 +315,43 @@ class InvoiceDetail(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     checked_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class WebSession(Base):
+    """A signed-in (or signing-in) browser; the cookie holds only a random id, hashed here.
+
+    Ending a session deletes its row, so a copied cookie stops working at once. ``expires_at``
+    is the absolute end; ``last_seen_at`` measures the idle limit.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class WebhookDelivery(Base):
+    """A webhook event already handled, by its identity; a replay of it is refused."""
+
+    __tablename__ = "webhook_deliveries"
+
+    event_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class AmazonAccountKey(Base):
+    """One identifier Amazon ties to a paired account (a legal entity, a buyer or payer id).
+
+    Each key belongs to at most one pairing, so an account is recognised by any of them.
+    """
+
+    __tablename__ = "amazon_account_keys"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    amazon_connection_id: Mapped[int] = mapped_column(
+        ForeignKey("amazon_connections.id", ondelete="CASCADE"), index=True
+    )

@@ -9,7 +9,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import NotConnected, Runtime
@@ -18,13 +17,7 @@ from abxero.services.setup import ContextCache
 from abxero.sync.ports import SideError
 from abxero.web.pages import HERE, SignInRequired, render
 from abxero.web.routes import auth, manage, webhooks, wizard
-from abxero.web.security import (
-    SESSION_COOKIE,
-    SESSION_HOURS,
-    SecurityHeaders,
-    session_secret,
-    uses_https,
-)
+from abxero.web.security import BodyLimit, SecurityHeaders, ServerSessions
 
 
 def create_app(runtime: Runtime, jobs: Jobs) -> FastAPI:
@@ -33,16 +26,9 @@ def create_app(runtime: Runtime, jobs: Jobs) -> FastAPI:
     app.state.runtime = runtime
     app.state.jobs = jobs
     app.state.contexts = ContextCache()
-    settings = runtime.settings
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=session_secret(settings),
-        session_cookie=SESSION_COOKIE,
-        max_age=SESSION_HOURS * 3600,
-        same_site="lax",
-        https_only=uses_https(settings),
-    )
-    app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(ServerSessions, runtime=runtime)
+    app.add_middleware(SecurityHeaders, settings=runtime.settings)
+    app.add_middleware(BodyLimit)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for group in (auth.router, wizard.router, manage.router, webhooks.router):
         app.include_router(group)

@@ -46,6 +46,13 @@ RULE_FIELDS = (
     (RuleField.TITLE_KEYWORD.value, "Item title contains"),
 )
 BLANK_RULE_ROWS = 2
+MAX_RULES = 50
+MAX_PAYMENT_FIELDS = 200
+MAX_KEY_LENGTH = 200
+TOO_MANY_RULES = f"A mapping holds at most {MAX_RULES} expense rules. Remove some and save again."
+TOO_MANY_METHODS = (
+    f"The form lists more than {MAX_PAYMENT_FIELDS} payment methods. Reload the page and try again."
+)
 INVOICE = "invoice"
 PAID_FROM = "account:"
 SPEND_FROM = "spend:"
@@ -119,14 +126,38 @@ def form_values(form: Mapping[str, object]) -> dict[str, str]:
 
 
 def rule_indices(values: Mapping[str, str]) -> list[int]:
-    found = {int(match.group(1)) for key in values if (match := RULE_FIELD.match(key))}
-    return sorted(found)
+    """The rule rows the form holds, never beyond ``MAX_RULES`` (a row number is untrusted)."""
+    found = {
+        int(match.group(1))
+        for key in values
+        if (match := RULE_FIELD.match(key)) and len(match.group(1)) <= 4
+    }
+    return sorted(index for index in found if index < MAX_RULES)
 
 
 def rule_row_count(values: Mapping[str, str]) -> int:
     indices = rule_indices(values)
     used = [i for i in indices if values.get(rule_field(i, "value"), "").strip()]
-    return (max(used) + 1 if used else 0) + BLANK_RULE_ROWS
+    return min((max(used) + 1 if used else 0) + BLANK_RULE_ROWS, MAX_RULES)
+
+
+def bounded(values: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The form's values within the limits, and a message for each limit passed."""
+    errors: dict[str, str] = {}
+    kept: dict[str, str] = {}
+    payments = 0
+    for key, value in values.items():
+        rule = RULE_FIELD.match(key)
+        if rule and (len(rule.group(1)) > 4 or int(rule.group(1)) >= MAX_RULES):
+            errors["form"] = TOO_MANY_RULES
+            continue
+        if PAYMENT_FIELD.match(key):
+            payments += 1
+            if payments > MAX_PAYMENT_FIELDS or len(key) > MAX_KEY_LENGTH + 20:
+                errors["form"] = TOO_MANY_METHODS
+                continue
+        kept[key] = value
+    return kept, errors
 
 
 def _message(problem: ValidationError) -> str:
@@ -138,7 +169,8 @@ def mapping_from_values(
     values: Mapping[str, str], *, uk: bool, base: MappingConfig | None
 ) -> ParsedForm:
     """Build the mapping; each unusable entry gets a message under its field name."""
-    parsed = ParsedForm(None)
+    values, limits = bounded(values)
+    parsed = ParsedForm(None, dict(limits))
     terms = _terms(values, parsed)
     rules = _rules(values, parsed)
     methods: dict[str, PaymentMethod] = {}
@@ -180,7 +212,7 @@ def _field_of(problem: ValidationError) -> str:
 
 def _terms(values: Mapping[str, str], parsed: ParsedForm) -> int:
     text = values.get("pay_by_invoice.terms_days", "30").strip() or "30"
-    if not text.isdigit() or not 0 <= int(text) <= 365:
+    if not re.fullmatch(r"[0-9]{1,3}", text) or not 0 <= int(text) <= 365:
         parsed.errors["pay_by_invoice.terms_days"] = "Enter a number of days from 0 to 365."
         return 30
     return int(text)

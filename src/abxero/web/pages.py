@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +32,23 @@ class SignInRequired(Exception):
         self.next_path = next_path
 
 
+MONEY_CONTEXT = Context(prec=80)
+DISPLAY_LENGTH = 80
+
+
 def money(amount: Decimal | int | None, currency: str = "") -> str:
-    """``1,234.50 GBP``: two decimals, always."""
-    value = Decimal(amount or 0).quantize(Decimal("0.01"))
-    text = f"{value:,.2f}"
+    """``1,234.50 GBP``: two decimals, always; any size Amazon sends still renders."""
+    value = Decimal(amount or 0)
+    if not value.is_finite():
+        return f"{value} {currency}".strip()
+    text = f"{value.quantize(Decimal('0.01'), context=MONEY_CONTEXT):,.2f}"
     return f"{text} {currency}".strip()
+
+
+def clip(text: object, length: int = DISPLAY_LENGTH) -> str:
+    """``text`` shortened for display (the stored value is never changed)."""
+    value = str(text or "")
+    return value if len(value) <= length else value[: length - 1] + "…"
 
 
 def when(moment: datetime | None) -> str:
@@ -52,7 +64,7 @@ def field_id(name: str) -> str:
     return "f-" + re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
 
 
-templates.env.filters.update(money=money, when=when, day=day, field_id=field_id)
+templates.env.filters.update(money=money, when=when, day=day, field_id=field_id, clip=clip)
 
 
 def flash(request: Request, message: str, level: str = "info") -> None:

@@ -17,27 +17,36 @@ from huey import Huey
 
 from abxero.jobs.queue import build_queue
 from abxero.jobs.tasks import Jobs
+from abxero.logs import configure_from
 from abxero.runtime import Runtime
 from abxero.settings import Settings
 from abxero.simulators.serving import ServedApp, start_server
+from abxero.store.files import prepare_data_files
 from abxero.store.migrate import upgrade
 from abxero.web.app import create_app
 
 
 def build_app(settings: Settings, *, periodic: bool = False) -> tuple[FastAPI, Runtime, Jobs]:
     """A migrated database, a runtime, the queue's jobs and the app over them."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_files(
+        settings.data_dir, settings.resolved_database_url, settings.resolved_queue_url
+    )
     upgrade(settings.resolved_database_url)
     runtime = Runtime(settings)
     jobs = Jobs(build_queue(settings.resolved_queue_url), lambda: runtime, periodic=periodic)
     return create_app(runtime, jobs), runtime, jobs
 
 
+# uvicorn keeps its hands off logging (``configure_from`` routes and redacts its records)
+UVICORN_LOGGING: dict[str, object] = {"log_config": None, "log_level": None, "access_log": True}
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve the web app until interrupted (tasks are run by a separate worker)."""
+    configure_from(settings)
     app, runtime, _ = build_app(settings)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+        uvicorn.run(app, host=host, port=port, proxy_headers=True, **UVICORN_LOGGING)  # type: ignore[arg-type]
     finally:
         runtime.close()
 
@@ -84,7 +93,7 @@ def run_with_worker(
     app, runtime, jobs = build_app(settings, periodic=periodic)
     worker = QueueWorker(jobs.queue, periodic=periodic)
     worker.start()
-    served = start_server(app, host, port)
+    served = start_server(app, host, port, **UVICORN_LOGGING)
     try:
         yield RunningApp(served, runtime, jobs, worker)
     finally:

@@ -28,6 +28,13 @@ DEFAULT_USER = SimUser(
     given_name="Demo",
     family_name="User",
 )
+SECOND_USER = SimUser(
+    user_id="9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+    email="second.user@example.com",
+    given_name="Sam",
+    family_name="Second",
+    organisations=("uk",),
+)
 
 
 def create_app(
@@ -39,6 +46,7 @@ def create_app(
     idempotency_window: timedelta = timedelta(minutes=6),
     clients: Sequence[SimClient] = DEFAULT_CLIENTS,
     user: SimUser = DEFAULT_USER,
+    other_users: Sequence[SimUser] = (SECOND_USER,),
     issuer: str | None = None,
     spec_path: str | Path | None = None,
     validate_spec: bool = True,
@@ -53,7 +61,7 @@ def create_app(
     behaviour = Behaviour(accept_bank_tax_overrides, rollback_failed_batches)
     sim = Sim(
         world=world,
-        identity=Identity(world, {c.client_id: c for c in clients}, user),
+        identity=Identity(world, {c.client_id: c for c in clients}, user, other_users),
         limiter=RateLimiter(chosen_clock, limits or LimitSettings()),
         idempotency=IdempotencyStore(chosen_clock, idempotency_window),
         spec=load_validator(spec_path) if validate_spec else None,

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from abxero.simulators.xero.runtime import Sim
 from abxero.simulators.xero.state import AuthCode
-from abxero.simulators.xero.tokens import SimClient, TokenError, signing_key
+from abxero.simulators.xero.tokens import SimClient, SimUser, TokenError, signing_key
 
 KNOWN_SCOPES = frozenset(
     {
@@ -83,23 +83,39 @@ def _consent_html(sim: Sim, client: SimClient, params: dict[str, str], scopes: l
         f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
         for k, v in params.items()
     )
+    user = sim.identity.user_named(params.get("sim_user"))
     orgs = "".join(
         f'<li><label><input type="checkbox" name="tenant" value="{org.tenant_id}" checked> '
         f"{html.escape(org.name)}</label></li>"
         for org in sim.world.orgs.values()
+        if user.may_connect(org.key)
     )
     scope_list = "".join(f"<li>{html.escape(s)}</li>" for s in scopes)
-    user = sim.identity.user
     return (
         "<!doctype html><html><head><title>Xero | Authorise</title></head><body>"
         f"<h1>{html.escape(client.name)} wants to access your Xero data</h1>"
-        f"<p>Signed in as {html.escape(user.email)}</p>"
+        f"<p>Signed in as {html.escape(user.email)}</p>{_switch_user(sim, params, user)}"
         f'<form method="post" action="/identity/connect/authorize">{hidden}'
+        f'<input type="hidden" name="sim_user" value="{html.escape(user.user_id)}">'
         f"<h2>Organisations</h2><ul>{orgs}</ul><h2>Permissions</h2><ul>{scope_list}</ul>"
         '<button type="submit" name="decision" value="allow">Allow access</button> '
         '<button type="submit" name="decision" value="deny">Cancel</button>'
         "</form></body></html>"
     )
+
+
+def _switch_user(sim: Sim, params: dict[str, str], current: SimUser) -> str:
+    """Links that sign in as another simulated user (each sees only their organisations)."""
+    links = []
+    for other in sim.identity.users.values():
+        if other.user_id == current.user_id:
+            continue
+        query = urlencode({**params, "sim_user": other.user_id})
+        links.append(
+            f'<a class="sim-user" href="/identity/connect/authorize?{html.escape(query)}">'
+            f"Sign in as {html.escape(other.email)} instead</a>"
+        )
+    return f"<p>{' '.join(links)}</p>" if links else ""
 
 
 async def authorize_decision(request: Request) -> Response:
@@ -115,7 +131,10 @@ async def authorize_decision(request: Request) -> Response:
     if field.get("decision") != "allow":
         return _redirect(redirect_uri, {"error": "access_denied", "state": state})
     scopes = tuple(field.get("scope", "").split())
+    user = sim.identity.user_named(field.get("sim_user"))
     tenants = tuple(str(t) for t in form.getlist("tenant") if str(t) in sim.world.orgs)
+    if any(not user.may_connect(sim.world.orgs[t].key) for t in tenants):
+        return _error_page("You are not a member of that organisation.")
     if not tenants and any(s.startswith("accounting.") for s in scopes):
         return _error_page("Choose at least one organisation to connect.")
     challenge = field.get("code_challenge")
@@ -131,6 +150,7 @@ async def authorize_decision(request: Request) -> Response:
                 challenge or None,
                 field.get("nonce") or None,
                 sim.world.clock.now(),
+                user_id=user.user_id,
             )
         )
     return _redirect(redirect_uri, {"code": code, "scope": " ".join(scopes), "state": state})

@@ -103,6 +103,7 @@ class AuthCode:
     nonce: str | None
     issued_at: datetime
     used: bool = False
+    user_id: str = ""
 
 
 @dataclass

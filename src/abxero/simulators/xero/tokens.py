@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -48,12 +49,17 @@ class SimClient:
 
 @dataclass(frozen=True)
 class SimUser:
-    """The Xero user who consents."""
+    """A Xero user who can sign in; ``organisations`` are the keys of the organisations they
+    belong to (empty: every organisation of the simulator)."""
 
     user_id: str
     email: str
     given_name: str
     family_name: str
+    organisations: tuple[str, ...] = ()
+
+    def may_connect(self, org_key: str) -> bool:
+        return not self.organisations or org_key in self.organisations
 
 
 class TokenError(Exception):
@@ -81,10 +87,21 @@ def pkce_challenge(verifier: str) -> str:
 class Identity:
     """Issues and checks tokens against the shared :class:`World`."""
 
-    def __init__(self, world: World, clients: dict[str, SimClient], user: SimUser) -> None:
+    def __init__(
+        self,
+        world: World,
+        clients: dict[str, SimClient],
+        user: SimUser,
+        others: Sequence[SimUser] = (),
+    ) -> None:
         self.world = world
         self.clients = clients
         self.user = user
+        self.users = {u.user_id: u for u in (user, *others)}
+
+    def user_named(self, user_id: str | None) -> SimUser:
+        """The user who signs in on the consent page (the first one unless another is chosen)."""
+        return self.users.get(user_id or "", self.user)
 
     def client(self, client_id: str | None) -> SimClient | None:
         return self.clients.get(client_id or "")
@@ -120,24 +137,30 @@ class Identity:
         elif client.client_secret is None:
             raise TokenError("invalid_client", 401)
         pending.used = True
-        grant = self.new_grant(client.client_id, pending.scopes, pending.tenant_ids)
+        user = self.user_named(pending.user_id)
+        grant = self.new_grant(client.client_id, pending.scopes, pending.tenant_ids, user)
         return self.token_response(grant, issuer, pending.nonce)
 
     def new_grant(
-        self, client_id: str, scopes: tuple[str, ...], tenant_ids: tuple[str, ...]
+        self,
+        client_id: str,
+        scopes: tuple[str, ...],
+        tenant_ids: tuple[str, ...],
+        user: SimUser | None = None,
     ) -> Grant:
         """Record a consent and connect its tenants."""
         world, now = self.world, self.world.clock.now()
+        who = user or self.user
         grant = Grant(
             world.ids.guid("grant"),
             client_id,
-            self.user.user_id,
+            who.user_id,
             scopes,
             world.ids.guid("authevent"),
         )
         world.grants[grant.grant_id] = grant
         for tenant_id in tenant_ids:
-            existing = self._connection(client_id, tenant_id)
+            existing = self._connection(client_id, tenant_id, who.user_id)
             if existing is not None:
                 existing.updated, existing.auth_event_id = now, grant.auth_event_id
                 continue
@@ -146,21 +169,19 @@ class Identity:
                 connection_id,
                 tenant_id,
                 client_id,
-                self.user.user_id,
+                who.user_id,
                 grant.auth_event_id,
                 now,
                 now,
             )
         return grant
 
-    def _connection(self, client_id: str, tenant_id: str) -> Connection | None:
+    def _connection(self, client_id: str, tenant_id: str, user_id: str) -> Connection | None:
         return next(
             (
                 c
                 for c in self.world.connections.values()
-                if c.client_id == client_id
-                and c.tenant_id == tenant_id
-                and c.user_id == self.user.user_id
+                if c.client_id == client_id and c.tenant_id == tenant_id and c.user_id == user_id
             ),
             None,
         )
@@ -185,7 +206,7 @@ class Identity:
         return body
 
     def id_token(self, grant: Grant, issuer: str, nonce: str | None, now: datetime) -> str:
-        user = self.user
+        user = self.user_named(grant.user_id)
         claims: dict[str, Any] = {
             "iss": issuer,
             "aud": grant.client_id,

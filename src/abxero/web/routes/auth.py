@@ -8,9 +8,16 @@ from fastapi.responses import RedirectResponse, Response
 from abxero.services.connections import organisations_for
 from abxero.services.signin import SignInFailed, complete_sign_in, sign_in_request
 from abxero.web.pages import flash, render, runtime_of, user_id
-from abxero.web.security import check_csrf, pop_matching, safe_next, start_fresh_session
+from abxero.web.security import (
+    check_csrf,
+    check_ids,
+    pending_request,
+    pop_matching,
+    safe_next,
+    start_fresh_session,
+)
 
-router = APIRouter(dependencies=[Depends(check_csrf)])
+router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
 PENDING_XERO = "xero_oauth"
 
 
@@ -26,14 +33,19 @@ def home(request: Request, next: str = "") -> Response:
 
 
 @router.post("/auth/xero/start")
-def start_sign_in(request: Request, next: str = Form("")) -> Response:
-    """Send the browser to Xero; state, PKCE verifier and nonce stay in this session."""
-    consent = sign_in_request(runtime_of(request))
+def start_sign_in(request: Request, next: str = Form(""), take_over: str = Form("")) -> Response:
+    """Send the browser to Xero; state, PKCE verifier and nonce stay in this (server-side)
+    session. ``take_over`` names an organisation that should sync as this user from now on."""
+    runtime = runtime_of(request)
+    consent = sign_in_request(runtime)
     request.session[PENDING_XERO] = {
-        "state": consent.state,
+        **pending_request(consent.state, runtime.now()),
         "verifier": consent.code_verifier,
         "nonce": consent.nonce,
         "next": safe_next(next),
+        "take_over": int(take_over)
+        if take_over.isascii() and take_over.isdigit() and len(take_over) < 16
+        else None,
     }
     return see_other(consent.url)
 
@@ -42,7 +54,7 @@ def start_sign_in(request: Request, next: str = Form("")) -> Response:
 def sign_in_callback(
     request: Request, state: str = "", code: str = "", error: str = ""
 ) -> Response:
-    pending = pop_matching(request.session, PENDING_XERO, state)
+    pending = pop_matching(request.session, PENDING_XERO, state, runtime_of(request).now())
     if pending is None:
         return render(
             request,
@@ -65,8 +77,13 @@ def sign_in_callback(
             retry_href="/",
         )
     try:
+        chosen = pending.get("take_over")
         signed_in = complete_sign_in(
-            runtime_of(request), code, pending.get("verifier"), pending.get("nonce")
+            runtime_of(request),
+            code,
+            pending.get("verifier"),
+            pending.get("nonce"),
+            take_over=[chosen] if isinstance(chosen, int) else [],
         )
     except SignInFailed as problem:
         return render(

@@ -9,21 +9,22 @@ from fastapi.responses import RedirectResponse, Response
 from abxero.domain.context import OrgContext
 from abxero.domain.mapping import PaymentMethod
 from abxero.runtime import NotConnected
-from abxero.services import manage, setup
+from abxero.services import manage, setup, web_sessions
 from abxero.sync.ports import SideError
 from abxero.web import mapping_form as form
 from abxero.web.pages import Org, flash, org_context, organisation, render, runtime_of
 from abxero.web.routes.mapping_page import (
     PageMode,
+    PostedForm,
     initial_values,
     payment_choices,
     render_mapping,
     submitted_mapping,
 )
 from abxero.web.routes.wizard import jobs_of, no_expense_account, step_url
-from abxero.web.security import check_csrf
+from abxero.web.security import check_csrf, check_ids, start_fresh_session
 
-router = APIRouter(dependencies=[Depends(check_csrf)])
+router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
 
 
 def see_other(path: str) -> RedirectResponse:
@@ -72,6 +73,7 @@ def render_manage(
         status_code,
         org=org,
         state=state,
+        syncing_as=manage.syncing_as_name(runtime, org.id),
         failed=manage.failed_documents(runtime, org.id),
         held=manage.held_groups(runtime, org.id),
         notices=manage.recent_events(runtime, org.id),
@@ -108,10 +110,13 @@ def retry(request: Request, connection_id: int, transaction_id: str = Form("")) 
 
 
 @router.post("/orgs/{connection_id}/payment-methods")
-async def remap_payment_methods(request: Request, connection_id: int) -> Response:
+def remap_payment_methods(request: Request, connection_id: int, values: PostedForm) -> Response:
     org = organisation(request, connection_id)
+    values, limits = form.bounded(values)
+    if limits:
+        flash(request, limits["form"], "error")
+        return see_other(manage_url(org))
     context = org_context(request, org.id, fresh=True)
-    values = form.form_values(await request.form())
     terms = setup.saved_mapping(runtime_of(request), org.id)
     days = terms.pay_by_invoice.terms_days if terms and terms.pay_by_invoice else 30
     methods: dict[str, PaymentMethod | None] = {}
@@ -163,10 +168,10 @@ def mapping(request: Request, connection_id: int) -> Response:
 
 
 @router.post("/orgs/{connection_id}/mapping")
-async def save_mapping(request: Request, connection_id: int) -> Response:
+def save_mapping(request: Request, connection_id: int, posted: PostedForm) -> Response:
     org = organisation(request, connection_id)
     context = org_context(request, org.id, fresh=True)
-    saved, values, errors = await submitted_mapping(request, org, context)
+    saved, values, errors = submitted_mapping(request, org, context, posted)
     if saved is None:
         return render_mapping(request, org, context, values, manage_mode(org), errors, 400)
     jobs_of(request).enqueue_sync(org.id)
@@ -175,6 +180,14 @@ async def save_mapping(request: Request, connection_id: int) -> Response:
 
 
 # -- disconnect ----------------------------------------------------------------------------
+
+
+def keep_signed_in(request: Request) -> None:
+    """A new session for this browser, same user: every other session of the organisation's
+    users has ended, and so has this browser's old cookie."""
+    user, name = request.session.get("user_id"), request.session.get("user_name")
+    start_fresh_session(request.session)
+    request.session.update(user_id=user, user_name=name)
 
 
 @router.get("/orgs/{connection_id}/disconnect")
@@ -186,6 +199,9 @@ def confirm_disconnect(request: Request, connection_id: int) -> Response:
 @router.post("/orgs/{connection_id}/disconnect")
 def disconnect(request: Request, connection_id: int) -> Response:
     org = organisation(request, connection_id)
-    manage.disconnect(runtime_of(request), org.id)
+    runtime = runtime_of(request)
+    manage.disconnect(runtime, org.id)
+    web_sessions.end_for_organisation(runtime.sessions, org.id)
+    keep_signed_in(request)
     flash(request, f"{org.name} is disconnected. Its history is kept.")
     return see_other(manage_url(org))

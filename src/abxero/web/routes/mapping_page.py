@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.responses import Response
 
 from abxero.domain.context import OrgContext
@@ -54,6 +55,7 @@ def render_mapping(
     **extra: object,
 ) -> Response:
     runtime = runtime_of(request)
+    values, _ = form.bounded(values)
     choices = setup.mapping_choices(context)
     seen = {item.key: item for item in setup.instruments_seen(runtime, org.id)}
     payment_keys = sorted(
@@ -97,11 +99,18 @@ def initial_values(request: Request, org: Org, context: OrgContext) -> dict[str,
     return form.values_from_mapping(mapping, keys)
 
 
-async def submitted_mapping(
-    request: Request, org: Org, context: OrgContext
+async def posted_form(request: Request) -> dict[str, str]:
+    """The posted form's text fields (parsed on the event loop: the body is already bounded)."""
+    return form.form_values(await request.form())
+
+
+PostedForm = Annotated[dict[str, str], Depends(posted_form)]
+
+
+def submitted_mapping(
+    request: Request, org: Org, context: OrgContext, values: dict[str, str]
 ) -> tuple[MappingConfig | None, dict[str, str], dict[str, str]]:
     """The mapping the form holds, checked against the organisation; else field errors."""
-    values = form.form_values(await request.form())
     base = setup.saved_mapping(runtime_of(request), org.id)
     parsed = form.mapping_from_values(values, uk=context.is_uk, base=base)
     if parsed.mapping is None:

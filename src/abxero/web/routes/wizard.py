@@ -16,16 +16,25 @@ from abxero.services.amazon_link import (
     connect_amazon,
 )
 from abxero.services.connections import AlreadyPaired
-from abxero.web.pages import Org, flash, org_context, organisation, render, runtime_of
+from abxero.web.pages import (
+    Org,
+    flash,
+    org_context,
+    organisation,
+    render,
+    runtime_of,
+    user_id,
+)
 from abxero.web.routes.mapping_page import (
     PageMode,
+    PostedForm,
     initial_values,
     render_mapping,
     submitted_mapping,
 )
-from abxero.web.security import check_csrf, pop_matching
+from abxero.web.security import check_csrf, check_ids, pending_request, pop_matching
 
-router = APIRouter(dependencies=[Depends(check_csrf)])
+router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
 PENDING_AMAZON = "amazon_oauth"
 WIZARD_STEPS = (
     ("amazon", "Connect Amazon Business"),
@@ -83,13 +92,16 @@ def amazon_consent(request: Request, connection_id: int, region: str = Form(""))
             status_code=400,
         )
     state = secrets.token_urlsafe(24)
-    request.session[PENDING_AMAZON] = {"state": state, "connection_id": org.id, "region": region}
-    return see_other(amazon_consent_url(runtime_of(request), region, state))
+    runtime = runtime_of(request)
+    request.session[PENDING_AMAZON] = pending_request(
+        state, runtime.now(), connection_id=org.id, region=region
+    )
+    return see_other(amazon_consent_url(runtime, region, state))
 
 
 @router.get("/amazon/callback")
 def amazon_callback(request: Request, state: str = "", code: str = "", error: str = "") -> Response:
-    pending = pop_matching(request.session, PENDING_AMAZON, state)
+    pending = pop_matching(request.session, PENDING_AMAZON, state, runtime_of(request).now())
     if pending is None:
         return render(
             request,
@@ -112,7 +124,9 @@ def amazon_callback(request: Request, state: str = "", code: str = "", error: st
             retry,
         )
     try:
-        account = connect_amazon(runtime_of(request), org.id, str(pending["region"]), code)
+        account = connect_amazon(
+            runtime_of(request), org.id, str(pending["region"]), code, user_id(request)
+        )
     except AlreadyPaired as problem:
         return amazon_problem(
             request, org, "This Amazon Business account is taken", str(problem), "", retry
@@ -278,12 +292,13 @@ def no_expense_account(request: Request, org: Org) -> Response:
 
 
 @router.post("/orgs/{connection_id}/setup/mapping")
-async def save_mapping_step(request: Request, connection_id: int) -> Response:
+def save_mapping_step(request: Request, connection_id: int, posted: PostedForm) -> Response:
+    """A plain ``def``: reading Xero and the database runs in the threadpool, not the loop."""
     org = organisation(request, connection_id)
     if not reached(org, "mapping"):
         return see_other(step_url(org.id, org.setup_step))
     context = org_context(request, org.id, fresh=True)
-    mapping, values, errors = await submitted_mapping(request, org, context)
+    mapping, values, errors = submitted_mapping(request, org, context, posted)
     if mapping is None:
         return render_mapping(
             request, org, context, values, wizard_mode(org), errors, 400, steps=WIZARD_STEPS
