@@ -167,3 +167,15 @@ json_values = st.recursive(
     ),
     max_leaves=20,
 )
+
+
+def json_paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path to a value inside a JSON document (keys and list indexes)."""
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for name, item in value.items():
+            found.extend(json_paths(item, (*prefix, name)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(json_paths(item, (*prefix, index)))
+    return found

@@ -24,7 +24,14 @@ from abxero.domain.plan import (
 )
 from abxero.domain.planner import plan_record
 from abxero.domain.transactions import Quarantined
-from tests.domain.domain_strategies import REGIONS, Region, as_refund, charge_records, json_values
+from tests.domain.domain_strategies import (
+    REGIONS,
+    Region,
+    as_refund,
+    charge_records,
+    json_paths,
+    json_values,
+)
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MAIN_ROLES = {Role.BILL, Role.CREDIT_NOTE, Role.SPEND, Role.RECEIVE}
@@ -182,17 +189,6 @@ def test_arbitrary_json_is_quarantined(value: Any) -> None:
     assert plan.reason
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for name, item in value.items():
-            found.extend(_paths(item, (*prefix, name)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found.extend(_paths(item, (*prefix, index)))
-    return found
-
-
 @FAST
 @given(charge_records(), st.data())
 def test_mutated_records_never_raise(
@@ -200,7 +196,7 @@ def test_mutated_records_never_raise(
 ) -> None:
     region, record = generated
     mutated = copy.deepcopy(record)
-    path = data.draw(st.sampled_from(_paths(mutated)))
+    path = data.draw(st.sampled_from(json_paths(mutated)))
     parent: Any = mutated
     for step in path[:-1]:
         parent = parent[step]

@@ -14,7 +14,13 @@ from abxero.domain.inclusive import xero_rate
 from abxero.domain.plan import Held, Planned, PlannedDocument, Role, Skipped, document_totals
 from abxero.domain.planner import plan_record
 from abxero.domain.transactions import QUARANTINE_REASONS, Quarantined
-from tests.domain.domain_strategies import Region, as_refund, charge_records, json_values
+from tests.domain.domain_strategies import (
+    Region,
+    as_refund,
+    charge_records,
+    json_paths,
+    json_values,
+)
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MAIN = {Role.BILL, Role.CREDIT_NOTE, Role.SPEND, Role.RECEIVE}
@@ -116,24 +122,13 @@ def test_every_record_the_model_allows_posts_for_its_amount(
         assert plan.review_notes
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for name, item in value.items():
-            found.extend(_paths(item, (*prefix, name)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found.extend(_paths(item, (*prefix, index)))
-    return found
-
-
 @FAST
 @given(model_records(), st.data())
 def test_a_broken_record_posts_its_amount_or_is_quarantined_for_a_named_reason(
     generated: tuple[Region, dict[str, Any], bool], data: st.DataObject
 ) -> None:
     region, record, _ = generated
-    path = data.draw(st.sampled_from(_paths(record)))
+    path = data.draw(st.sampled_from(json_paths(record)))
     parent: Any = record
     for step in path[:-1]:
         parent = parent[step]

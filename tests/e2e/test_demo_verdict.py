@@ -34,9 +34,9 @@ def _signed(raw: str) -> Decimal:
 
 
 def test_quarantined_records_make_the_verdict_differ(harness: Harness) -> None:
-    # bad_total keeps an id, a type, an amount and a currency, so the lost cents are readable
+    # an unknown currency is still quarantined (it cannot be posted) but its amount is readable
     harness.amazon_admin(
-        "POST", "/_sim/faults", {"malformed_every": 4, "malformed_kinds": ["bad_total"]}
+        "POST", "/_sim/faults", {"malformed_every": 4, "malformed_kinds": ["unknown_currency"]}
     )
     _import_and_post(harness, "UK")
     summary = ledger_summary(harness.runtime, harness.connections["UK"])

@@ -56,3 +56,25 @@ class ManualClock:
             delta = (moment - self._now).total_seconds()
             self._now = moment
             self._offset += max(delta, 0.0)
+
+
+class SimClock:
+    """A simulator's time: the injected clock plus an offset that ``/_sim/clock`` moves.
+
+    Everything that reads time (token expiry, rate windows, idempotency windows, page-token
+    ages, document dates) reads this clock, so moving it moves them all.
+    """
+
+    def __init__(self, base: Clock) -> None:
+        self.base = base
+        self.offset = 0.0
+
+    def now(self) -> datetime:
+        return self.base.now() + timedelta(seconds=self.offset)
+
+    def monotonic(self) -> float:
+        return self.base.monotonic() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        """Move forward (never back: rate windows and expiry assume time only grows)."""
+        self.offset += max(seconds, 0.0)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from abxero.simulators.amazon.businesses import DEFAULT_BUSINESSES, Business, Region, scaled
 from abxero.simulators.amazon.generator import FeedGenerator
 from abxero.simulators.amazon.shapes import Shapes
-from abxero.simulators.clock import Clock, SystemClock
+from abxero.simulators.clock import Clock, SimClock, SystemClock
 
 DEFAULT_APPLICATION_ID = "amzn1.sp.solution.7a3e5c1d-0b9f-4c2e-9d41-5a6b7c8d9e0f"
 DEFAULT_CLIENT_ID = "amzn1.application-oa2-client.abxerosimulator0000000001"
@@ -168,23 +168,6 @@ class Faults:
             "payment_terms_days": self.payment_terms_days,
             "pbi_invoice_numbers": self.pbi_invoice_numbers,
         }
-
-
-class SimClock:
-    """The simulator's time: an injected clock plus an offset ``/_sim/clock`` can move."""
-
-    def __init__(self, base: Clock) -> None:
-        self.base = base
-        self.offset = 0.0
-
-    def now(self) -> datetime:
-        return self.base.now() + timedelta(seconds=self.offset)
-
-    def monotonic(self) -> float:
-        return self.base.monotonic() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += max(seconds, 0.0)
 
 
 class TokenBucket:

@@ -10,10 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from abxero.simulators.clock import SimClock
 from abxero.simulators.xero import webhooks
 from abxero.simulators.xero.ledger import trial_balance
 from abxero.simulators.xero.limits import LimitSettings
-from abxero.simulators.xero.runtime import Behaviour, Faults, Sim, SimClock
+from abxero.simulators.xero.runtime import Behaviour, Faults, Sim
 from abxero.simulators.xero.state import Org, World
 from abxero.simulators.xero.wire import dumps
 

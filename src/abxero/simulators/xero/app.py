@@ -8,12 +8,12 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
-from abxero.simulators.clock import Clock, SystemClock
+from abxero.simulators.clock import Clock, SimClock, SystemClock
 from abxero.simulators.xero import admin as admin_namespace
 from abxero.simulators.xero import api, identity
 from abxero.simulators.xero.idempotency import IdempotencyStore
 from abxero.simulators.xero.limits import LimitSettings, RateLimiter
-from abxero.simulators.xero.runtime import Behaviour, Sim, SimClock
+from abxero.simulators.xero.runtime import Behaviour, Sim
 from abxero.simulators.xero.spec import load_validator
 from abxero.simulators.xero.state import World
 from abxero.simulators.xero.tokens import Identity, SimClient, SimUser

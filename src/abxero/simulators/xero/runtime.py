@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
-from abxero.simulators.clock import Clock
 from abxero.simulators.xero.idempotency import IdempotencyStore
 from abxero.simulators.xero.limits import RateLimiter
 from abxero.simulators.xero.spec import SpecValidator
@@ -73,28 +71,6 @@ class Behaviour:
                 raise ValueError(f"{key} must be true or false")
         for key, value in changes.items():
             setattr(self, key, value)
-
-
-class SimClock:
-    """The simulator's time: the injected clock plus an offset that ``/_sim/clock`` moves.
-
-    Everything that reads time (token expiry and grace, rate windows, the idempotency window,
-    document dates) reads this clock, so moving it moves them all.
-    """
-
-    def __init__(self, base: Clock) -> None:
-        self.base = base
-        self.offset = 0.0
-
-    def now(self) -> datetime:
-        return self.base.now() + timedelta(seconds=self.offset)
-
-    def monotonic(self) -> float:
-        return self.base.monotonic() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        """Move forward (never back: rate windows and expiry assume time only grows)."""
-        self.offset += max(seconds, 0.0)
 
 
 @dataclass
