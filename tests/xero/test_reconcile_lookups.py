@@ -152,3 +152,31 @@ def test_documents_by_contact_leave_out_other_contacts_where_xero_ignores_the_fi
     numbers = {doc.number for doc in uk.find_documents("CreditNotes", contact_ids=[ours])}
     assert "OURS-1" in numbers
     assert "THEIRS-1" not in numbers
+
+
+def test_a_batch_is_looked_up_in_one_listing_and_no_bill_matches_twice(
+    uk: XeroAccounting,
+) -> None:
+    """Recovery past the key lifetime lists a batch's bills in one request (``ContactIDs`` +
+    ``InvoiceNumbers`` + a date range on ``GET /Invoices``) and matches each element here as
+    the per-document lookup does; two identical elements never take the same Xero bill, and a
+    number with a comma (which ``InvoiceNumbers`` cannot carry) is still found."""
+    contact = amazon(uk)
+    twin = bill(contact, taxed(), InvoiceNumber="TWIN-1")
+    comma = bill(contact, taxed("12.00"), InvoiceNumber="A,B")
+    created = uk.create_invoices([twin, comma], "bulk-lookup")
+    assert created.all_ok, [e.errors for e in created.elements]
+    never_sent = bill(contact, taxed("13.00"), InvoiceNumber="NEVER-SENT")
+    books = XeroBooksClient(uk)
+    found = books.find_many(Endpoint.INVOICES, [twin, twin, comma, never_sent])
+    assert found == [created.elements[0].xero_id, None, created.elements[1].xero_id, None]
+
+
+def test_credit_notes_of_a_batch_are_matched_one_to_one(uk: XeroAccounting) -> None:
+    contact = amazon(uk)
+    first, second = _credit_note(contact, "CN-BULK-1"), _credit_note(contact, "CN-BULK-2")
+    created = uk.create_credit_notes([first, second], "bulk-notes")
+    assert created.all_ok, [e.errors for e in created.elements]
+    books = XeroBooksClient(uk)
+    found = books.find_many(Endpoint.CREDIT_NOTES, [second, first, _credit_note(contact, "CN-3")])
+    assert found == [created.elements[1].xero_id, created.elements[0].xero_id, None]

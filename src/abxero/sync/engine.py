@@ -400,7 +400,8 @@ class Engine:
                 reached("batch_reconciling", str(batch.id))
                 with self._factory() as session:
                     wanted = batches.lookups(session, batch.id)
-                found = [self._xero.find(*lookup) for lookup in wanted]
+                payloads = [payload for _, payload in wanted]
+                found = self._xero.find_many(Endpoint(batch.endpoint), payloads)
                 with transaction(self._factory) as session:
                     counts = batches.reconcile(session, batch.id, found, self._now())
                 report.documents_posted += counts.posted

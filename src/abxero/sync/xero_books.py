@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -101,6 +101,61 @@ class XeroBooksClient:
         except XeroError as problem:
             raise TryLater("xero", f"could not look a document up: {problem}") from problem
 
+    def find_many(
+        self, endpoint: Endpoint, payloads: Sequence[Mapping[str, Any]]
+    ) -> list[str | None]:
+        """``find`` for every element of one interrupted batch, with one listing request per
+        contact where Xero can list them together; one Xero document is never matched twice."""
+        try:
+            return translated(lambda: self._find_many(endpoint, payloads))
+        except XeroError as problem:
+            raise TryLater("xero", f"could not look documents up: {problem}") from problem
+
+    def _find_many(
+        self, endpoint: Endpoint, payloads: Sequence[Mapping[str, Any]]
+    ) -> list[str | None]:
+        if endpoint in (Endpoint.PAYMENTS, Endpoint.ALLOCATIONS):
+            return [self._find(endpoint, payload) for payload in payloads]
+        wanted = [_Wanted.of(endpoint, payload) for payload in payloads]
+        listable = [item for item in wanted if item.day and _is_guid(item.contact)]
+        pool = self._list_like(endpoint, listable) if len(listable) > 1 else []
+        taken: set[str] = set()
+        found: list[str | None] = []
+        for item, payload in zip(wanted, payloads, strict=True):
+            if item in listable and len(listable) > 1:
+                match = next((d for d in pool if d.id not in taken and item.matches(d)), None)
+                identifier = match.id if match else None
+            else:
+                identifier = self._find(endpoint, payload)
+            if identifier in taken:
+                identifier = None  # the per-document lookup found one already matched
+            if identifier:
+                taken.add(identifier)
+            found.append(identifier)
+        return found
+
+    def _list_like(self, endpoint: Endpoint, wanted: Sequence[_Wanted]) -> list[DocumentSummary]:
+        """Every document that may be one of ``wanted`` (each has a day and a contact GUID):
+        one listing per contact over the batch's date range. ``GET /Invoices`` also takes
+        ``ContactIDs`` and ``InvoiceNumbers`` (xero_accounting.yaml, getInvoices), so bills are
+        listed in one request; the other kinds filter on ``Contact.ContactID`` in ``where``."""
+        days = [item.day for item in wanted if item.day]
+        period = date_range_filter("Date", min(days), max(days))
+        contacts = sorted({item.contact for item in wanted})
+        if endpoint is Endpoint.INVOICES:
+            numbers = sorted({item.number for item in wanted})
+            return self._api.find_documents(
+                endpoint.value,
+                where=period,
+                contact_ids=contacts,
+                numbers=numbers if list_parameter(numbers) else [],
+            )
+        found: list[DocumentSummary] = []
+        for contact in contacts:
+            where = f"{guid_filter('Contact.ContactID', contact)} AND {period}"
+            found += self._api.find_documents(endpoint.value, where=where)
+        return found
+
     def _find(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> str | None:
         if endpoint is Endpoint.PAYMENTS:
             return self._find_payment(payload)
@@ -194,6 +249,16 @@ class _Wanted:
 
 
 _NUMBER_FIELDS = {"Invoices": "InvoiceNumber", "CreditNotes": "CreditNoteNumber"}
+
+
+def date_range_filter(path: str, first: date, last: date) -> str:
+    """A ``where`` term for the days ``first`` to ``last`` inclusive, in the form Xero documents
+    (``Date >= DateTime(…) && Date < DateTime(…)``, developer.xero.com requests-and-responses)."""
+    after = last + timedelta(days=1)
+    return (
+        f"{path}>=DateTime({first.year},{first.month:02d},{first.day:02d}) AND "
+        f"{path}<DateTime({after.year},{after.month:02d},{after.day:02d})"
+    )
 
 
 def _is_guid(value: str) -> bool:
