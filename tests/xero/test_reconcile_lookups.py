@@ -16,7 +16,7 @@ import pytest
 from abxero.domain.plan import Endpoint
 from abxero.sync.xero_books import XeroBooksClient
 from abxero.xero import XeroAccounting
-from tests.xero.xero_support import bill, line
+from tests.xero.xero_support import bill, line, payment
 
 NASTY = [
     'INV "5"',
@@ -180,3 +180,32 @@ def test_credit_notes_of_a_batch_are_matched_one_to_one(uk: XeroAccounting) -> N
     books = XeroBooksClient(uk)
     found = books.find_many(Endpoint.CREDIT_NOTES, [second, first, _credit_note(contact, "CN-3")])
     assert found == [created.elements[1].xero_id, created.elements[0].xero_id, None]
+
+
+def test_payments_of_a_batch_come_from_one_listing_each_matched_once(uk: XeroAccounting) -> None:
+    """Payments are listed once over the batch's dates (``GET /Payments`` with a ``where``)
+    and matched by their bill and amount, as the per-payment lookup does; a second element
+    asking for the same payment finds nothing rather than the same one again."""
+    contact = amazon(uk)
+    bills = uk.create_invoices(
+        [
+            bill(contact, taxed(), InvoiceNumber="PAY-BULK-1"),
+            bill(contact, taxed(), InvoiceNumber="PAY-BULK-2"),
+        ],
+        "bulk-pay-bills",
+    )
+    first, second = (element.xero_id or "" for element in bills.elements)
+    on_first = payment(first, "5.00")
+    on_second = payment(second, "7.00", Date="2026-07-03")
+    paid = uk.create_payments([on_first, on_second], "bulk-pay")
+    assert paid.all_ok, [e.errors for e in paid.elements]
+    books = XeroBooksClient(uk)
+    found = books.find_many(
+        Endpoint.PAYMENTS, [on_second, on_first, on_first, payment(first, "6.00")]
+    )
+    ids = [element.xero_id for element in paid.elements]
+    assert found == [ids[1], ids[0], None, None]
+    assert found[:2] == [
+        books.find(Endpoint.PAYMENTS, on_second),
+        books.find(Endpoint.PAYMENTS, on_first),
+    ]

@@ -17,6 +17,7 @@ from abxero.xero import (
     DayLimitError,
     DocumentSummary,
     NeedsReconnectError,
+    PaymentSummary,
     RejectedError,
     RetriableError,
     ValidationFailedError,
@@ -114,7 +115,9 @@ class XeroBooksClient:
     def _find_many(
         self, endpoint: Endpoint, payloads: Sequence[Mapping[str, Any]]
     ) -> list[str | None]:
-        if endpoint in (Endpoint.PAYMENTS, Endpoint.ALLOCATIONS):
+        if endpoint is Endpoint.PAYMENTS:
+            return self._find_payments(payloads)
+        if endpoint is Endpoint.ALLOCATIONS:
             return [self._find(endpoint, payload) for payload in payloads]
         wanted = [_Wanted.of(endpoint, payload) for payload in payloads]
         listable = [item for item in wanted if item.day and _is_guid(item.contact)]
@@ -154,6 +157,24 @@ class XeroBooksClient:
         for contact in contacts:
             where = f"{guid_filter('Contact.ContactID', contact)} AND {period}"
             found += self._api.find_documents(endpoint.value, where=where)
+        return found
+
+    def _find_payments(self, payloads: Sequence[Mapping[str, Any]]) -> list[str | None]:
+        """Payments of one batch from one listing over their dates (``GET /Payments`` takes a
+        ``where``, xero_accounting.yaml getPayments), matched as ``_find_payment`` does: on
+        the same invoice or credit note, same amount, not deleted; each payment once."""
+        days = [_day(payload) for payload in payloads]
+        if len(payloads) < 2 or None in days:
+            return [self._find(Endpoint.PAYMENTS, payload) for payload in payloads]
+        known = [day for day in days if day is not None]
+        pool = self._api.find_payments(where=date_range_filter("Date", min(known), max(known)))
+        taken: set[str] = set()
+        found: list[str | None] = []
+        for payload in payloads:
+            match = next((p for p in pool if p.payment_id not in taken and _pays(p, payload)), None)
+            if match is not None:
+                taken.add(match.payment_id)
+            found.append(match.payment_id if match else None)
         return found
 
     def _find(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> str | None:
@@ -249,6 +270,27 @@ class _Wanted:
 
 
 _NUMBER_FIELDS = {"Invoices": "InvoiceNumber", "CreditNotes": "CreditNoteNumber"}
+
+
+def _day(payload: Mapping[str, Any]) -> date | None:
+    return date.fromisoformat(str(payload["Date"])) if payload.get("Date") else None
+
+
+def _pays(payment: PaymentSummary, payload: Mapping[str, Any]) -> bool:
+    """Whether ``payment`` is the one ``payload`` asked for: same document, same amount."""
+    invoice = str(payload.get("Invoice", {}).get("InvoiceID") or "")
+    credit_note = str(payload.get("CreditNote", {}).get("CreditNoteID") or "")
+    on_invoice = bool(invoice) and _same_text(
+        payment.invoice.invoice_id if payment.invoice else None, invoice
+    )
+    on_credit_note = bool(credit_note) and _same_text(
+        payment.credit_note.credit_note_id if payment.credit_note else None, credit_note
+    )
+    return (
+        payment.status != "DELETED"
+        and payment.amount == Decimal(str(payload.get("Amount", "0")))
+        and (on_invoice or on_credit_note)
+    )
 
 
 def date_range_filter(path: str, first: date, last: date) -> str:
