@@ -234,17 +234,14 @@ def sync(
     organisation: int | None = typer.Option(None, help="Only this organisation id."),
 ) -> None:
     """Sync every connected organisation now (fetch, plan, post)."""
-    from abxero.commands import ready_connections, report_line, run_with_progress
+    from abxero.commands import ready_connections, run_each
 
     runtime = runtime_or_exit()
-    for connection_id in ready_connections(runtime, organisation):
-        report = run_with_progress(
-            console,
-            f"organisation {connection_id}",
-            lambda update, cid=connection_id: runtime.engine_for(cid, progress=update).sync(),
-        )
-        console.print(f"organisation {connection_id}: {report_line(report)}")
+    ids = ready_connections(runtime, organisation)
+    all_ok = run_each(console, runtime, ids, lambda engine: engine.sync())
     runtime.close()
+    if not all_ok:
+        raise typer.Exit(1)
 
 
 @app.command(name="import")
@@ -256,7 +253,7 @@ def import_range(
     """Import a date range of Amazon transactions; nothing already in Xero is posted again."""
     from datetime import UTC, timedelta
 
-    from abxero.commands import ready_connections, report_line, run_with_progress
+    from abxero.commands import ready_connections, run_each
 
     start = since.replace(tzinfo=UTC)
     end = until.replace(tzinfo=UTC) + timedelta(days=1)
@@ -264,26 +261,24 @@ def import_range(
         console.print("[red]--until must not be before --since[/red]")
         raise typer.Exit(2)
     runtime = runtime_or_exit()
-    for connection_id in ready_connections(runtime, organisation):
-        report = run_with_progress(
-            console,
-            f"organisation {connection_id}",
-            lambda update, cid=connection_id: runtime.engine_for(cid, progress=update).import_range(
-                start, end
-            ),
-        )
-        console.print(f"organisation {connection_id}: {report_line(report)}")
+    ids = ready_connections(runtime, organisation)
+    all_ok = run_each(console, runtime, ids, lambda engine: engine.import_range(start, end))
     runtime.close()
+    if not all_ok:
+        raise typer.Exit(1)
 
 
 @app.command()
 def status() -> None:
-    """Show every organisation: setup, last and next sync, and ledger counts."""
-    from abxero.commands import failure_lines, organisation_statuses, status_table
+    """Show every organisation: setup, last and next sync, ledger counts, a sync in progress
+    and batches waiting to be reconciled."""
+    from abxero.commands import activity_lines, failure_lines, organisation_statuses, status_table
 
     runtime = runtime_or_exit()
     statuses = organisation_statuses(runtime)
     console.print(status_table(statuses))
+    for line in activity_lines(statuses, runtime.now()):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
     for line in failure_lines(statuses):
         console.print(line, highlight=False, markup=False)
     runtime.close()

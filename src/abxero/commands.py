@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,8 +15,17 @@ from sqlalchemy import func, select
 
 from abxero.runtime import Runtime
 from abxero.services.manage import LastRun, last_run
-from abxero.store.models import AmazonConnection, OutboxDocument, SourceTransaction, XeroConnection
-from abxero.sync.engine import SyncReport
+from abxero.store.models import (
+    AmazonConnection,
+    Batch,
+    Lease,
+    OutboxDocument,
+    SourceTransaction,
+    SyncRun,
+    XeroConnection,
+)
+from abxero.sync.engine import Engine, SyncReport
+from abxero.sync.leases import LeaseBusy
 
 
 class SchemaNotReady(Exception):
@@ -75,6 +84,9 @@ class OrganisationStatus:
     parked_until: datetime | None
     counts: dict[str, int]
     last_run: LastRun | None = None
+    lease: BusyLease | None = None
+    recovering_batches: int = 0
+    recovering_documents: int = 0
 
 
 def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
@@ -102,6 +114,8 @@ def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
             ).all()
         )
         runs = {organisation.id: last_run(session, organisation.id) for organisation, _ in rows}
+        leases = {organisation.id: sync_lease(session, organisation.id) for organisation, _ in rows}
+        recovering = _recovering(session)
     result = []
     for organisation, region in rows:
         tally = counts.get(organisation.id, {})
@@ -118,8 +132,28 @@ def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
                 organisation.parked_until,
                 tally,
                 runs[organisation.id],
+                leases[organisation.id],
+                *recovering.get(organisation.id, (0, 0)),
             )
         )
+    return result
+
+
+def _recovering(session: Any) -> dict[int, tuple[int, int]]:
+    """Per organisation: batches left ``sending`` (by a crash or a lost answer) and the
+    documents still waiting on them; the next run reconciles them with Xero."""
+    sending = session.scalars(select(Batch).where(Batch.status == "sending")).all()
+    waiting = dict(
+        session.execute(
+            select(OutboxDocument.batch_id, func.count())
+            .where(OutboxDocument.status == "sending")
+            .group_by(OutboxDocument.batch_id)
+        ).all()
+    )
+    result: dict[int, tuple[int, int]] = {}
+    for batch in sending:
+        batches, documents = result.get(batch.xero_connection_id, (0, 0))
+        result[batch.xero_connection_id] = (batches + 1, documents + int(waiting.get(batch.id, 0)))
     return result
 
 
@@ -179,16 +213,41 @@ def status_table(statuses: list[OrganisationStatus]) -> Table:
 def _run_cell(run: LastRun | None) -> str:
     if run is None:
         return "—"
-    return f"failed {_when(run.finished_at)}" if run.failed else "ok"
+    return f"{run.status} {_when(run.finished_at)}" if run.failed else "ok"
+
+
+def activity_lines(statuses: list[OrganisationStatus], now: datetime) -> list[str]:
+    """For each organisation: a held sync lease, and batches waiting to be reconciled."""
+    lines = []
+    for item in statuses:
+        label = f"organisation {item.connection_id}"
+        lease = item.lease
+        if lease is not None and lease.expires_at > now:
+            since = f"since {_when(lease.since)}, " if lease.since else ""
+            lines.append(
+                f"{label}: being synced by {lease.holder} ({since}lease expires "
+                f"{_when(lease.expires_at)})"
+            )
+        if item.recovering_batches:
+            lines.append(
+                f"{label}: {item.recovering_batches} batches ({item.recovering_documents} "
+                "documents) left sending by an interrupted run; the next sync reconciles them "
+                "with Xero"
+            )
+    return lines
 
 
 def failure_lines(statuses: list[OrganisationStatus]) -> list[str]:
-    """For each organisation whose last run failed: the cause and what to do."""
+    """For each organisation whose last run failed or was interrupted: the cause and what to
+    do."""
     lines = []
     for item in statuses:
         if item.last_run is None or not item.last_run.failed:
             continue
-        lines.append(f"organisation {item.connection_id}: last run failed: {item.last_run.error}")
+        lines.append(
+            f"organisation {item.connection_id}: last run {item.last_run.status}: "
+            f"{item.last_run.error}"
+        )
         if item.last_run.remedy:
             lines.append(f"  what to do: {item.last_run.remedy}")
     return lines
@@ -210,7 +269,10 @@ def ready_connections(runtime: Runtime, only: int | None) -> list[int]:
 
 
 def run_with_progress(console: Console, label: str, work: Any) -> SyncReport:
-    """Run ``work(progress_callback)`` under a rich progress bar of feed windows."""
+    """Run ``work(progress_callback)`` under a rich progress bar of feed windows, or with plain
+    progress lines when the output is not a terminal (a log file, a pipe, cron)."""
+    if not console.is_terminal:
+        return _run_with_lines(console, label, work)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -231,6 +293,95 @@ def run_with_progress(console: Console, label: str, work: Any) -> SyncReport:
         report: SyncReport = work(update)
         progress.update(task, completed=max(report.windows_total, 1))
     return report
+
+
+def _run_with_lines(console: Console, label: str, work: Any) -> SyncReport:
+    """One plain line each time a feed window finishes or documents are posted."""
+    shown: list[tuple[int, int]] = []
+
+    def update(report: SyncReport) -> None:
+        step = (report.windows_done, report.documents_posted)
+        if shown and shown[-1] == step:
+            return
+        shown.append(step)
+        console.print(
+            f"{label}: {progress_line(report)}", highlight=False, markup=False, soft_wrap=True
+        )
+
+    result: SyncReport = work(update)
+    return result
+
+
+def progress_line(report: SyncReport) -> str:
+    """Where a run is, in words."""
+    return (
+        f"window {report.windows_done}/{report.windows_total}, {report.fetched} fetched, "
+        f"{report.documents_posted} posted"
+    )
+
+
+@dataclass(frozen=True)
+class BusyLease:
+    """Who holds an organisation's sync lease, since when, until when."""
+
+    holder: str
+    since: datetime | None
+    expires_at: datetime
+
+
+def sync_lease(session: Any, connection_id: int) -> BusyLease | None:
+    """The organisation's sync lease if one is recorded, with its run's start as "since"."""
+    lease = session.get(Lease, f"sync:{connection_id}")
+    if lease is None:
+        return None
+    since = session.scalar(
+        select(func.max(SyncRun.started_at)).where(
+            SyncRun.xero_connection_id == connection_id, SyncRun.status == "running"
+        )
+    )
+    return BusyLease(lease.holder, since, lease.expires_at)
+
+
+def busy_line(runtime: Runtime, connection_id: int) -> str:
+    """What to say about an organisation another worker is syncing."""
+    with runtime.sessions() as session:
+        lease = sync_lease(session, connection_id)
+    if lease is None:
+        return "busy: another worker was syncing it; try again in a moment"
+    since = f"since {_when(lease.since)}" if lease.since else f"until {_when(lease.expires_at)}"
+    return f"busy: another worker is syncing it, {since} ({lease.holder})"
+
+
+def run_each(
+    console: Console,
+    runtime: Runtime,
+    connection_ids: list[int],
+    work: Callable[[Engine], SyncReport],
+) -> bool:
+    """Run ``work`` for each organisation on its own: a busy one is reported and skipped, a
+    failing one is reported, and the rest go on. True when none failed."""
+    all_ok = True
+    for connection_id in connection_ids:
+        label = f"organisation {connection_id}"
+        try:
+            report = run_with_progress(
+                console,
+                label,
+                lambda update, cid=connection_id: work(runtime.engine_for(cid, progress=update)),
+            )
+        except LeaseBusy:
+            console.print(f"{label}: {busy_line(runtime, connection_id)}", **_PLAIN)
+            continue
+        except Exception as problem:  # one organisation's failure never stops the others
+            console.print(f"{label}: failed: {problem}", **_PLAIN)
+            all_ok = False
+            continue
+        console.print(f"{label}: {report_line(report)}", **_PLAIN)
+        all_ok = all_ok and not report.error
+    return all_ok
+
+
+_PLAIN: dict[str, Any] = {"highlight": False, "markup": False, "soft_wrap": True}
 
 
 def report_line(report: SyncReport) -> str:

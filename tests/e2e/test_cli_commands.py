@@ -101,3 +101,74 @@ def test_headless_demo_ends_with_a_matching_summary(tmp_path: Path) -> None:
         assert region["duplicates"] == 0
         assert region["amazon_total"] == region["posted_total"] == region["xero_total"]
         assert region["held"] == region["quarantined"] == region["unaccounted"] == 0
+
+
+def _hold_sync_lease(harness: Harness, connection_id: int, holder: str) -> None:
+    """Another live worker's lease on the organisation's sync (it expires far in the future)."""
+    from datetime import UTC, datetime
+
+    from abxero.store.db import transaction
+    from abxero.store.models import Lease
+
+    with transaction(harness.runtime.sessions) as session:
+        until = datetime(2100, 1, 1, tzinfo=UTC)
+        session.add(Lease(name=f"sync:{connection_id}", holder=holder, expires_at=until))
+
+
+def test_a_busy_organisation_is_reported_and_the_others_still_import(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bug: one organisation's lease being taken made `abxero import` print a LeaseBusy
+    traceback, exit 1 and skip every other organisation."""
+    _environment(harness, monkeypatch)
+    first, second = sorted(harness.connections.values())
+    _hold_sync_lease(harness, first, "other-host:4242:feedbeef")
+    today = harness.runtime.now().date()
+    since = today.replace(day=1).isoformat()
+    result = runner.invoke(app, ["import", "--since", since, "--until", today.isoformat()])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 0, result.output
+    assert f"organisation {first}: busy: another worker is syncing it" in result.output
+    assert "other-host:4242:feedbeef" in result.output
+    assert f"organisation {second}: " in result.output
+    assert "new" in result.output.split(f"organisation {second}: ")[-1]
+    status = runner.invoke(app, ["status"])
+    assert "other-host:4242:feedbeef" in status.output, status.output
+
+
+def test_progress_lines_when_not_on_a_terminal(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bug: without a terminal the CLI printed no progress at all while a run went on."""
+    _environment(harness, monkeypatch)
+    uk = str(harness.connections["UK"])
+    today = harness.runtime.now().date()
+    since = today.replace(day=1).isoformat()
+    result = runner.invoke(
+        app, ["import", "--since", since, "--until", today.isoformat(), "--organisation", uk]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"organisation {uk}: window 1/" in result.output
+
+
+def test_a_run_ending_with_a_xero_server_error_exits_non_zero(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bug: a run that ended with "Xero answered 500" exited 0. The other organisation still
+    runs and its line is printed."""
+    _environment(harness, monkeypatch)
+    today = harness.runtime.now().date()
+    since = today.replace(day=1).isoformat()
+    assert (
+        runner.invoke(app, ["import", "--since", since, "--until", today.isoformat()]).exit_code
+        == 0
+    )
+    harness.map_and_finish("UK")
+    harness.xero_admin("POST", "/_sim/faults", {"server_errors": 10_000})
+    result = runner.invoke(app, ["sync"])
+    harness.xero_admin("POST", "/_sim/faults", {"server_errors": 0})
+    assert result.exit_code == 1, result.output
+    uk, us = harness.connections["UK"], harness.connections["US"]
+    assert f"organisation {uk}: " in result.output
+    assert "error: " in result.output.split(f"organisation {uk}: ")[-1]
+    assert f"organisation {us}: " in result.output

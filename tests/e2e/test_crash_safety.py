@@ -112,3 +112,126 @@ def test_killed_worker_restarts_without_duplicates_or_losses(
     assert result["trial_balance_total"] == Decimal(0)
     unposted = {s.status for s in harness.sources("US")} - {"posted", "skipped", "held"}
     assert unposted == set()
+
+
+def _status_output(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> str:
+    """What `abxero status` prints for the harness's database."""
+    from typer.testing import CliRunner
+
+    from abxero.cli import app
+
+    monkeypatch.setenv("ABXERO_DATABASE_URL", harness.runtime.settings.resolved_database_url)
+    monkeypatch.setenv("ABXERO_DATA_DIR", str(harness.data_dir))
+    monkeypatch.setenv("COLUMNS", "200")
+    result = CliRunner().invoke(app, ["status"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_a_killed_run_is_closed_as_interrupted_when_the_next_run_takes_over(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    backend: str,
+) -> None:
+    """Bug: a run whose worker was SIGKILLed stayed ``running`` in sync_runs for ever, so the
+    manage page could show a sync running indefinitely, and `abxero status` did not show the
+    batches it left ``sending``."""
+    from sqlalchemy import select
+
+    from abxero.services import manage
+    from abxero.store.models import SyncRun
+
+    database_url = empty_database(request, backend, tmp_path_factory)
+    with running_harness(tmp_path, database_url, orders_per_day=1.2) as harness:
+        connection_id = harness.connections["US"]
+        now = harness.runtime.now()
+        harness.runtime.engine_for(connection_id).import_range(
+            now - timedelta(days=90), now - timedelta(days=60)
+        )
+        harness.map_and_finish("US")
+        assert _worker(harness, "US", 0, "batch_answered:1") == -signal.SIGKILL
+        with harness.runtime.sessions() as session:
+            [dead] = session.scalars(
+                select(SyncRun).where(
+                    SyncRun.xero_connection_id == connection_id, SyncRun.status == "running"
+                )
+            ).all()
+        assert manage.status(harness.runtime, connection_id).running is False
+        killed_status = _status_output(harness, monkeypatch)
+        assert _worker(harness, "US", 0, None) == 0
+        with harness.runtime.sessions() as session:
+            closed = session.get_one(SyncRun, dead.id)
+            still_running = session.scalars(
+                select(SyncRun).where(SyncRun.status == "running")
+            ).all()
+        recovered_status = _status_output(harness, monkeypatch)
+        result = exactly_once_report(harness, "US")
+    assert f"organisation {connection_id}: " in killed_status
+    assert "left sending by an interrupted run" in killed_status
+    assert closed.status == "interrupted"
+    assert "stopped before it finished" in closed.error
+    assert closed.finished_at is not None
+    assert still_running == []
+    assert "left sending" not in recovered_status
+    assert result["xero_documents"] == result["ledger_documents"] > 0
+    assert result["unknown_in_xero"] == []
+
+
+LOOKUP_ENDPOINTS = ("GET /Invoices", "GET /CreditNotes", "GET /BankTransactions", "GET /Payments")
+
+
+def _lookups_so_far(harness: Harness) -> int:
+    """GET listings of documents and payments the Xero simulator has answered so far."""
+    requests: dict[str, int] = harness.xero_admin("GET", "/_sim/stats")["requests"]
+    return sum(requests.get(endpoint, 0) for endpoint in LOOKUP_ENDPOINTS)
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_batches_killed_past_their_key_lifetime_are_looked_up_in_bulk(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    backend: str,
+) -> None:
+    """Bug: a kill left up to four batches (200 documents) ``sending``; past the key's lifetime
+    each document was looked up with its own GET (60 calls a minute), so one recovery took
+    minutes. Now each batch is listed with one request per contact, matched here element by
+    element, and everything is still posted exactly once."""
+    from sqlalchemy import func, select
+
+    from abxero.store.models import OutboxDocument
+
+    database_url = empty_database(request, backend, tmp_path_factory)
+    with running_harness(tmp_path, database_url, orders_per_day=1.2) as harness:
+        connection_id = harness.connections["US"]
+        now = harness.runtime.now()
+        harness.runtime.engine_for(connection_id).import_range(
+            now - timedelta(days=90), now - timedelta(days=60)
+        )
+        harness.map_and_finish("US")
+        assert _worker(harness, "US", 0, "batch_answered:1") == -signal.SIGKILL
+        with harness.runtime.sessions() as session:
+            waiting = session.scalar(
+                select(func.count()).where(
+                    OutboxDocument.xero_connection_id == connection_id,
+                    OutboxDocument.status == "sending",
+                )
+            )
+        before = _lookups_so_far(harness)
+        assert _worker(harness, "US", 0, "batch_opened:1") == -signal.SIGKILL
+        lookups = _lookups_so_far(harness) - before
+        assert _worker(harness, "US", 0, None) == 0
+        result = exactly_once_report(harness, "US")
+    assert waiting >= 50
+    assert 1 <= lookups <= waiting // 10, (lookups, waiting)
+    assert result["xero_documents"] == result["ledger_documents"] > 50
+    assert result["unknown_in_xero"] == []
+    assert result["mismatched_totals"] == []
+    assert result["payments_in_xero"] == result["ledger_payments"] == result["all_payments"]

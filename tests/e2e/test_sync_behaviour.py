@@ -209,6 +209,21 @@ def test_a_failing_organisation_is_retried_after_a_growing_delay_not_every_minut
     assert uk in due_connections(harness.runtime)  # a success ends the back-off
 
 
+def test_an_interrupted_run_counts_as_a_failure_for_the_back_off(harness: Harness) -> None:
+    """A run whose worker died (closed ``interrupted`` when the next run took over) makes the
+    scheduler wait like a failed run does, instead of retrying every minute."""
+    _import_and_finish(harness, "UK")
+    uk = harness.connections["UK"]
+    with transaction(harness.runtime.sessions) as session:
+        organisation = session.get_one(XeroConnection, uk)
+        organisation.last_sync_at = harness.runtime.now() - timedelta(hours=1)
+        for run in session.scalars(select(SyncRun).where(SyncRun.xero_connection_id == uk)):
+            run.finished_at = harness.runtime.now() - timedelta(hours=1)
+        _finished_run(harness, session, "failed", timedelta(minutes=3, seconds=-1))
+        _finished_run(harness, session, "interrupted", timedelta(minutes=3))
+    assert uk not in due_connections(harness.runtime)  # two failures in a row: wait 4 minutes
+
+
 def test_retry_delays_double_and_stop_at_the_interval() -> None:
     interval = timedelta(minutes=15)
     delays = [retry_delay(failures, interval) for failures in range(1, 6)]

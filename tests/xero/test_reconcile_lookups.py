@@ -16,7 +16,7 @@ import pytest
 from abxero.domain.plan import Endpoint
 from abxero.sync.xero_books import XeroBooksClient
 from abxero.xero import XeroAccounting
-from tests.xero.xero_support import bill, line
+from tests.xero.xero_support import bill, line, payment
 
 NASTY = [
     'INV "5"',
@@ -152,3 +152,60 @@ def test_documents_by_contact_leave_out_other_contacts_where_xero_ignores_the_fi
     numbers = {doc.number for doc in uk.find_documents("CreditNotes", contact_ids=[ours])}
     assert "OURS-1" in numbers
     assert "THEIRS-1" not in numbers
+
+
+def test_a_batch_is_looked_up_in_one_listing_and_no_bill_matches_twice(
+    uk: XeroAccounting,
+) -> None:
+    """Recovery past the key lifetime lists a batch's bills in one request (``ContactIDs`` +
+    ``InvoiceNumbers`` + a date range on ``GET /Invoices``) and matches each element here as
+    the per-document lookup does; two identical elements never take the same Xero bill, and a
+    number with a comma (which ``InvoiceNumbers`` cannot carry) is still found."""
+    contact = amazon(uk)
+    twin = bill(contact, taxed(), InvoiceNumber="TWIN-1")
+    comma = bill(contact, taxed("12.00"), InvoiceNumber="A,B")
+    created = uk.create_invoices([twin, comma], "bulk-lookup")
+    assert created.all_ok, [e.errors for e in created.elements]
+    never_sent = bill(contact, taxed("13.00"), InvoiceNumber="NEVER-SENT")
+    books = XeroBooksClient(uk)
+    found = books.find_many(Endpoint.INVOICES, [twin, twin, comma, never_sent])
+    assert found == [created.elements[0].xero_id, None, created.elements[1].xero_id, None]
+
+
+def test_credit_notes_of_a_batch_are_matched_one_to_one(uk: XeroAccounting) -> None:
+    contact = amazon(uk)
+    first, second = _credit_note(contact, "CN-BULK-1"), _credit_note(contact, "CN-BULK-2")
+    created = uk.create_credit_notes([first, second], "bulk-notes")
+    assert created.all_ok, [e.errors for e in created.elements]
+    books = XeroBooksClient(uk)
+    found = books.find_many(Endpoint.CREDIT_NOTES, [second, first, _credit_note(contact, "CN-3")])
+    assert found == [created.elements[1].xero_id, created.elements[0].xero_id, None]
+
+
+def test_payments_of_a_batch_come_from_one_listing_each_matched_once(uk: XeroAccounting) -> None:
+    """Payments are listed once over the batch's dates (``GET /Payments`` with a ``where``)
+    and matched by their bill and amount, as the per-payment lookup does; a second element
+    asking for the same payment finds nothing rather than the same one again."""
+    contact = amazon(uk)
+    bills = uk.create_invoices(
+        [
+            bill(contact, taxed(), InvoiceNumber="PAY-BULK-1"),
+            bill(contact, taxed(), InvoiceNumber="PAY-BULK-2"),
+        ],
+        "bulk-pay-bills",
+    )
+    first, second = (element.xero_id or "" for element in bills.elements)
+    on_first = payment(first, "5.00")
+    on_second = payment(second, "7.00", Date="2026-07-03")
+    paid = uk.create_payments([on_first, on_second], "bulk-pay")
+    assert paid.all_ok, [e.errors for e in paid.elements]
+    books = XeroBooksClient(uk)
+    found = books.find_many(
+        Endpoint.PAYMENTS, [on_second, on_first, on_first, payment(first, "6.00")]
+    )
+    ids = [element.xero_id for element in paid.elements]
+    assert found == [ids[1], ids[0], None, None]
+    assert found[:2] == [
+        books.find(Endpoint.PAYMENTS, on_second),
+        books.find(Endpoint.PAYMENTS, on_first),
+    ]

@@ -22,6 +22,7 @@ from abxero.store.db import transaction
 from abxero.store.models import AmazonConnection, OutboxDocument, SyncRun, XeroConnection
 from abxero.sync.engine import SyncReport
 from abxero.sync.leases import LeaseBusy
+from abxero.sync.run_failures import UNSUCCESSFUL_RUN_STATUSES
 
 log = get_logger(__name__)
 
@@ -133,7 +134,7 @@ def failing_since(session: Session, connection_id: int) -> tuple[int, datetime |
     ).all()
     failures = 0
     for run in recent:
-        if run.status != "failed":
+        if run.status not in UNSUCCESSFUL_RUN_STATUSES:  # a killed run counts as a failure
             break
         failures += 1
     return failures, (recent[0].finished_at if failures else None)

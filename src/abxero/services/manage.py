@@ -26,6 +26,7 @@ from abxero.store.models import (
     AmazonAccountKey,
     AmazonConnection,
     Event,
+    Lease,
     OutboxDocument,
     SourceTransaction,
     SyncRun,
@@ -33,7 +34,7 @@ from abxero.store.models import (
     XeroConnection,
 )
 from abxero.sync.ledger import FAILED, HELD, NEW, POSTED, QUARANTINED
-from abxero.sync.run_failures import FAILED_RUN_STATUSES, RUN_FAILED
+from abxero.sync.run_failures import FAILED_RUN_STATUSES, RUN_FAILED, UNSUCCESSFUL_RUN_STATUSES
 from abxero.xero import XeroError
 
 ZERO = Decimal("0")
@@ -90,7 +91,23 @@ class LastRun:
 
     @property
     def failed(self) -> bool:
-        return self.status == "failed"
+        """Failed, or interrupted (its worker died mid-way)."""
+        return self.status in UNSUCCESSFUL_RUN_STATUSES
+
+
+def _sync_in_progress(session: Session, connection_id: int, now: datetime) -> bool:
+    """A queued run, or a running one whose worker still holds the lease: a run whose worker
+    died is not shown as running (the next run closes it as interrupted)."""
+    statuses = ["queued"]
+    lease = session.get(Lease, f"sync:{connection_id}")
+    if lease is not None and lease.expires_at > now:
+        statuses.append("running")
+    count = session.scalar(
+        select(func.count()).where(
+            SyncRun.xero_connection_id == connection_id, SyncRun.status.in_(statuses)
+        )
+    )
+    return bool(count)
 
 
 def last_run(session: Session, connection_id: int) -> LastRun | None:
@@ -155,12 +172,7 @@ def status(runtime: Runtime, connection_id: int) -> Status:
                 .group_by(SourceTransaction.status)
             ).all()
         )
-        running = session.scalar(
-            select(func.count()).where(
-                SyncRun.xero_connection_id == connection_id,
-                SyncRun.status.in_(("queued", "running")),
-            )
-        )
+        running = _sync_in_progress(session, connection_id, runtime.now())
         return Status(
             connection_id=connection.id,
             name=connection.tenant_name,

@@ -6,8 +6,10 @@
 2. The engine sends the stored body with the stored key and hands the per-element outcomes to
    ``record_outcomes``, which writes Xero ids and errors in one transaction.
 3. A batch still ``sending`` when a sync starts was interrupted. Inside the key's lifetime it is
-   simply resent (Xero answers with its first response); after it, ``reconcile`` looks each
-   document up in Xero, records what exists and returns the rest to ``planned``.
+   simply resent (Xero answers with its first response); after it, the engine looks its
+   documents up in Xero (one listing per batch where Xero can list them, see
+   ``XeroBooks.find_many``) and ``reconcile`` records what exists and returns the rest to
+   ``planned``.
 
 The whole request is stored, not only the body: the query string (``summarizeErrors=false``
 and, for documents with unit prices, ``unitdp=4``) is kept in ``batches.query``, so a resend

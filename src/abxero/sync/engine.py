@@ -400,7 +400,8 @@ class Engine:
                 reached("batch_reconciling", str(batch.id))
                 with self._factory() as session:
                     wanted = batches.lookups(session, batch.id)
-                found = [self._xero.find(*lookup) for lookup in wanted]
+                payloads = [payload for _, payload in wanted]
+                found = self._xero.find_many(Endpoint(batch.endpoint), payloads)
                 with transaction(self._factory) as session:
                     counts = batches.reconcile(session, batch.id, found, self._now())
                 report.documents_posted += counts.posted
@@ -466,7 +467,9 @@ class Engine:
             return session.get_one(XeroConnection, self._id)
 
     def _start_run(self, kind: str, run_id: int | None) -> int:
-        """A new run row, or the queued one the caller made (so its progress bar follows)."""
+        """A new run row, or the queued one the caller made (so its progress bar follows).
+        We hold the organisation's lease, so any other run still marked ``running`` lost its
+        worker: it is closed as interrupted."""
         with transaction(self._factory) as session:
             run = session.get(SyncRun, run_id) if run_id is not None else None
             if run is None:
@@ -474,7 +477,29 @@ class Engine:
                 session.add(run)
             run.status, run.started_at = "running", self._now()
             session.flush()
+            self._close_dead_runs(session, run.id)
             return run.id
+
+    def _close_dead_runs(self, session: Session, current: int) -> None:
+        dead = session.scalars(
+            select(SyncRun).where(
+                SyncRun.xero_connection_id == self._id,
+                SyncRun.status == "running",
+                SyncRun.id != current,
+            )
+        ).all()
+        for run in dead:
+            run.status = run_failures.INTERRUPTED
+            run.error = run_failures.INTERRUPTED_CAUSE
+            run.finished_at = self._now()
+            self._event(
+                session,
+                "warning",
+                "run_interrupted",
+                f"Sync run {run.id} was interrupted: {run_failures.INTERRUPTED_CAUSE}.",
+                "Nothing to do: nothing posts twice and nothing is lost.",
+                run_id=run.id,
+            )
 
     def _finish_run(self, run_id: int, report: SyncReport) -> None:
         with transaction(self._factory) as session:

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -54,6 +54,12 @@ class XeroBooks(Protocol):
 
     def find(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> str | None:
         """The Xero id of a document like ``payload`` if Xero already has it."""
+        ...
+
+    def find_many(
+        self, endpoint: Endpoint, payloads: Sequence[Mapping[str, Any]]
+    ) -> list[str | None]:
+        """``find`` for each of ``payloads`` (one batch), in bulk where Xero allows it."""
         ...
 
 

@@ -28,7 +28,13 @@ from abxero.sync.ledger import FAILED
 
 RUN_FAILED = "run_failed"
 ISOLATED = "document_isolated"
-FAILED_RUN_STATUSES = ("ok", "failed")
+INTERRUPTED = "interrupted"
+FAILED_RUN_STATUSES = ("ok", "failed", INTERRUPTED)
+UNSUCCESSFUL_RUN_STATUSES = ("failed", INTERRUPTED)
+INTERRUPTED_CAUSE = (
+    "the worker running this sync stopped before it finished (killed, crashed or shut down); "
+    "a later run took over and reconciles what it was sending"
+)
 SENDING = "sending"
 RETRY_NOTE = (
     "Nothing was lost: abxero tries again at the next sync, and documents it was sending are "

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -17,6 +17,7 @@ from abxero.xero import (
     DayLimitError,
     DocumentSummary,
     NeedsReconnectError,
+    PaymentSummary,
     RejectedError,
     RetriableError,
     ValidationFailedError,
@@ -100,6 +101,81 @@ class XeroBooksClient:
             return translated(lambda: self._find(endpoint, payload))
         except XeroError as problem:
             raise TryLater("xero", f"could not look a document up: {problem}") from problem
+
+    def find_many(
+        self, endpoint: Endpoint, payloads: Sequence[Mapping[str, Any]]
+    ) -> list[str | None]:
+        """``find`` for every element of one interrupted batch, with one listing request per
+        contact where Xero can list them together; one Xero document is never matched twice."""
+        try:
+            return translated(lambda: self._find_many(endpoint, payloads))
+        except XeroError as problem:
+            raise TryLater("xero", f"could not look documents up: {problem}") from problem
+
+    def _find_many(
+        self, endpoint: Endpoint, payloads: Sequence[Mapping[str, Any]]
+    ) -> list[str | None]:
+        if endpoint is Endpoint.PAYMENTS:
+            return self._find_payments(payloads)
+        if endpoint is Endpoint.ALLOCATIONS:
+            return [self._find(endpoint, payload) for payload in payloads]
+        wanted = [_Wanted.of(endpoint, payload) for payload in payloads]
+        listable = [item for item in wanted if item.day and _is_guid(item.contact)]
+        pool = self._list_like(endpoint, listable) if len(listable) > 1 else []
+        taken: set[str] = set()
+        found: list[str | None] = []
+        for item, payload in zip(wanted, payloads, strict=True):
+            if item in listable and len(listable) > 1:
+                match = next((d for d in pool if d.id not in taken and item.matches(d)), None)
+                identifier = match.id if match else None
+            else:
+                identifier = self._find(endpoint, payload)
+            if identifier in taken:
+                identifier = None  # the per-document lookup found one already matched
+            if identifier:
+                taken.add(identifier)
+            found.append(identifier)
+        return found
+
+    def _list_like(self, endpoint: Endpoint, wanted: Sequence[_Wanted]) -> list[DocumentSummary]:
+        """Every document that may be one of ``wanted`` (each has a day and a contact GUID):
+        one listing per contact over the batch's date range. ``GET /Invoices`` also takes
+        ``ContactIDs`` and ``InvoiceNumbers`` (xero_accounting.yaml, getInvoices), so bills are
+        listed in one request; the other kinds filter on ``Contact.ContactID`` in ``where``."""
+        days = [item.day for item in wanted if item.day]
+        period = date_range_filter("Date", min(days), max(days))
+        contacts = sorted({item.contact for item in wanted})
+        if endpoint is Endpoint.INVOICES:
+            numbers = sorted({item.number for item in wanted})
+            return self._api.find_documents(
+                endpoint.value,
+                where=period,
+                contact_ids=contacts,
+                numbers=numbers if list_parameter(numbers) else [],
+            )
+        found: list[DocumentSummary] = []
+        for contact in contacts:
+            where = f"{guid_filter('Contact.ContactID', contact)} AND {period}"
+            found += self._api.find_documents(endpoint.value, where=where)
+        return found
+
+    def _find_payments(self, payloads: Sequence[Mapping[str, Any]]) -> list[str | None]:
+        """Payments of one batch from one listing over their dates (``GET /Payments`` takes a
+        ``where``, xero_accounting.yaml getPayments), matched as ``_find_payment`` does: on
+        the same invoice or credit note, same amount, not deleted; each payment once."""
+        days = [_day(payload) for payload in payloads]
+        if len(payloads) < 2 or None in days:
+            return [self._find(Endpoint.PAYMENTS, payload) for payload in payloads]
+        known = [day for day in days if day is not None]
+        pool = self._api.find_payments(where=date_range_filter("Date", min(known), max(known)))
+        taken: set[str] = set()
+        found: list[str | None] = []
+        for payload in payloads:
+            match = next((p for p in pool if p.payment_id not in taken and _pays(p, payload)), None)
+            if match is not None:
+                taken.add(match.payment_id)
+            found.append(match.payment_id if match else None)
+        return found
 
     def _find(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> str | None:
         if endpoint is Endpoint.PAYMENTS:
@@ -194,6 +270,37 @@ class _Wanted:
 
 
 _NUMBER_FIELDS = {"Invoices": "InvoiceNumber", "CreditNotes": "CreditNoteNumber"}
+
+
+def _day(payload: Mapping[str, Any]) -> date | None:
+    return date.fromisoformat(str(payload["Date"])) if payload.get("Date") else None
+
+
+def _pays(payment: PaymentSummary, payload: Mapping[str, Any]) -> bool:
+    """Whether ``payment`` is the one ``payload`` asked for: same document, same amount."""
+    invoice = str(payload.get("Invoice", {}).get("InvoiceID") or "")
+    credit_note = str(payload.get("CreditNote", {}).get("CreditNoteID") or "")
+    on_invoice = bool(invoice) and _same_text(
+        payment.invoice.invoice_id if payment.invoice else None, invoice
+    )
+    on_credit_note = bool(credit_note) and _same_text(
+        payment.credit_note.credit_note_id if payment.credit_note else None, credit_note
+    )
+    return (
+        payment.status != "DELETED"
+        and payment.amount == Decimal(str(payload.get("Amount", "0")))
+        and (on_invoice or on_credit_note)
+    )
+
+
+def date_range_filter(path: str, first: date, last: date) -> str:
+    """A ``where`` term for the days ``first`` to ``last`` inclusive, in the form Xero documents
+    (``Date >= DateTime(…) && Date < DateTime(…)``, developer.xero.com requests-and-responses)."""
+    after = last + timedelta(days=1)
+    return (
+        f"{path}>=DateTime({first.year},{first.month:02d},{first.day:02d}) AND "
+        f"{path}<DateTime({after.year},{after.month:02d},{after.day:02d})"
+    )
 
 
 def _is_guid(value: str) -> bool:

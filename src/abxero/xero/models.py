@@ -128,6 +128,13 @@ class DocumentSummary(XeroModel):
     raw: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
 
+class PaidDocument(XeroModel):
+    """The invoice or credit note a payment is on (the spec's Payment.Invoice/CreditNote)."""
+
+    invoice_id: str | None = Field(default=None, alias="InvoiceID")
+    credit_note_id: str | None = Field(default=None, alias="CreditNoteID")
+
+
 class PaymentSummary(XeroModel):
     payment_id: str = Field(alias="PaymentID")
     status: str | None = None
@@ -135,6 +142,8 @@ class PaymentSummary(XeroModel):
     date: XeroDate = None
     reference: str | None = None
     payment_type: str | None = None
+    invoice: PaidDocument | None = None
+    credit_note: PaidDocument | None = None
 
 
 class Attachment(XeroModel):
