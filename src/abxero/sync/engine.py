@@ -29,7 +29,6 @@ from abxero.domain.context import OrgContext
 from abxero.domain.mapping import MappingConfig
 from abxero.domain.overrides import plan_record_with
 from abxero.domain.plan import Endpoint, Plan, review_event
-from abxero.domain.planner import plan_record
 from abxero.store.db import transaction
 from abxero.store.models import (
     Bookmark,
@@ -356,12 +355,10 @@ class Engine:
         mapping: MappingConfig,
         context: OrgContext,
     ) -> Plan:
-        raw = jsontext.loads(source.raw)
+        details = self._details
+        overrides = details.overrides(session, source.transaction_id) if details else None
         bills = LedgerBills(session, self._id)
-        if self._details is None:
-            return plan_record(raw, mapping, context, bills)
-        overrides = self._details.overrides(session, source.transaction_id)
-        return plan_record_with(raw, mapping, context, bills, overrides)
+        return plan_record_with(jsontext.loads(source.raw), mapping, context, bills, overrides)
 
     def _sources_after(self, session: Session, after: int) -> Sequence[SourceTransaction]:
         return session.scalars(
