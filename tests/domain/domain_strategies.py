@@ -7,12 +7,17 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from abxero.domain.context import OrgContext
 from abxero.domain.mapping import MappingConfig
+from abxero.domain.plan import Role
 from tests.domain.domain_fixtures import uk_context, uk_mapping, us_context, us_mapping
 from tests.domain.domain_records import amazon_line, amazon_transaction
+
+FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MAIN_ROLES = {Role.BILL, Role.CREDIT_NOTE, Role.SPEND, Role.RECEIVE}
 
 CENT = Decimal("0.01")
 

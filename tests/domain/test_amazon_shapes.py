@@ -27,8 +27,7 @@ from abxero.domain.transactions import (
 from tests.domain import amazon_shapes as shapes
 from tests.domain.domain_fixtures import uk_context, uk_mapping, us_context, us_mapping
 from tests.domain.domain_records import amazon_line, amazon_transaction, money
-
-MAIN = {Role.BILL, Role.CREDIT_NOTE, Role.SPEND, Role.RECEIVE}
+from tests.domain.domain_strategies import MAIN_ROLES
 
 
 def _setup(record: dict[str, Any]) -> tuple[MappingConfig, OrgContext]:
@@ -45,7 +44,7 @@ def _planned(record: dict[str, Any], mapping: MappingConfig | None = None) -> Pl
 
 
 def _main(plan: Planned) -> PlannedDocument:
-    (document,) = [document for document in plan.documents if document.role in MAIN]
+    (document,) = [document for document in plan.documents if document.role in MAIN_ROLES]
     return document
 
 

@@ -6,7 +6,7 @@ import copy
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from abxero.domain.inclusive import xero_rate
@@ -25,6 +25,8 @@ from abxero.domain.plan import (
 from abxero.domain.planner import plan_record
 from abxero.domain.transactions import Quarantined
 from tests.domain.domain_strategies import (
+    FAST,
+    MAIN_ROLES,
     REGIONS,
     Region,
     as_refund,
@@ -33,8 +35,6 @@ from tests.domain.domain_strategies import (
     json_values,
 )
 
-FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-MAIN_ROLES = {Role.BILL, Role.CREDIT_NOTE, Role.SPEND, Role.RECEIVE}
 MIRROR = {
     Role.BILL: Role.CREDIT_NOTE,
     Role.PAYMENT: Role.REFUND,

@@ -7,14 +7,16 @@ import copy
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from abxero.domain.inclusive import xero_rate
-from abxero.domain.plan import Held, Planned, PlannedDocument, Role, Skipped, document_totals
+from abxero.domain.plan import Held, Planned, PlannedDocument, Skipped, document_totals
 from abxero.domain.planner import plan_record
 from abxero.domain.transactions import QUARANTINE_REASONS, Quarantined
 from tests.domain.domain_strategies import (
+    FAST,
+    MAIN_ROLES,
     Region,
     as_refund,
     charge_records,
@@ -22,8 +24,6 @@ from tests.domain.domain_strategies import (
     json_values,
 )
 
-FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-MAIN = {Role.BILL, Role.CREDIT_NOTE, Role.SPEND, Role.RECEIVE}
 RATE_FORMS = ("fraction", "percent", "percent sign")
 
 
@@ -89,7 +89,7 @@ def _rates(region: Region) -> dict[str, Decimal]:
 
 
 def _main(plan: Planned) -> PlannedDocument:
-    (document,) = [document for document in plan.documents if document.role in MAIN]
+    (document,) = [document for document in plan.documents if document.role in MAIN_ROLES]
     return document
 
 

@@ -114,6 +114,19 @@ def test_killed_worker_restarts_without_duplicates_or_losses(
     assert unposted == set()
 
 
+def _killed_after_the_first_batch(harness: Harness) -> int:
+    """Import 30 days for the US organisation, finish set-up, and SIGKILL the worker that posts
+    them right after Xero answered its first batch; the organisation's id."""
+    connection_id = harness.connections["US"]
+    now = harness.runtime.now()
+    harness.runtime.engine_for(connection_id).import_range(
+        now - timedelta(days=90), now - timedelta(days=60)
+    )
+    harness.map_and_finish("US")
+    assert _worker(harness, "US", 0, "batch_answered:1") == -signal.SIGKILL
+    return connection_id
+
+
 def _status_output(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> str:
     """What `abxero status` prints for the harness's database."""
     from typer.testing import CliRunner
@@ -148,13 +161,7 @@ def test_a_killed_run_is_closed_as_interrupted_when_the_next_run_takes_over(
 
     database_url = empty_database(request, backend, tmp_path_factory)
     with running_harness(tmp_path, database_url, orders_per_day=1.2) as harness:
-        connection_id = harness.connections["US"]
-        now = harness.runtime.now()
-        harness.runtime.engine_for(connection_id).import_range(
-            now - timedelta(days=90), now - timedelta(days=60)
-        )
-        harness.map_and_finish("US")
-        assert _worker(harness, "US", 0, "batch_answered:1") == -signal.SIGKILL
+        connection_id = _killed_after_the_first_batch(harness)
         with harness.runtime.sessions() as session:
             [dead] = session.scalars(
                 select(SyncRun).where(
@@ -210,13 +217,7 @@ def test_batches_killed_past_their_key_lifetime_are_looked_up_in_bulk(
 
     database_url = empty_database(request, backend, tmp_path_factory)
     with running_harness(tmp_path, database_url, orders_per_day=1.2) as harness:
-        connection_id = harness.connections["US"]
-        now = harness.runtime.now()
-        harness.runtime.engine_for(connection_id).import_range(
-            now - timedelta(days=90), now - timedelta(days=60)
-        )
-        harness.map_and_finish("US")
-        assert _worker(harness, "US", 0, "batch_answered:1") == -signal.SIGKILL
+        connection_id = _killed_after_the_first_batch(harness)
         with harness.runtime.sessions() as session:
             waiting = session.scalar(
                 select(func.count()).where(
