@@ -33,7 +33,7 @@ from abxero.store.models import (
     TokenSet,
     XeroConnection,
 )
-from abxero.sync.ledger import FAILED, HELD, NEW, POSTED, QUARANTINED
+from abxero.sync.ledger import FAILED, HELD, NEW, POSTED, QUARANTINED, find_source
 from abxero.sync.run_failures import FAILED_RUN_STATUSES, RUN_FAILED, UNSUCCESSFUL_RUN_STATUSES
 from abxero.xero import XeroError
 
@@ -296,12 +296,7 @@ def retry_transaction(
     """Forget the refused documents of a transaction (or that it was set aside after failing
     runs) so the next sync plans it again."""
     with transaction(runtime.sessions) as session:
-        source = session.scalars(
-            select(SourceTransaction).where(
-                SourceTransaction.xero_connection_id == connection_id,
-                SourceTransaction.transaction_id == transaction_id,
-            )
-        ).first()
+        source = find_source(session, connection_id, transaction_id)
         if source is None:
             return False
         refused = session.scalars(

@@ -247,3 +247,15 @@ def mark_posted_sources(
                 )
             ).one()
             source.status = POSTED
+
+
+def find_source(
+    session: Session, connection_id: int, transaction_id: str
+) -> SourceTransaction | None:
+    """The stored Amazon transaction ``transaction_id`` of an organisation, if any."""
+    return session.scalars(
+        select(SourceTransaction).where(
+            SourceTransaction.xero_connection_id == connection_id,
+            SourceTransaction.transaction_id == transaction_id,
+        )
+    ).first()

@@ -23,8 +23,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from abxero.domain.context import ContextError
-from abxero.store.models import Batch, Event, OutboxDocument, SourceTransaction, SyncRun
-from abxero.sync.ledger import FAILED
+from abxero.store.models import Batch, Event, OutboxDocument, SyncRun
+from abxero.sync.ledger import FAILED, find_source
 
 RUN_FAILED = "run_failed"
 ISOLATED = "document_isolated"
@@ -149,12 +149,7 @@ def _reconcile_next(session: Session, batch_id: int, now: datetime, lifetime: ti
 def _isolate_transaction(
     session: Session, connection_id: int, transaction_id: str, cause: str
 ) -> str:
-    source = session.scalars(
-        select(SourceTransaction).where(
-            SourceTransaction.xero_connection_id == connection_id,
-            SourceTransaction.transaction_id == transaction_id,
-        )
-    ).first()
+    source = find_source(session, connection_id, transaction_id)
     if source is None:
         return ""
     source.status = FAILED
