@@ -10,11 +10,15 @@ from typing import Any
 
 import httpx
 import pytest
+from huey import Huey
 from sqlalchemy import select
 
 from abxero.domain import jsontext
+from abxero.jobs.queue import build_queue
+from abxero.jobs.tasks import Jobs
 from abxero.services.reconcile import Period, run_check
-from abxero.store.models import Event, OutboxDocument, XeroConnection
+from abxero.store.db import transaction
+from abxero.store.models import Event, OutboxDocument, ReconciliationResult, XeroConnection
 from tests.e2e.harness import Harness
 
 pytestmark = pytest.mark.slow
@@ -237,3 +241,46 @@ def _assert_paged_reads(harness: Harness) -> None:
     ]
     assert listings
     assert all(q.get("pageSize") == "100" and q.get("page") for q in listings)
+
+
+def _daily_results(harness: Harness, cid: int) -> list[ReconciliationResult]:
+    with harness.runtime.sessions() as session:
+        return list(
+            session.scalars(
+                select(ReconciliationResult).where(
+                    ReconciliationResult.xero_connection_id == cid,
+                    ReconciliationResult.trigger == "daily",
+                )
+            )
+        )
+
+
+def _tick_and_run_checks(jobs: Jobs, queue: Huey) -> list[str]:
+    """One tick; runs the reconciliation tasks it queued (the syncs and PDF lanes it also
+    queues are other tests' business) and returns the names of everything queued."""
+    jobs.tick()
+    names = []
+    while (task := queue.dequeue()) is not None:
+        names.append(task.name)
+        if task.name == "reconcile_connection":
+            queue.execute(task)
+    return names
+
+
+def test_the_tick_checks_each_organisation_once_a_day(harness: Harness) -> None:
+    period = _import_and_post(harness, "UK")
+    uk = harness.connections["UK"]
+    queue = build_queue(f"sqlite:///{harness.data_dir / 'queue.db'}")
+    jobs = Jobs(queue, lambda: harness.runtime, periodic=False)
+    assert "reconcile_connection" in _tick_and_run_checks(jobs, queue)
+    first = _daily_results(harness, uk)
+    assert [row.status for row in first] == ["clean"]
+    assert (first[0].since, first[0].until) == (period.since + timedelta(days=1), period.until)
+    assert "reconcile_connection" not in _tick_and_run_checks(jobs, queue)  # once a day
+    jobs.reconcile_connection(uk, "", "", "daily")  # a repeat delivery does nothing either
+    assert len(_daily_results(harness, uk)) == 1
+    with transaction(harness.runtime.sessions) as session:
+        stored = session.get_one(ReconciliationResult, first[0].id)
+        stored.finished_at = harness.runtime.now() - timedelta(hours=25)
+    _tick_and_run_checks(jobs, queue)
+    assert len(_daily_results(harness, uk)) == 2

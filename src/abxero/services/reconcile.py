@@ -362,3 +362,47 @@ def run_daily(runtime: Runtime, connection_id: int) -> ReconciliationResult | No
             return run_check(runtime, connection_id, default_period(runtime.now().date()), "daily")
     except LeaseBusy:
         return None
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The last check as pages show it."""
+
+    id: int
+    status: str
+    since: date
+    until: date
+    finished_at: datetime
+    error: str
+    instruments: list[dict[str, Any]]
+    differences: list[dict[str, Any]]
+
+
+def last_result(runtime: Runtime, connection_id: int) -> Shown | None:
+    with runtime.sessions() as session:
+        row = latest(session, connection_id)
+    if row is None:
+        return None
+    body = jsontext.loads(row.body) if row.body else {}
+    return Shown(
+        row.id,
+        row.status,
+        row.since,
+        row.until,
+        row.finished_at,
+        row.error,
+        list(body.get("instruments", [])),
+        list(body.get("differences", [])),
+    )
+
+
+def parse_period(since: str, until: str, today: date) -> Period:
+    """A period from a form's two dates (default: the last 90 days); ValueError when unusable."""
+    if not since and not until:
+        return default_period(today)
+    first, last = date.fromisoformat(since), date.fromisoformat(until)
+    if last < first:
+        raise ValueError("The last day must not be before the first.")
+    if last > today:
+        raise ValueError("The last day cannot be in the future.")
+    return Period(first, last)
