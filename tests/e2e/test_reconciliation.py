@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +20,7 @@ from abxero.jobs.tasks import Jobs
 from abxero.services.reconcile import Period, run_check
 from abxero.store.db import transaction
 from abxero.store.models import Event, OutboxDocument, ReconciliationResult, XeroConnection
-from tests.e2e.harness import Harness
+from tests.e2e.harness import Harness, running_harness
 
 pytestmark = pytest.mark.slow
 
@@ -45,6 +46,24 @@ def _reads(harness: Harness) -> dict[str, int]:
         endpoint: sum(counts.values()) if isinstance(counts, dict) else int(counts)
         for endpoint, counts in stats.get("requests", {}).items()
     }
+
+
+def test_reading_back_more_than_a_page_reads_every_page(tmp_path: Path, database_url: str) -> None:
+    """Three orders a day for 90 days: more than 100 bills and payments, so Xero's listing
+    answers in pages of 100 and the check must ask for the second page too."""
+    with running_harness(tmp_path, database_url, orders_per_day=3.0) as harness:
+        period = _import_and_post(harness, "US")
+        status, body = _body(harness, "US", period)
+        assert status == "clean", body["differences"][:3]
+        assert sum(line["transactions"] for line in body["instruments"]) > 200
+        recent = harness.xero_admin("GET", "/_sim/stats")["recent_requests"]
+        pages = {
+            (r["path"].rstrip("/").split("/")[-1], dict(r["query"]).get("page"))
+            for r in recent
+            if any(name == "where" and "DateTime" in value for name, value in r["query"])
+        }
+        assert ("Invoices", "2") in pages
+        assert ("Payments", "2") in pages
 
 
 @pytest.mark.parametrize("region", ["US", "UK"])
