@@ -303,3 +303,22 @@ def test_the_tick_checks_each_organisation_once_a_day(harness: Harness) -> None:
         stored.finished_at = harness.runtime.now() - timedelta(hours=25)
     _tick_and_run_checks(jobs, queue)
     assert len(_daily_results(harness, uk)) == 2
+
+
+def test_a_check_that_cannot_read_xero_is_stored_as_failed_with_its_cause(
+    harness: Harness,
+) -> None:
+    period = _import_and_post(harness, "UK")
+    uk = harness.connections["UK"]
+    harness.xero_admin("POST", "/_sim/faults", {"disconnected_tenants": [harness.tenant_id("UK")]})
+    row = run_check(harness.runtime, uk, period)
+    assert row.status == "failed"
+    assert "Xero" in row.error
+    with harness.runtime.sessions() as session:
+        events = session.scalars(
+            select(Event).where(
+                Event.xero_connection_id == uk, Event.code == "reconciliation_failed"
+            )
+        ).all()
+    assert len(events) == 1
+    assert events[0].remedy

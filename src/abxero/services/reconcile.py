@@ -191,6 +191,11 @@ def run_check(
         result, ledger = check(runtime, connection_id, period)
     except (SideError, XeroError) as problem:
         return _store_failure(runtime, connection_id, period, trigger, str(problem))
+    except Exception as problem:  # any other failure is stored with its cause too, then raised
+        _store_failure(
+            runtime, connection_id, period, trigger, f"{type(problem).__name__}: {problem}"
+        )
+        raise
     body = as_json(result, ledger.short_code)
     with transaction(runtime.sessions) as session:
         before = latest(session, connection_id)
