@@ -172,13 +172,13 @@ def check(runtime: Runtime, connection_id: int, period: Period) -> tuple[Reconci
         wanted,
         ledger.known_ids,
     )
+    shown = {  # Xero's ids compared without regard to case, as Xero treats GUIDs
+        d.xero_id: found.by_id[d.xero_id.lower()]
+        for d in ledger.documents
+        if d.xero_id and d.xero_id.lower() in found.by_id
+    }
     result = reconcile(
-        period.since,
-        period.until,
-        ledger.transactions,
-        ledger.documents,
-        found.by_id,
-        found.unknown,
+        period.since, period.until, ledger.transactions, ledger.documents, shown, found.unknown
     )
     return result, ledger
 

@@ -45,7 +45,6 @@ class ReadBack:
 
     by_id: dict[str, XeroDocument] = field(default_factory=dict)
     unknown: list[XeroDocument] = field(default_factory=list)
-    requests: int = 0
 
 
 def read_back(
@@ -60,13 +59,15 @@ def read_back(
     holds every Xero id the ledger has ever recorded for the organisation."""
     found = ReadBack()
     period = date_range_filter("Date", since - timedelta(days=1), until + timedelta(days=1))
-    listed = _list_documents(api, contact_id, period, found) + _list_payments(api, period, found)
+    listed = _list_payments(api, period)
+    if contact_id:  # no contact yet: abxero has posted nothing, so only payments are listed
+        listed = _list_documents(api, contact_id, period) + listed
     for document in listed:
         found.by_id[document.xero_id.lower()] = document
     missing = {xero_id.lower(): role for xero_id, role in wanted.items()}
     for xero_id in found.by_id:
         missing.pop(xero_id, None)
-    for document in _fetch_by_id(api, missing, found):
+    for document in _fetch_by_id(api, missing):
         found.by_id[document.xero_id.lower()] = document
     known = {xero_id.lower() for xero_id in known_ids}
     found.unknown = [
@@ -82,9 +83,7 @@ def read_back(
     return found
 
 
-def _list_documents(
-    api: XeroAccounting, contact_id: str, period: str, found: ReadBack
-) -> list[XeroDocument]:
+def _list_documents(api: XeroAccounting, contact_id: str, period: str) -> list[XeroDocument]:
     contact = guid_filter("Contact.ContactID", contact_id)
     bills = translated(
         lambda: api.find_documents("Invoices", where=period, contact_ids=[contact_id])
@@ -92,7 +91,6 @@ def _list_documents(
     where = f"{contact} AND {period}"
     credit_notes = translated(lambda: api.find_documents("CreditNotes", where=where))
     bank = translated(lambda: api.find_documents("BankTransactions", where=where))
-    found.requests += 3
     return [
         _document(kind_of(summary), summary)
         for summary in [*bills, *credit_notes, *bank]
@@ -119,8 +117,7 @@ def _document(kind: str, summary: DocumentSummary) -> XeroDocument:
     )
 
 
-def _list_payments(api: XeroAccounting, period: str, found: ReadBack) -> list[XeroDocument]:
-    found.requests += 1
+def _list_payments(api: XeroAccounting, period: str) -> list[XeroDocument]:
     return [_payment(payment) for payment in translated(lambda: api.find_payments(where=period))]
 
 
@@ -135,21 +132,17 @@ def _payment(payment: PaymentSummary) -> XeroDocument:
     )
 
 
-def _fetch_by_id(
-    api: XeroAccounting, missing: dict[str, str], found: ReadBack
-) -> Iterable[XeroDocument]:
+def _fetch_by_id(api: XeroAccounting, missing: dict[str, str]) -> Iterable[XeroDocument]:
     """The ledger's documents the listings did not show: bills by ``IDs`` in one request per
     fifty, the rest one ``GET`` each; one Xero does not know is simply not returned."""
     bills = sorted(i for i, role in missing.items() if KINDS_BY_ROLE.get(role) == "Invoices")
     for chunk in _chunks(bills):
-        found.requests += 1
         for summary in _bills_by_id(api, chunk):
             yield _document("Invoices", summary)
     for xero_id, role in sorted(missing.items()):
         kind = KINDS_BY_ROLE.get(role)
         if kind is None or kind == "Invoices":
             continue
-        found.requests += 1
         raw = _get(api, kind, xero_id)
         if raw is None:
             continue
