@@ -20,7 +20,13 @@ from sqlalchemy.orm import Session
 
 from abxero.domain import jsontext
 from abxero.services.links import deep_link
-from abxero.services.reconcile import Period, amazon_transaction, period_sources, source_moment
+from abxero.services.reconcile import (
+    Period,
+    amazon_transaction,
+    documents_of,
+    period_sources,
+    source_moment,
+)
 from abxero.store.models import MappingVersion, OutboxDocument, SourceTransaction, XeroConnection
 
 COLUMNS = (
@@ -64,7 +70,7 @@ def build_export(session: Session, connection_id: int, period: Period) -> Export
         period_sources(session, connection_id, period),
         key=lambda s: (_day(s), s.transaction_id),
     )
-    documents = _documents_by_transaction(session, connection_id)
+    documents = _documents_by_transaction(session, connection_id, sources)
     versions = _MappingVersions.of(session, connection_id)
     rows: list[dict[str, str]] = []
     for source in sources:
@@ -94,12 +100,10 @@ def _role_rank(document: OutboxDocument) -> tuple[int, str]:
 
 
 def _documents_by_transaction(
-    session: Session, connection_id: int
+    session: Session, connection_id: int, sources: list[SourceTransaction]
 ) -> dict[str, list[OutboxDocument]]:
     grouped: dict[str, list[OutboxDocument]] = defaultdict(list)
-    for document in session.scalars(
-        select(OutboxDocument).where(OutboxDocument.xero_connection_id == connection_id)
-    ):
+    for document in documents_of(session, connection_id, [s.transaction_id for s in sources]):
         grouped[document.transaction_id].append(document)
     return grouped
 

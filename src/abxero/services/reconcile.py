@@ -36,6 +36,7 @@ from abxero.sync.xero_readback import read_back
 from abxero.xero import XeroError
 
 UNREADABLE = "(unreadable record)"
+IDS_PER_QUERY = 500
 CLEAN, GAPS, FAILED = "clean", "gaps", "failed"
 
 
@@ -77,9 +78,13 @@ class Ledger:
 def period_sources(session: Session, connection_id: int, period: Period) -> list[SourceTransaction]:
     """The stored Amazon transactions of the period, by transaction date (a record too broken
     to have one counts by the date in its raw JSON, else the day it was fetched)."""
+    dated = SourceTransaction.transaction_date
     rows = session.scalars(
         select(SourceTransaction)
-        .where(SourceTransaction.xero_connection_id == connection_id)
+        .where(
+            SourceTransaction.xero_connection_id == connection_id,
+            (dated.is_(None)) | ((dated >= period.start) & (dated < period.end)),
+        )
         .order_by(SourceTransaction.transaction_id)
     )
     return [row for row in rows if period.holds(source_moment(row))]
@@ -139,24 +144,37 @@ def _raw_amount(raw: dict[str, Any]) -> tuple[Decimal | None, str]:
 def load_ledger(session: Session, connection_id: int, period: Period) -> Ledger:
     connection = session.get_one(XeroConnection, connection_id)
     sources = period_sources(session, connection_id, period)
-    ids = {source.transaction_id for source in sources}
-    everything = list(
-        session.scalars(
-            select(OutboxDocument).where(OutboxDocument.xero_connection_id == connection_id)
+    documents = documents_of(session, connection_id, [s.transaction_id for s in sources])
+    known = session.scalars(
+        select(OutboxDocument.xero_id).where(
+            OutboxDocument.xero_connection_id == connection_id, OutboxDocument.xero_id != ""
         )
     )
-    documents = [
-        OurDocument(d.transaction_id, d.role, d.xero_id, d.amount, d.status, d.error)
-        for d in everything
-        if d.transaction_id in ids
-    ]
     return Ledger(
         transactions=[amazon_transaction(source) for source in sources],
-        documents=documents,
-        known_ids={d.xero_id for d in everything if d.xero_id},
+        documents=[
+            OurDocument(d.transaction_id, d.role, d.xero_id, d.amount, d.status, d.error)
+            for d in documents
+        ],
+        known_ids=set(known),
         contact_id=connection.contact_id,
         short_code=connection.short_code,
     )
+
+
+def documents_of(
+    session: Session, connection_id: int, transaction_ids: list[str]
+) -> list[OutboxDocument]:
+    """The outbox rows of these transactions (asked for a few hundred at a time)."""
+    found: list[OutboxDocument] = []
+    for start in range(0, len(transaction_ids), IDS_PER_QUERY):
+        found += session.scalars(
+            select(OutboxDocument).where(
+                OutboxDocument.xero_connection_id == connection_id,
+                OutboxDocument.transaction_id.in_(transaction_ids[start : start + IDS_PER_QUERY]),
+            )
+        )
+    return found
 
 
 def check(runtime: Runtime, connection_id: int, period: Period) -> tuple[Reconciliation, Ledger]:
