@@ -141,3 +141,24 @@ def test_whatever_happens_the_differences_add_up_to_the_gap(
     assert len(result.differences) == sum(
         1 for _, fate, edit in cases if fate != "kept" and (fate != "edited" or edit)
     )
+
+
+def test_a_declared_difference_and_a_record_changed_in_amazon_are_named() -> None:
+    declared = amazon("VAT", "10.00")
+    changed = AmazonTransaction("LATER", VISA, "USD", Decimal("5.00"), "posted", "", None, True)
+    result = reconcile(
+        SINCE,
+        UNTIL,
+        [declared, changed],
+        [ours("VAT", "bill", "v1", "9.80"), ours("LATER", "bill", "l1", "5.00")],
+        {"v1": xero("v1", "Invoices", "9.80"), "l1": xero("l1", "Invoices", "5.00")},
+    )
+    named = {(d.kind, d.transaction_id): d for d in result.differences}
+    assert set(named) == {
+        (Kind.POSTED_WITH_DIFFERENCE, "VAT"),
+        (Kind.CHANGED_IN_AMAZON, "LATER"),
+    }
+    assert named[(Kind.POSTED_WITH_DIFFERENCE, "VAT")].effect == Decimal("0.20")
+    [line] = result.lines
+    assert result.unexplained(line) == 0
+    assert not line.clean

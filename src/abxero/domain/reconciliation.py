@@ -33,6 +33,8 @@ class Kind(StrEnum):
     PENDING = "pending"
     MISSING = "missing_in_xero"
     CHANGED = "changed_in_xero"
+    POSTED_WITH_DIFFERENCE = "posted_with_difference"
+    CHANGED_IN_AMAZON = "changed_in_amazon"
     EXTRA = "extra_in_xero"
 
 
@@ -47,6 +49,7 @@ class AmazonTransaction:
     status: str
     reason: str = ""
     day: date | None = None
+    changed_after_posting: bool = False
 
 
 @dataclass(frozen=True)
@@ -235,19 +238,48 @@ def _compare_transaction(
         return [unposted, *(replace(d, effect=ZERO) for d in found)]
     rest = gap - sum((d.effect for d in found), ZERO)
     if rest:
+        found.append(_posted_difference(transaction, ours, live, rest))
+    if transaction.changed_after_posting:
         found.append(
             Difference(
-                Kind.CHANGED,
+                Kind.CHANGED_IN_AMAZON,
                 transaction.instrument,
                 transaction.currency,
                 transaction.transaction_id,
-                f"the documents in Xero add up to {live}, Amazon's amount is {transaction.amount}",
+                "Amazon changed this transaction after it was posted; it was not posted again",
                 transaction.amount,
                 live,
-                rest,
+                ZERO,
             )
         )
     return found
+
+
+def _posted_difference(
+    transaction: AmazonTransaction, ours: Sequence[OurDocument], live: Decimal, rest: Decimal
+) -> Difference:
+    """What is left of a posted transaction's gap once its documents' differences are named:
+    a difference abxero posted on purpose (the planner declares one it cannot avoid), else a
+    change in Xero that no single document shows."""
+    planned = sum((MAIN_SIGNS[d.role] * d.amount for d in ours if d.role in MAIN_SIGNS), ZERO)
+    if planned != transaction.amount:
+        kind = Kind.POSTED_WITH_DIFFERENCE
+        reason = (
+            f"abxero posted {planned} for Amazon's {transaction.amount} (a declared difference)"
+        )
+    else:
+        kind = Kind.CHANGED
+        reason = f"the documents in Xero add up to {live}, Amazon's amount is {transaction.amount}"
+    return Difference(
+        kind,
+        transaction.instrument,
+        transaction.currency,
+        transaction.transaction_id,
+        reason,
+        transaction.amount,
+        live,
+        rest,
+    )
 
 
 def _document_difference(

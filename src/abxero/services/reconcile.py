@@ -127,6 +127,7 @@ def amazon_transaction(row: SourceTransaction) -> AmazonTransaction:
         status=row.status,
         reason=row.reason,
         day=moment.date() if moment else None,
+        changed_after_posting=row.needs_review,
     )
 
 
