@@ -10,8 +10,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import httpx
+
+from abxero.simulators.clock import ManualClock
 from abxero.sync.xero_readback import read_back
-from abxero.xero import XeroAccounting
+from abxero.xero import AccountingTransport, Pacer, XeroAccounting
+from tests.xero.conftest import BASE
 from tests.xero.xero_support import bill, line, payment
 
 
@@ -64,3 +68,42 @@ def test_a_document_on_the_contact_no_ledger_row_names_is_unknown(uk: XeroAccoun
     ]
     again = read_back(uk, contact, date(2026, 7, 1), date(2026, 7, 1), {}, {extra_id})
     assert again.unknown == []
+
+
+def test_reading_back_is_paced_like_posting(
+    http: httpx.Client, sim_token: dict[str, Any], clock: ManualClock, uk: XeroAccounting
+) -> None:
+    """Past the tenant's per-minute budget the read-back waits its turn: it goes through the
+    same ``Pacer`` posting uses (one per process), so the two never exceed Xero's limit."""
+    contact = amazon(uk)
+    ids = []
+    for index in range(4):
+        created = uk.create_bank_transactions([_spend(contact)], f"rb-paced-{index}")
+        ids.append(str(created.elements[0].xero_id))
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        clock.advance(seconds)
+
+    pacer = Pacer(per_minute=3, monotonic=clock.monotonic, sleep=wait)
+    access = sim_token["access_token"]
+    transport = AccountingTransport(
+        http,
+        f"{BASE}/api.xro/2.0",
+        sim_token["tenants"]["uk"],
+        lambda: access,
+        pacer=pacer,
+        sleep=wait,
+        now=clock.now,
+    )
+    found = read_back(
+        XeroAccounting(transport),
+        contact,
+        date(2025, 1, 1),
+        date(2025, 1, 1),
+        dict.fromkeys(ids, "spend"),
+        set(ids),
+    )
+    assert {i.lower() for i in ids} <= set(found.by_id)
+    assert waits  # four listings and four lookups at three a minute had to wait
