@@ -59,8 +59,9 @@ def read_back(
     holds every Xero id the ledger has ever recorded for the organisation."""
     found = ReadBack()
     period = date_range_filter("Date", since - timedelta(days=1), until + timedelta(days=1))
-    listed = _list_payments(api, period)
-    if contact_id:  # no contact yet: abxero has posted nothing, so only payments are listed
+    pays = any(KINDS_BY_ROLE.get(role) == "Payments" for role in wanted.values())
+    listed = _list_payments(api, period) if pays else []
+    if contact_id:  # no contact yet: abxero has posted no document
         listed = _list_documents(api, contact_id, period) + listed
     for document in listed:
         found.by_id[document.xero_id.lower()] = document
