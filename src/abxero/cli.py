@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -282,6 +283,62 @@ def status() -> None:
     for line in failure_lines(statuses):
         console.print(line, highlight=False, markup=False)
     runtime.close()
+
+
+def _period_or_exit(since: datetime, until: datetime) -> Any:
+    from abxero.services.reconcile import Period
+
+    if until < since:
+        console.print("[red]--until must not be before --since[/red]")
+        raise typer.Exit(2)
+    return Period(since.date(), until.date())
+
+
+@app.command()
+def reconcile(
+    since: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="First day (UTC)."),
+    until: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Last day (UTC), inclusive."),
+    organisation: int | None = typer.Option(None, help="Only this organisation id."),
+    format: str = typer.Option("table", help="table, csv or json."),
+) -> None:
+    """Check that Xero holds what Amazon charged, per payment method; name every difference.
+    Exits 0 when clean, 1 on differences, 2 when Xero could not be read."""
+    from abxero.check_commands import FORMATS, reconcile_all
+    from abxero.commands import ready_connections
+
+    if format not in FORMATS:
+        console.print(f"[red]--format must be one of {', '.join(FORMATS)}[/red]")
+        raise typer.Exit(2)
+    period = _period_or_exit(since, until)
+    runtime = runtime_or_exit()
+    code = reconcile_all(console, runtime, ready_connections(runtime, organisation), period, format)
+    runtime.close()
+    raise typer.Exit(code)
+
+
+@app.command()
+def export(
+    since: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="First day (UTC)."),
+    until: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Last day (UTC), inclusive."),
+    organisation: int | None = typer.Option(None, help="Only this organisation id."),
+    format: str = typer.Option("csv", help="csv or json (columns: docs/export.md)."),
+    output: Path | None = typer.Option(None, help="Write to this file instead of stdout."),
+) -> None:
+    """Everything abxero posted or holds for a period, with Amazon and Xero ids and links."""
+    from abxero.check_commands import export_all
+    from abxero.commands import ready_connections
+
+    if format not in ("csv", "json"):
+        console.print("[red]--format must be csv or json[/red]")
+        raise typer.Exit(2)
+    period = _period_or_exit(since, until)
+    runtime = runtime_or_exit()
+    text = export_all(runtime, ready_connections(runtime, organisation), period, format)
+    runtime.close()
+    if output is None:
+        print(text, end="")
+    else:
+        output.write_text(text, encoding="utf-8", newline="")
 
 
 @app.command()

@@ -39,6 +39,7 @@ class Jobs:
         self._import = queue.task(name="import_range")(self.import_range)
         self._post = queue.task(name="post_pending")(self.post_pending)
         self._attach = queue.task(name="attach_documents")(self.attach_documents)
+        self._reconcile = queue.task(name="reconcile_connection")(self.reconcile_connection)
         if periodic:
             queue.periodic_task(crontab(minute="*"), name="tick")(self.tick)
 
@@ -56,6 +57,10 @@ class Jobs:
     def enqueue_post(self, connection_id: int) -> None:
         self._post(connection_id)
 
+    def enqueue_reconcile(self, connection_id: int, since: str, until: str) -> None:
+        """Queue a reconciliation check of the days ``since`` to ``until`` (ISO dates)."""
+        self._reconcile(connection_id, since, until, "manual")
+
     # -- the task bodies (also callable directly) --------------------------------------------
 
     def tick(self) -> list[int]:
@@ -67,7 +72,33 @@ class Jobs:
             self._sync(connection_id)
         for connection_id in attaching_connections(runtime):
             self._attach(connection_id)
+        self._queue_daily_checks(runtime)
         return due
+
+    def _queue_daily_checks(self, runtime: Runtime) -> None:
+        from abxero.services.reconcile import reconciliation_due
+
+        for connection_id in reconciliation_due(runtime):
+            self._reconcile(connection_id, "", "", "daily")
+
+    def reconcile_connection(
+        self, connection_id: int, since: str, until: str, trigger: str = "manual"
+    ) -> dict[str, Any]:
+        """Check that Xero holds what Amazon charged over the period; the result is stored.
+        The daily check covers the last 90 days and runs at most once a day."""
+        from datetime import date
+
+        from abxero.services.reconcile import Period, run_check, run_daily
+
+        runtime = self._runtime()
+        if trigger == "daily":
+            row = run_daily(runtime, connection_id)
+        else:
+            period = Period(date.fromisoformat(since), date.fromisoformat(until))
+            row = run_check(runtime, connection_id, period, trigger)
+        if row is None:
+            return {"skipped": "not due"}
+        return {"status": row.status, "differences": row.differences, "id": row.id}
 
     def attach_documents(self, connection_id: int) -> dict[str, Any]:
         """Attach a few invoice PDFs (the Document API allows about one a minute)."""

@@ -355,3 +355,22 @@ class AmazonAccountKey(Base):
     amazon_connection_id: Mapped[int] = mapped_column(
         ForeignKey("amazon_connections.id", ondelete="CASCADE"), index=True
     )
+
+
+class ReconciliationResult(Base):
+    """One reconciliation check of a period: Σ Amazon against Σ Xero per instrument, and every
+    difference. ``body`` is the result as exact-decimal JSON; the newest row is shown."""
+
+    __tablename__ = "reconciliations"
+    __table_args__ = (Index("ix_reconciliations_recent", "xero_connection_id", "finished_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    xero_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"))
+    since: Mapped[date] = mapped_column(Date)
+    until: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    differences: Mapped[int] = mapped_column(Integer, default=0)
+    body: Mapped[str] = mapped_column(Text, default="{}")
+    error: Mapped[str] = mapped_column(Text, default="")
+    trigger: Mapped[str] = mapped_column(String(16), default="manual")
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

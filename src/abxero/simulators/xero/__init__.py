@@ -63,6 +63,9 @@ Test-only admin namespace (mounted only with ``admin=True``; production never mo
   signed webhook delivery of CONTACT and INVOICE events (see ``webhooks.py``).
 * ``POST /_sim/orgs/{key-or-tenant-id}`` ``{"organisation": {...}, "accounts": {code: {...}},
   "contacts": {id: {...}}, "currencies": [...]}`` – edit seeded data (lock dates, archiving).
+* ``POST /_sim/orgs/{key-or-tenant-id}/documents/{id}`` ``{"Status"?: "DELETED"|"VOIDED",
+  "add_to_first_line"?: "5.00"}`` – what a user does in Xero's web app behind abxero's back:
+  delete or void a document, edit an amount (refused on a paid document, as Xero does).
 """
 
 from __future__ import annotations

@@ -247,3 +247,12 @@ ROUTES = [
     Route("/_sim/behaviour", behaviour, methods=["POST"]),
     Route("/_sim/clock", move_clock, methods=["POST"]),
 ]
+
+
+def _edit_routes() -> list[Route]:
+    from abxero.simulators.xero.edits import edit_document
+
+    return [Route("/_sim/orgs/{ref}/documents/{doc_id}", edit_document, methods=["POST"])]
+
+
+ROUTES += _edit_routes()

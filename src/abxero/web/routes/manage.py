@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from abxero.domain.context import OrgContext
 from abxero.domain.mapping import PaymentMethod
 from abxero.runtime import NotConnected
-from abxero.services import manage, setup, web_sessions
+from abxero.services import manage, reconcile, setup, web_sessions
 from abxero.sync.ports import SideError
 from abxero.web import mapping_form as form
 from abxero.web.pages import Org, flash, org_context, organisation, render, runtime_of
@@ -88,6 +88,8 @@ def render_manage(
         last=today.isoformat(),
         earliest=chosen.first.isoformat(),
         today=today.isoformat(),
+        reconciliation=reconcile.last_result(runtime, org.id),
+        check_first=reconcile.default_period(today).since.isoformat(),
     )
 
 
