@@ -39,6 +39,7 @@ class Jobs:
         self._import = queue.task(name="import_range")(self.import_range)
         self._post = queue.task(name="post_pending")(self.post_pending)
         self._attach = queue.task(name="attach_documents")(self.attach_documents)
+        self._alerts = queue.task(name="alerts")(self.alerts)
         if periodic:
             queue.periodic_task(crontab(minute="*"), name="tick")(self.tick)
 
@@ -67,6 +68,7 @@ class Jobs:
             self._sync(connection_id)
         for connection_id in attaching_connections(runtime):
             self._attach(connection_id)
+        self._alerts()
         return due
 
     def attach_documents(self, connection_id: int) -> dict[str, Any]:
@@ -76,6 +78,12 @@ class Jobs:
         except LeaseBusy:
             return {"skipped": "busy"}
         return {"attached": report.attached, "unavailable": report.unavailable}
+
+    def alerts(self) -> dict[str, Any]:
+        """Evaluate every organisation's alerts and send the deliveries that are due."""
+        from abxero.alerts import service  # here: it imports failing_since from this module
+
+        return service.run(self._runtime())
 
     def sync_connection(self, connection_id: int) -> dict[str, Any]:
         return self._engine_call(connection_id, lambda engine: engine.sync())

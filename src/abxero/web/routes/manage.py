@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from abxero.alerts import service as alerts
 from abxero.domain.context import OrgContext
 from abxero.domain.mapping import PaymentMethod
 from abxero.runtime import NotConnected
@@ -88,6 +89,7 @@ def render_manage(
         last=today.isoformat(),
         earliest=chosen.first.isoformat(),
         today=today.isoformat(),
+        alerts=alerts.view(runtime, org.id),
     )
 
 
