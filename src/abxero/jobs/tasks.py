@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from huey import Huey, crontab
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from abxero.logs import get_logger
@@ -184,15 +184,20 @@ def due_connections(runtime: Runtime) -> list[int]:
 
 
 def attaching_connections(runtime: Runtime) -> list[int]:
-    """Organisations with posted bills or credit notes whose PDF is not settled yet."""
+    """Organisations with posted bills or credit notes whose PDF is not settled yet, or a
+    posted document whose purchase summary may still be due."""
     with runtime.sessions() as session:
         return list(
             session.scalars(
                 select(OutboxDocument.xero_connection_id)
                 .where(
                     OutboxDocument.status == "posted",
-                    OutboxDocument.role.in_(["bill", "credit_note"]),
-                    OutboxDocument.attachment == "",
+                    or_(
+                        OutboxDocument.role.in_(["bill", "credit_note"])
+                        & (OutboxDocument.attachment == ""),
+                        # a purchase summary still to attach (sync/summaries.py)
+                        (OutboxDocument.summary == "") & (OutboxDocument.attachment != "attached"),
+                    ),
                 )
                 .distinct()
             )

@@ -35,6 +35,7 @@ from abxero.store.models import Event, InvoiceDetail, OutboxDocument, SourceTran
 from abxero.sync.invoice_details import MAX_ATTEMPTS, PENDING
 from abxero.sync.leases import held
 from abxero.sync.ledger import POSTED
+from abxero.sync.summaries import SummaryAttacher
 from abxero.xero import (
     NotFoundError,
     RejectedError,
@@ -73,6 +74,7 @@ class AttachReport:
     failed: int = 0
     deferred: bool = False
     deferred_because: str = ""
+    summaries: int = 0
 
 
 def candidates(session: Session, connection_id: int, region: str, limit: int) -> list[Candidate]:
@@ -147,6 +149,7 @@ class AttachmentLane:
         self._factory, self._id, self._region = factory, connection_id, region
         self._marketplace, self._documents, self._xero = marketplace_id, documents, xero
         self._holder, self._now, self._poll = holder, now, poll_seconds
+        self._summaries = SummaryAttacher(factory, connection_id, region, xero, now)
 
     def run(self, limit: int = 5) -> AttachReport:
         report = AttachReport()
@@ -164,6 +167,9 @@ class AttachmentLane:
                 report.unavailable += outcome.status == UNAVAILABLE
                 report.failed += outcome.status == FAILED
                 renew()
+            if not report.deferred:  # then a summary behind each document without a PDF
+                report.summaries, why = self._summaries.run(limit, renew)
+                report.deferred, report.deferred_because = bool(why), why
         return report
 
     def _attach(self, candidate: Candidate) -> Outcome | str:
