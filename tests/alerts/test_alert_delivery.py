@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -13,6 +14,8 @@ from sqlalchemy import select, update
 from abxero.alerts import reconciliation, webhook
 from abxero.alerts.service import evaluate_one
 from abxero.domain.alerts import AlertKind
+from abxero.jobs.queue import build_queue
+from abxero.jobs.tasks import Jobs
 from abxero.store.db import transaction
 from abxero.store.models import (
     AlertDelivery,
@@ -360,3 +363,16 @@ def test_without_smtp_no_email_is_recorded_but_the_webhook_still_goes(
     with world.runtime.sessions() as session:
         channels = session.scalars(select(AlertDelivery.channel)).all()
     assert channels == ["webhook"]
+
+
+def test_the_minute_tick_queues_the_alerts_job_and_the_job_sends(
+    world: World, tmp_path: Path
+) -> None:
+    queue = build_queue(f"sqlite:///{tmp_path / 'queue.db'}")
+    jobs = Jobs(queue, lambda: world.runtime, periodic=False)
+    _gap(world)
+    jobs.tick()
+    assert [task.name for task in queue.pending()] == ["alerts"]
+    while (task := queue.dequeue()) is not None:
+        queue.execute(task)
+    assert len(world.mailbox.received) == len(world.hook.requests) == 1

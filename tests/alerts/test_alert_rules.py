@@ -58,6 +58,11 @@ def test_a_revoked_consent_is_its_own_alert_not_also_a_stale_sync() -> None:
     assert kinds(facts(last_success=None, amazon_problem="refused")) == {AlertKind.AMAZON_CONSENT}
 
 
+def test_a_parked_organisation_is_told_about_the_day_limit_not_a_stale_sync() -> None:
+    parked = facts(last_success=NOW - timedelta(hours=9), parked_until=NOW + timedelta(hours=2))
+    assert kinds(parked) == {AlertKind.DAY_LIMIT}
+
+
 def test_the_xero_grant_warns_ten_days_before_its_sixty_days_lapse() -> None:
     assert kinds(facts(xero_refreshed_at=NOW - timedelta(days=49))) == set()
     warned = conditions(facts(xero_refreshed_at=NOW - timedelta(days=50)))

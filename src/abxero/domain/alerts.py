@@ -128,7 +128,8 @@ def _sync_health(facts: Facts) -> list[Condition]:
         )
     since = facts.last_success or facts.watched_since
     connected = facts.xero_status == "connected" and not facts.amazon_problem
-    if connected and facts.now - since >= facts.stale_after:
+    parked = facts.parked_until is not None and facts.parked_until > facts.now
+    if connected and not parked and facts.now - since >= facts.stale_after:
         hours = int(facts.stale_after.total_seconds() // 3600)
         found.append(
             Condition(
