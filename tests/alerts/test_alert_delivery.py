@@ -376,3 +376,23 @@ def test_the_minute_tick_queues_the_alerts_job_and_the_job_sends(
     while (task := queue.dequeue()) is not None:
         queue.execute(task)
     assert len(world.mailbox.received) == len(world.hook.requests) == 1
+
+
+def test_a_live_claim_is_never_taken_over_by_another_worker(world: World) -> None:
+    """Two workers listed the same due row; the one that claims second sends nothing."""
+    from abxero.alerts.deliver import Deliverer
+
+    _gap(world)
+    evaluate_one(world.runtime, world.org)
+    runtime = world.runtime
+    first = Deliverer(runtime.sessions, runtime.settings, runtime.cipher, runtime.http, world.clock)
+    second = Deliverer(
+        runtime.sessions, runtime.settings, runtime.cipher, runtime.http, world.clock
+    )
+    due = first._due(10)
+    assert len(due) == 2
+    claimed = [first._claim(delivery) for delivery in due]
+    assert all(claimed)
+    assert [second._claim(delivery) for delivery in due] == [None, None]
+    world.clock.advance(minutes=11)  # the first worker died: its claims lapse
+    assert all(second._claim(delivery) for delivery in due)

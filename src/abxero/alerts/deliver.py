@@ -135,9 +135,9 @@ class Deliverer:
         now = self._now()
         with transaction(self._factory) as session:
             row = session.get_one(AlertDelivery, delivery_id)
-            stale = row.status == SENDING and row.claimed_at is not None
-            if row.status != PENDING and not stale:
-                return None
+            lapsed = row.claimed_at is not None and row.claimed_at < now - CLAIM_TTL
+            if row.status != PENDING and not (row.status == SENDING and lapsed):
+                return None  # sent, failed, or a live claim of another worker
             result = session.execute(
                 update(AlertDelivery)
                 .where(
