@@ -129,6 +129,10 @@ def test_webhook_urls_accepted(url: str) -> None:
         "https://user:pw@example.com/x",
         "https:///nohost",
         "javascript:alert(1)",
+        "https://169.254.169.254/latest/meta-data",
+        "https://10.0.0.8/hook",
+        "https://[fe80::1]/hook",
+        "https://0.0.0.0/hook",
         "https://example.com/" + "x" * 2000,
     ],
 )

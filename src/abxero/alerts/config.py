@@ -71,9 +71,28 @@ def check_webhook_url(url: str) -> str:
     host = parts.hostname or ""
     if not host or parts.username or parts.password:
         raise ConfigInvalid("The webhook URL needs a host and no user name or password.")
+    if _is_internal_address(host):
+        raise ConfigInvalid("The webhook URL may not point at a private or link-local address.")
     if parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host)):
         return url
     raise ConfigInvalid("The webhook URL must start with https://.")
+
+
+def _is_internal_address(host: str) -> bool:
+    """An IP literal in a private, link-local, multicast or unspecified range (loopback is
+    allowed: tests and the demo receive there). Names are not resolved here."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if address.is_loopback:
+        return False
+    return (
+        address.is_private
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_unspecified
+    )
 
 
 def check_stale_hours(value: str) -> int:
