@@ -8,9 +8,11 @@ from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
+from abxero.domain import jsontext
 from abxero.store.db import transaction
-from abxero.store.models import OutboxDocument
+from abxero.store.models import InvoiceDetail, OutboxDocument, SourceTransaction
 from abxero.sync.attachments import AttachReport
 from abxero.sync.summaries import ENDPOINTS, file_name
 from tests.e2e.harness import Harness
@@ -107,3 +109,43 @@ def test_a_document_amazon_refuses_gets_a_summary_and_amazons_pdf_later_sits_bes
     assert len(names) == 2
     assert file_name(refused.transaction_id) in names
     assert any(not name.startswith(SUMMARY) for name in names)
+
+
+def test_a_bill_with_no_invoice_number_to_ask_for_gets_a_summary_but_not_while_waiting(
+    harness: Harness,
+) -> None:
+    """Amazon's PDF is fetched by invoice number; with none in the record or the invoice
+    details and no lookup still running, it never comes."""
+    _post_everything(harness, "UK")
+    bills = [d for d in harness.documents("UK") if d.role == "bill"]
+    never, waiting = bills[0], bills[1]
+    with transaction(harness.runtime.sessions) as session:
+        for document, status, attempts in ((never, "failed", 1), (waiting, "pending", 1)):
+            source = session.scalars(
+                select(SourceTransaction).where(
+                    SourceTransaction.xero_connection_id == harness.connections["UK"],
+                    SourceTransaction.transaction_id == document.transaction_id,
+                )
+            ).one()
+            raw = jsontext.loads(source.raw)
+            raw.pop("invoiceNumber", None)
+            source.raw = jsontext.dumps(raw)
+            details = session.scalars(
+                select(InvoiceDetail).where(
+                    InvoiceDetail.xero_connection_id == harness.connections["UK"],
+                    InvoiceDetail.transaction_id == document.transaction_id,
+                )
+            ).one_or_none()
+            if details is None:
+                details = InvoiceDetail(
+                    xero_connection_id=harness.connections["UK"],
+                    transaction_id=document.transaction_id,
+                )
+                session.add(details)
+            details.status, details.attempts = status, attempts
+            details.invoice_number = details.consolidated_number = ""
+    _drain(harness, "UK")
+    after = {d.id: d for d in harness.documents("UK")}
+    assert (after[never.id].attachment, after[never.id].summary) == ("", "attached")
+    assert (after[waiting.id].attachment, after[waiting.id].summary) == ("", "")
+    assert _files(harness, "UK")[never.xero_id] == [file_name(never.transaction_id)]

@@ -125,6 +125,20 @@ def _invoice_to_fetch(session: Session, source: SourceTransaction) -> str:
     return own or (details.invoice_number if details else "")
 
 
+def nothing_to_ask_amazon(session: Session, source: SourceTransaction) -> bool:
+    """No invoice number to ask the Document API for, and none still being looked up: Amazon's
+    PDF will never come for this transaction (it gets a purchase summary instead)."""
+    if _invoice_to_fetch(session, source):
+        return False
+    details = session.scalars(
+        select(InvoiceDetail).where(
+            InvoiceDetail.xero_connection_id == source.xero_connection_id,
+            InvoiceDetail.transaction_id == source.transaction_id,
+        )
+    ).one_or_none()
+    return details is None or details.status != PENDING or details.attempts >= MAX_ATTEMPTS
+
+
 def _offers_pdf(region: str, instrument_key: str) -> bool:
     kind, _, last4 = instrument_key.partition("/")
     return region == "UK" or Instrument(kind, last4).looks_like_pay_by_invoice
@@ -149,7 +163,9 @@ class AttachmentLane:
         self._factory, self._id, self._region = factory, connection_id, region
         self._marketplace, self._documents, self._xero = marketplace_id, documents, xero
         self._holder, self._now, self._poll = holder, now, poll_seconds
-        self._summaries = SummaryAttacher(factory, connection_id, region, xero, now)
+        self._summaries = SummaryAttacher(
+            factory, connection_id, region, xero, now, nothing_to_ask=nothing_to_ask_amazon
+        )
 
     def run(self, limit: int = 5) -> AttachReport:
         report = AttachReport()

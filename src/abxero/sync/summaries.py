@@ -3,9 +3,11 @@
 Runs at the end of each attachment lane run (``attachments.py``), on the same lease and Xero
 pacing. A document qualifies when it is posted and Amazon has no PDF for it: a US card
 purchase (the Document API serves Pay-by-Invoice orders only), a Spend or Receive Money
-transaction (the lane attaches Amazon's PDFs to bills and credit notes), or a document whose
-PDF Amazon refused (``attachment`` = ``unavailable``). Its ``summary`` column records the
-outcome: ``attached``, or ``failed`` when Xero refuses the file for good (with an event).
+transaction (the lane attaches Amazon's PDFs to bills and credit notes), a document whose
+PDF Amazon refused (``attachment`` = ``unavailable``), or one with no invoice number to ask
+Amazon for (none in the record or the invoice details, and no lookup still running). Its
+``summary`` column records the outcome: ``attached``, or ``failed`` when Xero refuses the file
+for good (with an event).
 The file is named ``Amazon-summary-<transaction>.pdf``, apart from Amazon's own
 ``Amazon-<invoice>.pdf``: when Amazon's PDF is attached later it sits beside the summary. Xero
 replaces a file of the same name, so a repeat after a crash leaves one summary.
@@ -54,6 +56,9 @@ class Wanted:
     transaction: Transaction
 
 
+NothingToAsk = Callable[[Session, SourceTransaction], bool]
+
+
 def needs_summary(region: str, document: OutboxDocument, instrument_key: str) -> bool:
     """Amazon offers no PDF for this posted document, or refused the one it offers."""
     if document.role not in AMAZON_PDF_ROLES or document.attachment == "unavailable":
@@ -62,7 +67,26 @@ def needs_summary(region: str, document: OutboxDocument, instrument_key: str) ->
     return region != "UK" and not Instrument(kind, last4).looks_like_pay_by_invoice
 
 
-def wanted(session: Session, connection_id: int, region: str, limit: int) -> list[Wanted]:
+def _without_amazon_pdf(
+    session: Session,
+    region: str,
+    document: OutboxDocument,
+    source: SourceTransaction,
+    nothing_to_ask: NothingToAsk,
+) -> bool:
+    if needs_summary(region, document, source.instrument_key):
+        return True
+    # Offered in principle, but no invoice number is known or still being looked up.
+    return document.attachment == "" and nothing_to_ask(session, source)
+
+
+def wanted(
+    session: Session,
+    connection_id: int,
+    region: str,
+    limit: int,
+    nothing_to_ask: NothingToAsk = lambda session, source: False,
+) -> list[Wanted]:
     rows = session.execute(
         select(OutboxDocument, SourceTransaction)
         .join(
@@ -83,8 +107,8 @@ def wanted(session: Session, connection_id: int, region: str, limit: int) -> lis
         if len(found) == limit:
             break
         parsed = parse_transaction(jsontext.loads(source.raw))
-        if isinstance(parsed, Transaction) and needs_summary(
-            region, document, source.instrument_key
+        if isinstance(parsed, Transaction) and _without_amazon_pdf(
+            session, region, document, source, nothing_to_ask
         ):
             endpoint = ENDPOINTS[document.role]
             found.append(Wanted(document.id, endpoint, document.xero_id, parsed))
@@ -105,14 +129,16 @@ class SummaryAttacher:
         region: str,
         xero: XeroAccounting,
         now: Callable[[], datetime],
+        *,
+        nothing_to_ask: NothingToAsk,
     ) -> None:
         self._factory, self._id, self._region = factory, connection_id, region
-        self._xero, self._now = xero, now
+        self._xero, self._now, self._nothing_to_ask = xero, now, nothing_to_ask
 
     def run(self, limit: int, renew: Callable[[], None]) -> tuple[int, str]:
         """Attach up to ``limit`` summaries; returns how many, and why it stopped early."""
         with self._factory() as session:
-            todo = wanted(session, self._id, self._region, limit)
+            todo = wanted(session, self._id, self._region, limit, self._nothing_to_ask)
         attached = 0
         for item in todo:
             outcome = self._attach(item)
