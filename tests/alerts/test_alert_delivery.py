@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select, update
 
 from abxero.alerts import reconciliation, webhook
@@ -396,3 +397,27 @@ def test_a_live_claim_is_never_taken_over_by_another_worker(world: World) -> Non
     assert [second._claim(delivery) for delivery in due] == [None, None]
     world.clock.advance(minutes=11)  # the first worker died: its claims lapse
     assert all(second._claim(delivery) for delivery in due)
+
+
+def test_a_mail_server_that_is_down_keeps_the_email_pending_with_the_cause(world: World) -> None:
+    from abxero.alerts import service
+    from abxero.runtime import Runtime
+    from tests.alerts.receivers import free_port
+
+    down = world.mailbox.url.replace(str(world.mailbox.port), str(free_port()))
+    settings = world.runtime.settings.model_copy(update={"smtp_url": SecretStr(down)})
+    refused = Runtime(settings, now=world.clock)
+    try:
+        _gap(world)
+        service.run(refused)
+    finally:
+        refused.close()
+    assert world.mailbox.received == []
+    with world.runtime.sessions() as session:
+        row = session.scalars(select(AlertDelivery).where(AlertDelivery.channel == "email")).one()
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert "ConnectionRefusedError" in row.error
+    world.clock.advance(minutes=1)
+    world.run()  # the server is back: the same message goes, once
+    world.run()
+    assert len(world.mailbox.received) == 1

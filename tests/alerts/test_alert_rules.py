@@ -147,3 +147,20 @@ def test_stale_hours_bounds() -> None:
     for bad in ("0", "-1", "abc", "100000"):
         with pytest.raises(ConfigInvalid):
             check_stale_hours(bad)
+
+
+def test_smtp_urls_default_to_starttls_and_decode_credentials() -> None:
+    from abxero.alerts.mail import parse_smtp_url
+
+    plain = parse_smtp_url("smtp://alerts:p%40ss%20word@mail.example.com")
+    assert (plain.host, plain.port, plain.starttls, plain.implicit_tls) == (
+        "mail.example.com",
+        587,
+        True,
+        False,
+    )
+    assert (plain.username, plain.password) == ("alerts", "p@ss word")
+    relay = parse_smtp_url("smtp://127.0.0.1:25?starttls=0")
+    assert (relay.port, relay.starttls, relay.username) == (25, False, "")
+    implicit = parse_smtp_url("smtps://u:p@mail.example.com")
+    assert (implicit.port, implicit.implicit_tls, implicit.starttls) == (465, True, False)

@@ -2,6 +2,8 @@
 
 ``ABXERO_SMTP_URL`` is ``smtp://user:password@host:port?starttls=1`` (plain SMTP upgraded with
 STARTTLS, RFC 3207; port 587 by default) or ``smtps://…`` (TLS from the first byte, port 465).
+STARTTLS is on unless the URL says ``starttls=0`` (a relay on the same machine); a server that
+does not offer it then fails the delivery rather than receive a password in clear.
 The certificate is checked against the system's trust store (``SSL_CERT_FILE`` points
 elsewhere). The Message-ID is the delivery's idempotency key, so a message resent after a
 crash carries the same id as the first and a mailbox can tell them apart.
@@ -44,7 +46,7 @@ def parse_smtp_url(url: str) -> SmtpTarget:
         port=parts.port or (465 if implicit else 587),
         username=unquote(parts.username or ""),
         password=unquote(parts.password or ""),
-        starttls=not implicit and options.get("starttls", "0") in TRUE,
+        starttls=not implicit and options.get("starttls", "1") in TRUE,
         implicit_tls=implicit,
     )
 
