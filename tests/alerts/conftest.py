@@ -49,7 +49,8 @@ def add_organisation(runtime: Runtime, now: datetime) -> int:
         user = User(xero_user_id="u-alerts", email="owner@example.com", name="Owner")
         session.add(user)
         session.flush()
-        tokens = TokenSet(provider="xero", ciphertext=b"-", updated_at=now)
+        sealed = runtime.cipher.encrypt({"refresh_token": "unused here"})
+        tokens = TokenSet(provider="xero", ciphertext=sealed, updated_at=now)
         session.add(tokens)
         session.flush()
         org = XeroConnection(

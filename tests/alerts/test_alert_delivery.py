@@ -421,3 +421,26 @@ def test_a_mail_server_that_is_down_keeps_the_email_pending_with_the_cause(world
     world.run()  # the server is back: the same message goes, once
     world.run()
     assert len(world.mailbox.received) == 1
+
+
+def test_rotating_keys_rewrites_the_webhook_secret_too(world: World) -> None:
+    """``abxero db rotate-keys`` drops the old key afterwards: the secret must not need it."""
+    from cryptography.fernet import Fernet
+
+    from abxero.alerts import config
+    from abxero.store.crypto import DecryptionError, TokenCipher
+    from abxero.store.models import AlertSettings
+    from abxero.store.tokens import rotate_all
+
+    before = _secret(world)
+    new_key = Fernet.generate_key().decode()
+    old_key = world.runtime.settings.key_file.read_text().strip()
+    rotating = TokenCipher([new_key, old_key])
+    with transaction(world.runtime.sessions) as session:
+        rotate_all(session, rotating)
+    with world.runtime.sessions() as session:
+        assert config.load(session, TokenCipher([new_key]), world.org).webhook_secret == before
+        stored = session.get_one(AlertSettings, world.org).webhook_secret
+        assert stored is not None
+        with pytest.raises(DecryptionError):
+            world.runtime.cipher.decrypt(stored)

@@ -77,7 +77,11 @@ class Jobs:
             report = self._runtime().attachment_lane(connection_id).run()
         except LeaseBusy:
             return {"skipped": "busy"}
-        return {"attached": report.attached, "unavailable": report.unavailable}
+        return {
+            "attached": report.attached,
+            "unavailable": report.unavailable,
+            "summaries": report.summaries,
+        }
 
     def alerts(self) -> dict[str, Any]:
         """Evaluate every organisation's alerts and send the deliveries that are due."""
