@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     amazon_api_url_na: HttpUrl = "https://na.business-api.amazon.com"
     amazon_api_url_eu: HttpUrl = "https://eu.business-api.amazon.com"
 
+    # Alerts by email (see alerts/mail.py): smtp://user:pass@host:587?starttls=1, or smtps://
+    # for TLS from the first byte. Unset: no email is sent, and the manage page says so.
+    smtp_url: SecretStr | None = None
+    smtp_from: str = "abxero@localhost"
+
     @field_validator("database_url", "queue_url")
     @classmethod
     def _known_scheme(cls, value: str | None) -> str | None:
@@ -88,6 +93,16 @@ class Settings(BaseSettings):
         allowed = ("sqlite://", "postgresql://", "postgresql+psycopg://", "redis://", "rediss://")
         if not value.startswith(allowed):
             raise ValueError(f"unsupported URL scheme in {value!r}")
+        return value
+
+    @field_validator("smtp_url", mode="before")
+    @classmethod
+    def _smtp_scheme(cls, value: object) -> object:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text in (None, ""):
+            return None
+        if not str(text).startswith(("smtp://", "smtps://")):
+            raise ValueError("must be an smtp:// or smtps:// URL")
         return value
 
     @cached_property

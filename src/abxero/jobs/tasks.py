@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from huey import Huey, crontab
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from abxero.logs import get_logger
@@ -40,6 +40,7 @@ class Jobs:
         self._post = queue.task(name="post_pending")(self.post_pending)
         self._attach = queue.task(name="attach_documents")(self.attach_documents)
         self._reconcile = queue.task(name="reconcile_connection")(self.reconcile_connection)
+        self._alerts = queue.task(name="alerts")(self.alerts)
         if periodic:
             queue.periodic_task(crontab(minute="*"), name="tick")(self.tick)
 
@@ -73,6 +74,7 @@ class Jobs:
         for connection_id in attaching_connections(runtime):
             self._attach(connection_id)
         self._queue_daily_checks(runtime)
+        self._alerts()
         return due
 
     def _queue_daily_checks(self, runtime: Runtime) -> None:
@@ -106,7 +108,17 @@ class Jobs:
             report = self._runtime().attachment_lane(connection_id).run()
         except LeaseBusy:
             return {"skipped": "busy"}
-        return {"attached": report.attached, "unavailable": report.unavailable}
+        return {
+            "attached": report.attached,
+            "unavailable": report.unavailable,
+            "summaries": report.summaries,
+        }
+
+    def alerts(self) -> dict[str, Any]:
+        """Evaluate every organisation's alerts and send the deliveries that are due."""
+        from abxero.alerts import service  # here: it imports failing_since from this module
+
+        return service.run(self._runtime())
 
     def sync_connection(self, connection_id: int) -> dict[str, Any]:
         return self._engine_call(connection_id, lambda engine: engine.sync())
@@ -207,15 +219,20 @@ def due_connections(runtime: Runtime) -> list[int]:
 
 
 def attaching_connections(runtime: Runtime) -> list[int]:
-    """Organisations with posted bills or credit notes whose PDF is not settled yet."""
+    """Organisations with posted bills or credit notes whose PDF is not settled yet, or a
+    posted document whose purchase summary may still be due."""
     with runtime.sessions() as session:
         return list(
             session.scalars(
                 select(OutboxDocument.xero_connection_id)
                 .where(
                     OutboxDocument.status == "posted",
-                    OutboxDocument.role.in_(["bill", "credit_note"]),
-                    OutboxDocument.attachment == "",
+                    or_(
+                        OutboxDocument.role.in_(["bill", "credit_note"])
+                        & (OutboxDocument.attachment == ""),
+                        # a purchase summary still to attach (sync/summaries.py)
+                        (OutboxDocument.summary == "") & (OutboxDocument.attachment != "attached"),
+                    ),
                 )
                 .distinct()
             )

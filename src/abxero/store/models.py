@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -209,6 +210,7 @@ class OutboxDocument(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     attachment: Mapped[str] = mapped_column(String(16), default="")
     attachment_error: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(String(16), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -374,3 +376,74 @@ class ReconciliationResult(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     trigger: Mapped[str] = mapped_column(String(16), default="manual")
     finished_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AlertSettings(Base):
+    """Who hears about an organisation's problems: email recipients and an optional webhook.
+
+    The webhook signing secret is encrypted like the tokens (``store/crypto.py``)."""
+
+    __tablename__ = "alert_settings"
+
+    xero_connection_id: Mapped[int] = mapped_column(
+        ForeignKey("xero_connections.id"), primary_key=True
+    )
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    webhook_url: Mapped[str] = mapped_column(Text, default="")
+    webhook_secret: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    stale_hours: Mapped[int] = mapped_column(Integer, default=6)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Alert(Base):
+    """One occurrence of a condition (``kind``, ``key``): open until the condition clears.
+
+    At most one open occurrence per (organisation, kind, key)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index(
+            "uq_alerts_open",
+            "xero_connection_id",
+            "kind",
+            "key",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    xero_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    title: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(Text, default="")
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class AlertDelivery(Base):
+    """One message about an alert (raised or resolved) on one channel, recorded before it is
+    sent; ``idempotency_key`` is its Message-ID and webhook delivery id."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "phase", "channel"),
+        Index("ix_alert_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"))
+    phase: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from abxero.store.crypto import TokenCipher
-from abxero.store.models import TokenSet
+from abxero.store.models import AlertSettings, TokenSet
 
 
 def save_token_set(
@@ -38,9 +38,16 @@ def read_token_set(cipher: TokenCipher, row: TokenSet) -> dict[str, Any]:
 
 
 def rotate_all(session: Session, cipher: TokenCipher) -> int:
-    """Re-encrypt every token set under the newest key; returns how many rows changed."""
+    """Re-encrypt every token set and alert webhook secret under the newest key; returns how
+    many rows changed."""
     rows = session.scalars(select(TokenSet)).all()
     for row in rows:
         row.ciphertext = cipher.rotate(row.ciphertext)
+    secrets = session.scalars(
+        select(AlertSettings).where(AlertSettings.webhook_secret.is_not(None))
+    ).all()
+    for setting in secrets:
+        assert setting.webhook_secret is not None
+        setting.webhook_secret = cipher.rotate(setting.webhook_secret)
     session.flush()
-    return len(rows)
+    return len(rows) + len(secrets)

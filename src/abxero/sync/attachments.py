@@ -35,6 +35,7 @@ from abxero.store.models import Event, InvoiceDetail, OutboxDocument, SourceTran
 from abxero.sync.invoice_details import MAX_ATTEMPTS, PENDING
 from abxero.sync.leases import held
 from abxero.sync.ledger import POSTED
+from abxero.sync.summaries import SummaryAttacher
 from abxero.xero import (
     NotFoundError,
     RejectedError,
@@ -73,6 +74,7 @@ class AttachReport:
     failed: int = 0
     deferred: bool = False
     deferred_because: str = ""
+    summaries: int = 0
 
 
 def candidates(session: Session, connection_id: int, region: str, limit: int) -> list[Candidate]:
@@ -123,6 +125,20 @@ def _invoice_to_fetch(session: Session, source: SourceTransaction) -> str:
     return own or (details.invoice_number if details else "")
 
 
+def nothing_to_ask_amazon(session: Session, source: SourceTransaction) -> bool:
+    """No invoice number to ask the Document API for, and none still being looked up: Amazon's
+    PDF will never come for this transaction (it gets a purchase summary instead)."""
+    if _invoice_to_fetch(session, source):
+        return False
+    details = session.scalars(
+        select(InvoiceDetail).where(
+            InvoiceDetail.xero_connection_id == source.xero_connection_id,
+            InvoiceDetail.transaction_id == source.transaction_id,
+        )
+    ).one_or_none()
+    return details is None or details.status != PENDING or details.attempts >= MAX_ATTEMPTS
+
+
 def _offers_pdf(region: str, instrument_key: str) -> bool:
     kind, _, last4 = instrument_key.partition("/")
     return region == "UK" or Instrument(kind, last4).looks_like_pay_by_invoice
@@ -147,6 +163,9 @@ class AttachmentLane:
         self._factory, self._id, self._region = factory, connection_id, region
         self._marketplace, self._documents, self._xero = marketplace_id, documents, xero
         self._holder, self._now, self._poll = holder, now, poll_seconds
+        self._summaries = SummaryAttacher(
+            factory, connection_id, region, xero, now, nothing_to_ask=nothing_to_ask_amazon
+        )
 
     def run(self, limit: int = 5) -> AttachReport:
         report = AttachReport()
@@ -164,6 +183,9 @@ class AttachmentLane:
                 report.unavailable += outcome.status == UNAVAILABLE
                 report.failed += outcome.status == FAILED
                 renew()
+            if not report.deferred:  # then a summary behind each document without a PDF
+                report.summaries, why = self._summaries.run(limit, renew)
+                report.deferred, report.deferred_because = bool(why), why
         return report
 
     def _attach(self, candidate: Candidate) -> Outcome | str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from abxero.alerts import service as alerts
 from abxero.domain.context import OrgContext
 from abxero.domain.mapping import PaymentMethod
 from abxero.runtime import NotConnected
@@ -90,6 +91,7 @@ def render_manage(
         today=today.isoformat(),
         reconciliation=reconcile.last_result(runtime, org.id),
         check_first=reconcile.default_period(today).since.isoformat(),
+        alerts=alerts.view(runtime, org.id),
     )
 
 
