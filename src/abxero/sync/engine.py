@@ -45,6 +45,7 @@ from abxero.sync.invoice_details import DetailsHook
 from abxero.sync.leases import held, new_holder_id
 from abxero.sync.mappings import latest_mapping
 from abxero.sync.ports import AmazonFeed, ComeBackAt, NeedsReconnect, SideError, TryLater, XeroBooks
+from abxero.sync.refusals import FOUND_CODE, FOUND_REMEDY, found_message, recheck_refusals
 from abxero.sync.remedies import remedy_for
 from abxero.sync.run_failures import Subject
 from abxero.sync.windows import advanced_cursor, incremental_start, windows
@@ -431,12 +432,17 @@ class Engine:
 
     def _send(self, report: SyncReport, batch: batches.OutgoingBatch) -> None:
         self._subject = Subject("batch", str(batch.batch_id))
-        outcomes = self._xero.send(batch)
+        answered = self._xero.send(batch)
         reached("batch_answered", str(batch.batch_id))
+        rechecked = recheck_refusals(self._xero, batch, answered)
         with transaction(self._factory) as session:
             counts = batches.record_outcomes(
-                session, batch.batch_id, outcomes, self._now(), remedy_for
+                session, batch.batch_id, rechecked.outcomes, self._now(), remedy_for
             )
+            keys = batches.element_keys(session, batch.batch_id)
+            for index in rechecked.found:
+                message = found_message(keys[index], answered[index].errors)
+                self._event(session, "info", FOUND_CODE, message, FOUND_REMEDY, key=keys[index])
             for key, error in counts.failures:
                 self._event(session, "error", "document_rejected", f"{key}: {error}", "", key=key)
             for key in counts.unconfirmed:
