@@ -209,10 +209,35 @@ def allocation(
     amount: Decimal,
 ) -> PlannedDocument:
     """Allocates ``amount`` of ``credit`` to the original bill (by id, or linked by key)."""
-    links = [Link(credit.key, ("CreditNote", "CreditNoteID"))]
-    payload: dict[str, Any] = {"Amount": amount, "Date": drafting.day.isoformat()}
+    return credit_allocation(
+        credit.key, drafting.currency, drafting.day, bill_key, bill_id, amount, drafting.key_prefix
+    )
+
+
+def credit_allocation(
+    credit_key: str,
+    currency: str,
+    day: date,
+    bill_key: str,
+    bill_id: str | None,
+    amount: Decimal,
+    key_prefix: str,
+) -> PlannedDocument:
+    """The allocation document of credit note ``credit_key`` (also made after the credit note
+    was posted, once its bill is known)."""
+    links = [Link(credit_key, ("CreditNote", "CreditNoteID"))]
+    payload: dict[str, Any] = {"Amount": amount, "Date": day.isoformat()}
     if bill_id:
         payload["Invoice"] = {"InvoiceID": bill_id}
     else:
         links.append(Link(bill_key, ("Invoice", "InvoiceID")))
-    return drafting.document(Role.ALLOCATION, Endpoint.ALLOCATIONS, payload, amount, tuple(links))
+    return PlannedDocument(
+        key=f"{key_prefix}:{Role.ALLOCATION.value}",
+        role=Role.ALLOCATION,
+        endpoint=Endpoint.ALLOCATIONS,
+        payload=payload,
+        amount=amount,
+        currency=currency,
+        depends_on=tuple(dict.fromkeys(link.key for link in links)),
+        links=tuple(links),
+    )

@@ -48,6 +48,7 @@ from abxero.sync.ports import AmazonFeed, ComeBackAt, NeedsReconnect, SideError,
 from abxero.sync.refusals import FOUND_CODE, FOUND_REMEDY, found_message, recheck_refusals
 from abxero.sync.remedies import remedy_for
 from abxero.sync.run_failures import Subject
+from abxero.sync.unapplied import settle_unapplied
 from abxero.sync.windows import advanced_cursor, incremental_start, windows
 
 CONTACT_NAME = "Amazon Business"
@@ -188,6 +189,7 @@ class Engine:
             return
         self._fetch_details()
         self._plan(report, context)
+        self._settle_unapplied()
         self._post(report, renew)
 
     def _may_post(self, connection: XeroConnection) -> bool:
@@ -327,6 +329,14 @@ class Engine:
             if len(sources) < PLAN_CHUNK:
                 return
             after = sources[-1].id
+
+    def _settle_unapplied(self) -> None:
+        """Allocate Pay-by-Invoice credit whose bill is now known; say once what stays
+        unapplied (``sync/unapplied.py``)."""
+        with transaction(self._factory) as session:
+            for notice in settle_unapplied(session, self._id):
+                notice.created_at = self._now()
+                session.add(notice)
 
     def _record_review(self, session: Session, transaction_id: str, plan: Plan) -> None:
         """One event per planned transaction whose plan has review notes (it posts regardless)."""
