@@ -15,10 +15,21 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from abxero.store.models import Batch
+from abxero.jobs.queue import build_queue
+from abxero.jobs.tasks import Jobs
+from abxero.services import manage
+from abxero.store.db import transaction
+from abxero.store.models import Batch, OutboxDocument
+from abxero.sync.ledger import find_source
 from abxero.sync.refusals import FOUND_CODE
 from tests.e2e.harness import Harness
-from tests.hardening.support import assert_exactly_once, event_codes, events, import_and_finish
+from tests.hardening.support import (
+    assert_exactly_once,
+    event_codes,
+    events,
+    import_and_finish,
+    post,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -72,3 +83,35 @@ def test_payments_refused_after_their_reply_was_lost_are_recorded_from_xero(
     assert "document_rejected" not in event_codes(harness, "US")
     report_once = assert_exactly_once(harness, "US")
     assert report_once["all_payments"] == report_once["ledger_payments"]
+
+
+def test_retry_of_a_payment_an_older_version_marked_failed_records_xeros_payment(
+    harness: Harness,
+) -> None:
+    """The ledger an older version left: the payment marked failed although Xero holds it.
+    Retry sends it again, Xero refuses it, and the lookup records Xero's payment."""
+    import_and_finish(harness, "US")
+    assert post(harness, "US").error == ""
+    paid = next(d for d in harness.documents("US") if d.role == "payment")
+    xero_payment = paid.xero_id
+    with transaction(harness.runtime.sessions) as session:
+        stored = session.get_one(OutboxDocument, paid.id)
+        stored.status, stored.xero_id = "failed", ""
+        stored.error = "Invoice not of valid status for creating payment"
+        source = find_source(session, harness.connections["US"], paid.transaction_id)
+        assert source is not None
+        source.status = "planned"
+    queue = build_queue(f"sqlite:///{harness.data_dir / 'queue.db'}", immediate=True)
+    jobs = Jobs(queue, lambda: harness.runtime, periodic=False)
+    assert manage.retry_transaction(
+        harness.runtime, jobs, harness.connections["US"], paid.transaction_id
+    )
+    [again] = [
+        d
+        for d in harness.documents("US")
+        if d.transaction_id == paid.transaction_id and d.role == "payment"
+    ]
+    assert (again.status, again.xero_id) == ("posted", xero_payment)
+    assert FOUND_CODE in event_codes(harness, "US")
+    report = assert_exactly_once(harness, "US")
+    assert report["all_payments"] == report["ledger_payments"]
