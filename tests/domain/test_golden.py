@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 
 from abxero.domain.context import OrgContext
-from abxero.domain.lookup import OriginalBill
+from abxero.domain.lookup import BillsByOrder, OriginalBill, line_refs
 from abxero.domain.mapping import MappingConfig
 from abxero.domain.plan import Plan, Planned, Role, plan_as_dict
 from abxero.domain.planner import plan_record
+from abxero.domain.transactions import Transaction, parse_transaction
 from tests.domain.domain_fixtures import (
     uk_context,
     uk_locked_context,
@@ -60,22 +61,27 @@ class BillsPlannedSoFar:
     """A lookup over the bills planned earlier in the same case (not yet posted)."""
 
     def __init__(self) -> None:
-        self.bills: dict[str, OriginalBill] = {}
+        self.bills: list[OriginalBill] = []
 
     def remember(self, raw: Any, plan: Plan) -> None:
         if not isinstance(plan, Planned):
             return
+        parsed = parse_transaction(raw)
+        assert isinstance(parsed, Transaction)
         for document in plan.documents:
             if document.role is Role.BILL:
-                for line in raw["transactionLineItems"]:
-                    self.bills[line["orderId"]] = OriginalBill(
-                        key=document.key, amount_due=document.amount, currency=document.currency
+                self.bills.append(
+                    OriginalBill(
+                        key=document.key,
+                        amount_due=document.amount,
+                        currency=document.currency,
+                        lines=line_refs(parsed),
+                        order_ids=parsed.order_ids,
                     )
+                )
 
-    def original_bill(
-        self, order_id: str, order_line_item_ids: tuple[str, ...]
-    ) -> OriginalBill | None:
-        return self.bills.get(order_id)
+    def bills_of_orders(self, order_ids: tuple[str, ...]) -> Sequence[OriginalBill]:
+        return BillsByOrder(self.bills).bills_of_orders(order_ids)
 
 
 def plan_case(case: str) -> list[dict[str, Any]]:

@@ -53,7 +53,8 @@ def test_card_charge_is_a_bill_paid_from_the_card_account() -> None:
 
 
 def test_pay_by_invoice_refund_allocates_to_the_posted_bill_up_to_its_amount_due() -> None:
-    lookup = BillsByOrder({ORDER: OriginalBill("t-0:bill", Decimal("20.00"), "USD", "inv-1")})
+    bill = OriginalBill("t-0:bill", Decimal("20.00"), "USD", "inv-1", order_ids=(ORDER,))
+    lookup = BillsByOrder([bill])
     plan = _planned(plan_record(_pbi_refund(), us_mapping(), us_context(), lookup))
     credit, allocation = plan.documents
     assert credit.amount == Decimal("50.00")
@@ -63,8 +64,11 @@ def test_pay_by_invoice_refund_allocates_to_the_posted_bill_up_to_its_amount_due
 
 
 def test_pay_by_invoice_refund_without_amount_due_is_only_a_credit_note() -> None:
-    for bill in (None, OriginalBill("t-0:bill", Decimal("0.00"), "USD", "inv-1")):
-        lookup = BillsByOrder({ORDER: bill} if bill else {})
+    for bill in (
+        None,
+        OriginalBill("t-0:bill", Decimal("0.00"), "USD", "inv-1", order_ids=(ORDER,)),
+    ):
+        lookup = BillsByOrder([bill] if bill else [])
         plan = _planned(plan_record(_pbi_refund(), us_mapping(), us_context(), lookup))
         assert [document.role for document in plan.documents] == [Role.CREDIT_NOTE]
 

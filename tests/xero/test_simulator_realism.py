@@ -566,3 +566,43 @@ def test_query_parameter_names_match_whatever_their_case(
         f"{API}/Invoices", headers=headers(sim_token), params={"invoicenumbers": "GOOD-1"}
     )
     assert [i["InvoiceNumber"] for i in listed.json()["Invoices"]] == ["GOOD-1"]
+
+
+def test_reference_is_dropped_on_supplier_documents_and_search_finds_the_number(
+    http: httpx.Client, sim_token: dict[str, Any]
+) -> None:
+    """``Reference`` is "ACCREC only" on Invoice and "ACCRECCREDIT only" on CreditNote
+    (xero_accounting.yaml); Xero ignores it on a bill (XeroAPI/Xero-NetStandard#249) and shows
+    ``InvoiceNumber`` as the bill's reference. ``searchTerm`` on GET Invoices searches
+    InvoiceNumber and Reference case-insensitively; ``where`` takes ``.Contains("…")``
+    (Xero's requests-and-responses guide)."""
+    contact = contact_id(http)
+    bill = document(contact, item("10.00"), InvoiceNumber="114-0000311-1156610 / INV-1")
+    status, _ = put(http, sim_token, "Invoices", {"Invoices": [{**bill, "Reference": "kept?"}]})
+    assert status == 200
+    credit = document(
+        contact, item("5.00"), kind="ACCPAYCREDIT", CreditNoteNumber="114-0000311-1156610 / CM-1"
+    )
+    status, _ = put(
+        http, sim_token, "CreditNotes", {"CreditNotes": [{**credit, "Reference": "kept?"}]}
+    )
+    assert status == 200
+    other = document(contact, item("3.00"), InvoiceNumber="114-9999999-0000000")
+    assert put(http, sim_token, "Invoices", {"Invoices": [other]})[0] == 200
+
+    found = http.get(
+        f"{API}/Invoices", headers=headers(sim_token), params={"searchTerm": "114-0000311"}
+    ).json()["Invoices"]
+    assert [i["InvoiceNumber"] for i in found] == ["114-0000311-1156610 / INV-1"]
+    assert "Reference" not in found[0]
+    notes = http.get(
+        f"{API}/CreditNotes",
+        headers=headers(sim_token),
+        params={"where": 'CreditNoteNumber.Contains("0000311-1156610")'},
+    ).json()["CreditNotes"]
+    assert [n["CreditNoteNumber"] for n in notes] == ["114-0000311-1156610 / CM-1"]
+    assert "Reference" not in notes[0]
+    ignored = http.get(
+        f"{API}/CreditNotes", headers=headers(sim_token), params={"searchTerm": "nothing"}
+    ).json()["CreditNotes"]
+    assert len(ignored) == len(state(http, "uk")["credit_notes"])  # not a CreditNotes parameter

@@ -31,13 +31,33 @@ def order_url(transaction: Transaction) -> str:
 
 
 def document_number(transaction: Transaction) -> str:
-    """Amazon's invoice number, else the order id with a suffix naming this charge."""
-    if transaction.invoice_number:
-        return trimmed(transaction.invoice_number, NUMBER_LIMIT)
+    """The bill's or credit note's number: the Amazon order id(s) first, then Amazon's invoice
+    number, else a suffix naming this charge.
+
+    For supplier documents this number is the "Reference" Xero shows and searches: Xero ignores
+    ``Reference`` on ACCPAY (xero_accounting.yaml, Invoice.Reference "ACCREC only";
+    XeroAPI/Xero-NetStandard#249) and on ACCPAYCREDIT (CreditNote.Reference "ACCRECCREDIT
+    only"), and maps the bill's ``InvoiceNumber`` to the Reference column (XeroAPI/
+    xero-mcp-server#121). So the order id lives here, where ``GET Invoices?searchTerm=<order>``
+    and ``GET CreditNotes?where=CreditNoteNumber.Contains("<order>")`` find it. The limit is
+    ``InvoiceNumber``'s maxLength 255 (xero_accounting.yaml, Invoice.InvoiceNumber); the spec
+    gives CreditNoteNumber none, so the same limit is kept. Never a comma: lookups pass
+    numbers comma-joined in ``InvoiceNumbers``.
+    """
+    orders = " ".join(transaction.order_ids).replace(",", " ")
+    number = " ".join(transaction.invoice_number.replace(",", " ").split())
+    if number and orders:
+        room = NUMBER_LIMIT - len(number) - len(" / ")
+        if room >= len(orders):
+            return f"{orders} / {number}"
+        if room > 1:
+            return f"{trimmed(orders, room)} / {number}"
+    if number:
+        return trimmed(number, NUMBER_LIMIT)
     suffix = transaction.charge_identifier or transaction.transaction_id
-    if not transaction.order_ids:
+    if not orders:
         return trimmed(suffix, NUMBER_LIMIT)
-    return trimmed(f"{transaction.order_ids[0]}-{suffix}", NUMBER_LIMIT)
+    return trimmed(f"{orders}-{suffix}", NUMBER_LIMIT)
 
 
 def payment_reference(transaction: Transaction) -> str:
@@ -189,10 +209,35 @@ def allocation(
     amount: Decimal,
 ) -> PlannedDocument:
     """Allocates ``amount`` of ``credit`` to the original bill (by id, or linked by key)."""
-    links = [Link(credit.key, ("CreditNote", "CreditNoteID"))]
-    payload: dict[str, Any] = {"Amount": amount, "Date": drafting.day.isoformat()}
+    return credit_allocation(
+        credit.key, drafting.currency, drafting.day, bill_key, bill_id, amount, drafting.key_prefix
+    )
+
+
+def credit_allocation(
+    credit_key: str,
+    currency: str,
+    day: date,
+    bill_key: str,
+    bill_id: str | None,
+    amount: Decimal,
+    key_prefix: str,
+) -> PlannedDocument:
+    """The allocation document of credit note ``credit_key`` (also made after the credit note
+    was posted, once its bill is known)."""
+    links = [Link(credit_key, ("CreditNote", "CreditNoteID"))]
+    payload: dict[str, Any] = {"Amount": amount, "Date": day.isoformat()}
     if bill_id:
         payload["Invoice"] = {"InvoiceID": bill_id}
     else:
         links.append(Link(bill_key, ("Invoice", "InvoiceID")))
-    return drafting.document(Role.ALLOCATION, Endpoint.ALLOCATIONS, payload, amount, tuple(links))
+    return PlannedDocument(
+        key=f"{key_prefix}:{Role.ALLOCATION.value}",
+        role=Role.ALLOCATION,
+        endpoint=Endpoint.ALLOCATIONS,
+        payload=payload,
+        amount=amount,
+        currency=currency,
+        depends_on=tuple(dict.fromkeys(link.key for link in links)),
+        links=tuple(links),
+    )

@@ -4,7 +4,14 @@ Signs: refunds are planned as positive credit notes, so every amount is multipli
 transaction's sign first. UK: each line is ``Exclusive`` with its own ``TaxAmount``; the tax of an
 Amazon line is split across its parts by their rates (shipping at ``shipTaxRate``, gift wrap at
 ``giftWrapTaxRate``, everything else at the line's ``taxRate``) and the remainder is the item's.
-US: lines carry no tax; sales tax becomes its own lines, grouped by account and tracking.
+US: lines carry no tax; sales tax becomes its own lines, one per account and tracking. With
+"same account as the item" the transaction's whole sales tax is apportioned over the accounts
+its lines post to, in proportion to each account's taxed amount (line amount × Amazon's
+``taxRate``, ``shipTaxRate`` for shipping, ``giftWrapTaxRate`` for gift wrap; the plain line
+amounts when a rate is missing or every rate is zero). Each share is rounded half up and the
+cent rounding leaves over goes to the largest share (:func:`~abxero.domain.transactions.apportion`),
+so the tax lines always add up to Amazon's tax. Only when no such weighting fits (amounts of
+both signs, or none) is each Amazon line's own tax put on its item's account.
 
 Amount is the truth: whatever the transaction's amount holds beyond its lines
 (:attr:`~abxero.domain.transactions.Transaction.unexplained`) goes on one "Amazon adjustment" line
@@ -26,7 +33,7 @@ from abxero.domain.mapping_checks import expense_account_problem, tax_type_probl
 from abxero.domain.money import ZERO, exact_unit_price, money_sum, tax_on
 from abxero.domain.outcomes import PlanningHold
 from abxero.domain.plan import HoldCode
-from abxero.domain.transactions import LineItem, Transaction
+from abxero.domain.transactions import LineItem, Transaction, apportion
 
 DESCRIPTION_LIMIT = 4000
 SHORT_TITLE = 80
@@ -141,14 +148,67 @@ class LineBuilder:
 
     def build(self) -> tuple[DraftLine, ...]:
         lines: list[DraftLine] = []
-        taxes: list[DraftLine] = []
+        drafted: list[tuple[LineItem, list[DraftLine]]] = []
         for item in self.transaction.line_items:
             item_lines = self._amazon_line(item)
             lines.extend(item_lines)
-            if not self.vat:
-                taxes.extend(self._sales_tax(item, item_lines[0]))
+            drafted.append((item, item_lines))
+        taxes = [] if self.vat else self._sales_taxes(drafted)
         first = lines[0] if lines else None
-        return (*lines, *_grouped(taxes), *self._adjustment(first))
+        return (*lines, *taxes, *self._adjustment(first))
+
+    def _sales_taxes(self, drafted: list[tuple[LineItem, list[DraftLine]]]) -> list[DraftLine]:
+        """The sales-tax lines: apportioned by account (see the module notes), else per line."""
+        per_line = [tax for item, lines in drafted for tax in self._sales_tax(item, lines[0])]
+        total = money_sum(tuple(line.line_amount for line in per_line))
+        taxes = self.mapping.taxes
+        if total == 0 or taxes.sales_tax_target is SalesTaxTarget.ACCOUNT:
+            return _grouped(per_line)
+        weights = _fitting_weights(
+            self._taxed_amounts(drafted, rated=True), self._taxed_amounts(drafted, rated=False)
+        )
+        if weights is None:
+            return _grouped(per_line)
+        keys = list(weights)
+        shares = apportion([weights[key][2] for key in keys], total)
+        return [
+            DraftLine(
+                LineKind.SALES_TAX,
+                "Sales tax",
+                Decimal(1),
+                share,
+                share,
+                weights[key][0],
+                self._tax_type(ZERO, weights[key][0]),
+                ZERO,
+                weights[key][1],
+            )
+            for key, share in zip(keys, shares, strict=True)
+            if share != 0
+        ]
+
+    def _taxed_amounts(
+        self, drafted: list[tuple[LineItem, list[DraftLine]]], *, rated: bool
+    ) -> _Weights | None:
+        """Per account and tracking: the amounts its lines post, times their Amazon tax rate
+        when ``rated`` (``None`` when a rate is missing)."""
+        weights: _Weights = {}
+        for item, lines in drafted:
+            for line in lines:
+                rate = self._us_rate(item, line.kind) if rated else Decimal(1)
+                if rate is None:
+                    return None
+                key = (line.account.account_id, line.account.code, line.tracking)
+                _, _, known = weights.get(key, (line.account, line.tracking, ZERO))
+                weights[key] = (line.account, line.tracking, known + line.line_amount * rate)
+        return weights
+
+    def _us_rate(self, item: LineItem, kind: LineKind) -> Decimal | None:
+        if kind is LineKind.SHIPPING and self.transaction.ship_tax_rate is not None:
+            return self.transaction.ship_tax_rate
+        if kind is LineKind.GIFT_WRAP and self.transaction.gift_wrap_tax_rate is not None:
+            return self.transaction.gift_wrap_tax_rate
+        return item.tax_rate
 
     def _adjustment(self, first: DraftLine | None) -> list[DraftLine]:
         amount = self.transaction.unexplained * self.sign
@@ -332,6 +392,21 @@ class LineBuilder:
                 item_line.tracking,
             )
         ]
+
+
+_WeightKey = tuple[str, str, tuple[TrackingPick, ...]]
+_Weights = dict[_WeightKey, tuple[Account, tuple[TrackingPick, ...], Decimal]]
+
+
+def _fitting_weights(*candidates: _Weights | None) -> _Weights | None:
+    """The first candidate whose weights share one sign and do not sum to zero."""
+    for weights in candidates:
+        if weights is None:
+            continue
+        whole = sum((weight for _, _, weight in weights.values()), ZERO)
+        if whole != 0 and all(weight * whole >= 0 for _, _, weight in weights.values()):
+            return weights
+    return None
 
 
 def _grouped(taxes: list[DraftLine]) -> list[DraftLine]:

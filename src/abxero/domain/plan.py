@@ -66,12 +66,31 @@ class PlannedDocument:
 
 
 @dataclass(frozen=True)
+class UnappliedCredit:
+    """Credit of a Pay-by-Invoice refund that is not allocated to a bill, and why."""
+
+    amount: Decimal
+    reason: str
+
+
+UNAPPLIED_CODE = "unapplied_credit"
+UNAPPLIED_REMEDY = (
+    "The credit note is in Xero as credit on the Amazon Business contact, not yet set against "
+    "a bill. If its bill comes in later (e.g. import the earlier months), abxero allocates the "
+    "credit then by itself; if the bill was entered by hand, open the credit note in Xero and "
+    "allocate it to that bill."
+)
+
+
+@dataclass(frozen=True)
 class Planned:
-    """Documents to post; ``review_notes`` say what a person should look at once (never a hold)."""
+    """Documents to post; ``review_notes`` say what a person should look at once (never a hold);
+    ``unapplied`` is a Pay-by-Invoice credit (or part of one) left without a bill."""
 
     transaction_id: str
     documents: tuple[PlannedDocument, ...]
     review_notes: tuple[str, ...] = ()
+    unapplied: UnappliedCredit | None = None
 
 
 class HoldCode(StrEnum):
@@ -214,6 +233,11 @@ def plan_as_dict(plan: Plan) -> dict[str, Any]:
         }
         if plan.review_notes:
             described["review_notes"] = list(plan.review_notes)
+        if plan.unapplied:
+            described["unapplied_credit"] = {
+                "amount": str(plan.unapplied.amount),
+                "reason": plan.unapplied.reason,
+            }
         return described
     if isinstance(plan, Held):
         return {

@@ -6,8 +6,10 @@ transaction and never raises. Posting policies:
 * CHARGE on a mapped account: bill + payment (or Spend Money under the ``spend_money`` policy);
 * CHARGE on Pay by Invoice: bill due after the configured terms, no payment;
 * REFUND / OVERREFUND on an account: supplier credit note + refund payment (or Receive Money);
-* REFUND / OVERREFUND on Pay by Invoice: credit note, allocated to the original bill while it
-  still has an amount due (found through the caller's :class:`BillLookup`);
+* REFUND / OVERREFUND on Pay by Invoice: credit note, allocated to the bill Amazon ties its
+  lines to while that bill still has an amount due (:func:`~abxero.domain.lookup.refunded_bill`
+  over the caller's :class:`BillLookup`); credit left without a bill is declared
+  (:class:`~abxero.domain.plan.UnappliedCredit`) so the engine can say so and allocate it later;
 * an unmapped instrument, a currency the organisation cannot use, a date in a locked period or
   an unusable account holds the transaction; bad data and broken invariants quarantine it.
 """
@@ -31,7 +33,7 @@ from abxero.domain.documents import (
 from abxero.domain.inclusive import inclusive_lines, xero_rates
 from abxero.domain.invariants import broken_invariants
 from abxero.domain.lines import ADJUSTMENT_LABEL, DraftLine, LineBuilder
-from abxero.domain.lookup import BillLookup, NoBills
+from abxero.domain.lookup import BillLookup, NoBills, refunded_bill
 from abxero.domain.mapping import (
     AccountPayment,
     MappingConfig,
@@ -42,7 +44,15 @@ from abxero.domain.mapping import (
 from abxero.domain.mapping_checks import payment_account_problem
 from abxero.domain.money import ZERO
 from abxero.domain.outcomes import BadData, PlanningHold
-from abxero.domain.plan import Held, HoldCode, Plan, Planned, PlannedDocument, Skipped
+from abxero.domain.plan import (
+    Held,
+    HoldCode,
+    Plan,
+    Planned,
+    PlannedDocument,
+    Skipped,
+    UnappliedCredit,
+)
 from abxero.domain.transactions import Quarantined, Transaction, parse_transaction
 
 NO_BILLS = NoBills()
@@ -95,7 +105,7 @@ def _plan(
     builder = LineBuilder(transaction, mapping, context)
     lines = builder.build()
     drafting, shortfall = _drafting(transaction, mapping, context, day, lines, method)
-    documents = _documents(drafting, method, account, lookup)
+    documents, unapplied = _documents(drafting, method, account, lookup)
     rates = xero_rates(context, drafting.lines)
     problems = broken_invariants(transaction, lines, documents, vat, rates, shortfall)
     if problems:
@@ -108,7 +118,7 @@ def _plan(
             f"Xero computes {shortfall} less VAT than Amazon shows, on lines whose Xero tax rate "
             "is 0 %; the total is Amazon's",
         )
-    return Planned(transaction.transaction_id, documents, notes)
+    return Planned(transaction.transaction_id, documents, notes, unapplied)
 
 
 def _drafting(
@@ -217,27 +227,32 @@ def _documents(
     method: AccountPayment | PayByInvoice,
     account: Account | None,
     lookup: BillLookup,
-) -> tuple[PlannedDocument, ...]:
+) -> tuple[tuple[PlannedDocument, ...], UnappliedCredit | None]:
     refund = drafting.transaction.transaction_type.is_refund
     if isinstance(method, PayByInvoice):
         if not refund:
-            return (bill(drafting, method.terms_days),)
+            return (bill(drafting, method.terms_days),), None
         return _pay_by_invoice_credit(drafting, lookup)
     assert account is not None
     if method.policy is PaymentPolicy.SPEND_MONEY:
-        return (bank_transaction(drafting, account),)
+        return (bank_transaction(drafting, account),), None
     document = credit_note(drafting) if refund else bill(drafting, 0)
-    return (document, payment(drafting, document, account))
+    return (document, payment(drafting, document, account)), None
 
 
-def _pay_by_invoice_credit(drafting: Drafting, lookup: BillLookup) -> tuple[PlannedDocument, ...]:
+def _pay_by_invoice_credit(
+    drafting: Drafting, lookup: BillLookup
+) -> tuple[tuple[PlannedDocument, ...], UnappliedCredit | None]:
+    """The credit note, allocated to its own bill up to what that bill still has due."""
     credit = credit_note(drafting)
-    transaction = drafting.transaction
-    if not transaction.order_ids:
-        return (credit,)
-    line_ids = tuple(line.order_line_item_id for line in transaction.line_items)
-    original = lookup.original_bill(transaction.order_ids[0], line_ids)
-    if original is None or original.currency != transaction.currency or original.amount_due <= 0:
-        return (credit,)
+    choice = refunded_bill(drafting.transaction, lookup)
+    original = choice.bill
+    if original is None:
+        return (credit,), UnappliedCredit(credit.amount, choice.reason)
     amount = min(credit.amount, original.amount_due)
-    return (credit, allocation(drafting, credit, original.key, original.xero_id, amount))
+    allocated = allocation(drafting, credit, original.key, original.xero_id, amount)
+    left = credit.amount - amount
+    if left <= 0:
+        return (credit, allocated), None
+    reason = f"its bill had only {original.amount_due} left due; {amount} is allocated to it"
+    return (credit, allocated), UnappliedCredit(left, reason)

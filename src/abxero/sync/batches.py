@@ -232,6 +232,13 @@ def _batch_documents(session: Session, batch: Batch) -> list[OutboxDocument]:
     return [by_id[identifier] for identifier in batch.doc_ids]
 
 
+def element_keys(session: Session, batch_id: int) -> list[str]:
+    """The document key of each element of a stored batch, in the order of its body."""
+    return [
+        document.doc_key for document in _batch_documents(session, session.get_one(Batch, batch_id))
+    ]
+
+
 def _still_sending(document: OutboxDocument, batch: Batch) -> bool:
     """Whether the document still waits on this batch (not settled, not moved to another)."""
     return document.status == SENDING and document.batch_id == batch.id

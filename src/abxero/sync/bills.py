@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from abxero.domain.lookup import OriginalBill
+from abxero.domain import jsontext
+from abxero.domain.lookup import OriginalBill, line_refs
 from abxero.domain.plan import Role
+from abxero.domain.transactions import Transaction, parse_transaction
 from abxero.store.models import OutboxDocument, SourceTransaction
-from abxero.sync.ledger import POSTED
+from abxero.sync.ledger import FAILED, POSTED
 
 
 class LedgerBills:
-    """Finds the open bill an order was charged on, and what our allocations left due on it.
+    """The open bills of an order with the Amazon lines each was charged for, and what our
+    allocations left due on each.
 
     Only bills without a payment of ours count: a card-paid bill of the same order (a purchase
     split over instruments) has nothing left to allocate a credit to.
@@ -24,27 +29,40 @@ class LedgerBills:
         self._session = session
         self._connection_id = connection_id
 
-    def original_bill(
-        self, order_id: str, order_line_item_ids: tuple[str, ...]
-    ) -> OriginalBill | None:
+    def bills_of_orders(self, order_ids: tuple[str, ...]) -> Sequence[OriginalBill]:
+        if not order_ids:
+            return []
         charges = self._session.scalars(
-            select(SourceTransaction.transaction_id).where(
+            select(SourceTransaction)
+            .where(
                 SourceTransaction.xero_connection_id == self._connection_id,
-                SourceTransaction.order_ids.contains(order_id),
+                or_(*(SourceTransaction.order_ids.contains(order) for order in order_ids)),
                 SourceTransaction.amount > 0,
             )
+            .order_by(SourceTransaction.id)
         ).all()
-        for transaction_id in charges:
-            bill = self._document(transaction_id, Role.BILL)
-            paid = self._document(transaction_id, Role.PAYMENT) is not None
-            if bill is not None and not paid:
-                return OriginalBill(
-                    key=bill.doc_key,
-                    amount_due=bill.amount - self._allocated_to(bill.doc_key),
-                    currency=bill.currency,
-                    xero_id=bill.xero_id if bill.status == POSTED else None,
-                )
-        return None
+        found = []
+        for charge in charges:
+            parsed = parse_transaction(jsontext.loads(charge.raw))
+            if not isinstance(parsed, Transaction) or not set(parsed.order_ids) & set(order_ids):
+                continue
+            bill = self._document(charge.transaction_id, Role.BILL)
+            if bill is None or self._document(charge.transaction_id, Role.PAYMENT) is not None:
+                continue
+            found.append(self._original(bill, parsed))
+        return found
+
+    def _original(self, bill: OutboxDocument, charge: Transaction) -> OriginalBill:
+        day = jsontext.loads(bill.payload).get("Date")
+        return OriginalBill(
+            key=bill.doc_key,
+            amount_due=bill.amount - self._allocated_to(bill),
+            currency=bill.currency,
+            xero_id=bill.xero_id if bill.status == POSTED else None,
+            lines=line_refs(charge),
+            day=date.fromisoformat(day) if isinstance(day, str) else None,
+            order_ids=charge.order_ids,
+        )
 
     def _document(self, transaction_id: str, role: Role) -> OutboxDocument | None:
         return self._session.scalars(
@@ -55,14 +73,28 @@ class LedgerBills:
             )
         ).first()
 
-    def _allocated_to(self, bill_key: str) -> Decimal:
+    def _allocated_to(self, bill: OutboxDocument) -> Decimal:
+        """Our allocations to ``bill``: linked by key while it was unposted, or naming its
+        Xero id; refused ones do not count."""
         allocations = self._session.scalars(
             select(OutboxDocument).where(
                 OutboxDocument.xero_connection_id == self._connection_id,
                 OutboxDocument.role == Role.ALLOCATION.value,
+                OutboxDocument.status != FAILED,
             )
         )
         return sum(
-            (document.amount for document in allocations if bill_key in document.depends_on),
+            (
+                allocation.amount
+                for allocation in allocations
+                if bill.doc_key in allocation.depends_on or _names(allocation, bill.xero_id)
+            ),
             Decimal(0),
         )
+
+
+def _names(allocation: OutboxDocument, xero_id: str) -> bool:
+    if not xero_id:
+        return False
+    invoice = jsontext.loads(allocation.payload).get("Invoice") or {}
+    return bool(invoice.get("InvoiceID") == xero_id)

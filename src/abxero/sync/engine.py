@@ -45,8 +45,10 @@ from abxero.sync.invoice_details import DetailsHook
 from abxero.sync.leases import held, new_holder_id
 from abxero.sync.mappings import latest_mapping
 from abxero.sync.ports import AmazonFeed, ComeBackAt, NeedsReconnect, SideError, TryLater, XeroBooks
+from abxero.sync.refusals import FOUND_CODE, FOUND_REMEDY, found_message, recheck_refusals
 from abxero.sync.remedies import remedy_for
 from abxero.sync.run_failures import Subject
+from abxero.sync.unapplied import settle_unapplied
 from abxero.sync.windows import advanced_cursor, incremental_start, windows
 
 CONTACT_NAME = "Amazon Business"
@@ -187,6 +189,7 @@ class Engine:
             return
         self._fetch_details()
         self._plan(report, context)
+        self._settle_unapplied()
         self._post(report, renew)
 
     def _may_post(self, connection: XeroConnection) -> bool:
@@ -327,6 +330,14 @@ class Engine:
                 return
             after = sources[-1].id
 
+    def _settle_unapplied(self) -> None:
+        """Allocate Pay-by-Invoice credit whose bill is now known; say once what stays
+        unapplied (``sync/unapplied.py``)."""
+        with transaction(self._factory) as session:
+            for notice in settle_unapplied(session, self._id):
+                notice.created_at = self._now()
+                session.add(notice)
+
     def _record_review(self, session: Session, transaction_id: str, plan: Plan) -> None:
         """One event per planned transaction whose plan has review notes (it posts regardless)."""
         review = review_event(plan)
@@ -431,12 +442,17 @@ class Engine:
 
     def _send(self, report: SyncReport, batch: batches.OutgoingBatch) -> None:
         self._subject = Subject("batch", str(batch.batch_id))
-        outcomes = self._xero.send(batch)
+        answered = self._xero.send(batch)
         reached("batch_answered", str(batch.batch_id))
+        rechecked = recheck_refusals(self._xero, batch, answered)
         with transaction(self._factory) as session:
             counts = batches.record_outcomes(
-                session, batch.batch_id, outcomes, self._now(), remedy_for
+                session, batch.batch_id, rechecked.outcomes, self._now(), remedy_for
             )
+            keys = batches.element_keys(session, batch.batch_id)
+            for index in rechecked.found:
+                message = found_message(keys[index], answered[index].errors)
+                self._event(session, "info", FOUND_CODE, message, FOUND_REMEDY, key=keys[index])
             for key, error in counts.failures:
                 self._event(session, "error", "document_rejected", f"{key}: {error}", "", key=key)
             for key in counts.unconfirmed:

@@ -15,7 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from abxero.domain import jsontext
-from abxero.domain.plan import Held, Plan, Planned, PlannedDocument, Skipped
+from abxero.domain.plan import (
+    UNAPPLIED_CODE,
+    UNAPPLIED_REMEDY,
+    Held,
+    Plan,
+    Planned,
+    PlannedDocument,
+    Skipped,
+)
 from abxero.domain.transactions import Quarantined, Transaction
 from abxero.store.models import Event, OutboxDocument, SourceTransaction
 
@@ -174,6 +182,20 @@ def _documents_of(
     )
 
 
+def documents_of(
+    session: Session, connection_id: int, source: SourceTransaction
+) -> list[OutboxDocument]:
+    """The outbox documents of one stored transaction."""
+    return _documents_of(session, connection_id, source.transaction_id)
+
+
+def add_documents(
+    session: Session, source: SourceTransaction, documents: Iterable[PlannedDocument]
+) -> None:
+    """Add the documents of ``source`` not in the outbox yet (by key)."""
+    _add_documents(session, source, documents)
+
+
 def _has_sent_documents(session: Session, connection_id: int, transaction_id: str) -> bool:
     return any(
         document.status != PLANNED
@@ -188,6 +210,13 @@ def record_plan(session: Session, source: SourceTransaction, plan: Plan) -> None
         _add_documents(session, source, plan.documents)
         source.status = PLANNED
         source.planned_hash = source.content_hash
+        if plan.unapplied:
+            source.reason_code = UNAPPLIED_CODE
+            source.reason = (
+                f"{plan.unapplied.amount} {source.currency} of credit is not allocated to a "
+                f"bill: {plan.unapplied.reason}"
+            )
+            source.remedy = UNAPPLIED_REMEDY
     elif isinstance(plan, Held):
         source.status = HELD
         source.reason_code, source.reason, source.remedy = (

@@ -49,7 +49,20 @@ def _apply_list_filters(call: Call, kind: DocKind, items: list[Record]) -> list[
         wanted = {v.strip().lower() for v in raw.split(",")}
         field = path or kind.id_field
         items = [i for i in items if str(_dig(i, field)).lower() in wanted]
+    term = call.query.get("searchTerm")
+    if term and kind is INVOICES:
+        items = [i for i in items if _matches_search(i, term)]
     return items
+
+
+def _matches_search(record: Record, term: str) -> bool:
+    """``searchTerm`` on GET Invoices: "a case-insensitive text search across the fields e.g.
+    InvoiceNumber, Reference" (xero_accounting.yaml, components.parameters.searchTerm)."""
+    wanted = term.strip().lower()
+    return any(wanted in str(record.get(name) or "").lower() for name in _SEARCHED)
+
+
+_SEARCHED = ("InvoiceNumber", "Reference")
 
 
 def _dig(record: Record, path: str) -> object:

@@ -123,6 +123,20 @@ def _contact_by_name(ctx: BuildContext, name: str) -> Record:
     return contact
 
 
+def _ignored(doc_type: str) -> frozenset[str]:
+    """Fields Xero drops on this document type. ``Reference`` is "ACCREC only" on Invoice and
+    "ACCRECCREDIT only" on CreditNote (xero_accounting.yaml); on a bill Xero ignores it and
+    shows ``InvoiceNumber`` as the reference (XeroAPI/Xero-NetStandard#249). The CreditNote
+    schema has no ``Url`` at all."""
+    if doc_type == "ACCPAY":
+        return frozenset({"Reference"})
+    if doc_type == "ACCPAYCREDIT":
+        return frozenset({"Reference", "Url"})
+    if doc_type == "ACCRECCREDIT":
+        return frozenset({"Url"})
+    return frozenset()
+
+
 def build_document(ctx: BuildContext, kind: DocKind, raw: Record) -> tuple[Record, list[str]]:
     """Validate one submitted document and compute what Xero would store."""
     errors: list[str] = []
@@ -138,7 +152,7 @@ def build_document(ctx: BuildContext, kind: DocKind, raw: Record) -> tuple[Recor
         amount_types = "Exclusive"
     contact = resolve_contact(ctx, raw.get("Contact"), errors)
     when = _document_date(ctx, raw.get("Date"), errors)
-    record: Record = dict(raw)
+    record: Record = {name: value for name, value in raw.items() if name not in _ignored(doc_type)}
     record.update(Type=doc_type, Status=status, LineAmountTypes=amount_types, Date=when)
     if contact is not None:
         record["Contact"] = {"ContactID": contact["ContactID"], "Name": contact["Name"]}

@@ -2,7 +2,11 @@
 
 Supported: ``Field == value``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, dotted paths such as
 ``Contact.ContactID``, values as "strings", ``Guid("...")``, ``DateTime(y,m,d)``, numbers,
-``true``/``false``, joined with ``AND`` / ``OR`` (AND binds tighter).
+``true``/``false``, joined with ``AND`` / ``OR`` (AND binds tighter), and the string methods
+``Field.Contains("x")``, ``Field.StartsWith("x")``, ``Field.EndsWith("x")`` (Xero's "Requests and
+responses" guide, https://developer.xero.com/documentation/api/requests-and-responses, as quoted
+by https://linx.software/docs/reference/plugins/xero/filters/where/ and
+https://help.coupler.io/article/237-how-to-use-where-parameter-in-xero-importer).
 Strings compare case-insensitively.
 """
 
@@ -21,6 +25,17 @@ _TERM = re.compile(
     (?P<value>"[^"]*"|Guid\("[^"]*"\)|DateTime\(\s*\d+\s*,\s*\d+\s*,\s*\d+\s*\)|true|false|-?\d+(?:\.\d+)?)\s*""",
     re.VERBOSE | re.IGNORECASE,
 )
+
+
+_METHOD = re.compile(
+    r"""\s*(?P<path>[A-Za-z][\w.]*)\.(?P<method>Contains|StartsWith|EndsWith)\(\s*"(?P<value>[^"]*)"\s*\)\s*""",
+    re.IGNORECASE,
+)
+_METHODS: dict[str, Callable[[str, str], bool]] = {
+    "contains": lambda text, part: part in text,
+    "startswith": lambda text, part: text.startswith(part),
+    "endswith": lambda text, part: text.endswith(part),
+}
 
 
 class WhereError(ValueError):
@@ -72,7 +87,24 @@ def _compare(actual: Any, op: str, expected: Any) -> bool:
     return bool(checks[op])
 
 
+def _method_term(text: str) -> Predicate | None:
+    found = _METHOD.fullmatch(text)
+    if not found:
+        return None
+    test, part = _METHODS[found["method"].lower()], found["value"].lower()
+    path = found["path"]
+
+    def matches(record: dict[str, Any]) -> bool:
+        value = _lookup(record, path)
+        return isinstance(value, str) and test(value.lower(), part)
+
+    return matches
+
+
 def _term(text: str) -> Predicate:
+    method = _method_term(text)
+    if method is not None:
+        return method
     found = _TERM.fullmatch(text)
     if not found:
         raise WhereError(f"unsupported where term: {text.strip()}")
