@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from abxero.amazon.transactions import amazon_time
 from abxero.services import manage
 from abxero.services.routing import MoveReport, RoutingRefused, routing_view, set_routes
 from abxero.store.models import Event, SourceTransaction, User, XeroConnection
@@ -238,3 +239,28 @@ def test_only_visible_organisations_can_be_chosen(world: Harness) -> None:
     with pytest.raises(RoutingRefused, match="organisations you can see"):
         set_routes(world.runtime, _user(world), world.connections["US"], {NY: stranger_id})
     assert all(row.routed_to is None for row in _feed(world))
+
+
+def test_organisations_sharing_a_grant_refresh_it_once_when_amazon_rotates_it(
+    world: Harness,
+) -> None:
+    """The fed organisation uses the paired one's grant. With refresh tokens that rotate
+    (the simulator's ``rotate_refresh_tokens``), a second keeper refreshing with the refresh
+    token it loaded earlier gets ``invalid_grant``; instead it finds the newer tokens stored."""
+    _import(world, 5, 0)
+    _route(world, NY, "US2")
+    home = world.runtime.amazon_api(world.connections["US"])
+    fed = world.runtime.amazon_api(world.connections["US2"])
+    world.amazon_admin("POST", "/_sim/faults", {"rotate_refresh_tokens": True})
+    world.amazon_admin("POST", "/_sim/expire-tokens")
+    end = world.runtime.now()
+    window = {
+        "feedStartDate": amazon_time(end - timedelta(days=2)),
+        "feedEndDate": amazon_time(end),
+    }
+    home.get("/reconciliation/2021-01-08/transactions", window)  # refreshes: a new token
+    fed.get("/reconciliation/2021-01-08/transactions", window)  # uses it, no second refresh
+    consents = world.amazon_admin("GET", "/_sim/state")["consents"]
+    assert len([c for c in consents if c["business_id"] == "us-acme"]) == 2  # one refresh
+    again = world.runtime.engine_for(world.connections["US2"]).post_pending()
+    assert again.error == ""
