@@ -85,6 +85,16 @@ def routing_view(runtime: Runtime, viewer: int, connection_id: int) -> RoutingVi
         return RoutingView(home, tuple(rows), tuple(destinations), fed_by)
 
 
+def fed_by_name(runtime: Runtime, connection_id: int) -> str:
+    """The organisation whose Amazon feed routes legal entities here, when this one has no
+    pairing of its own; "" otherwise."""
+    with runtime.sessions() as session:
+        if _is_home(session, connection_id):
+            return ""
+        feeder = routing.home_of(session, connection_id)
+        return "" if feeder is None else session.get_one(XeroConnection, feeder).tenant_name
+
+
 def _holding(
     session: Session, names: Mapping[int, Destination], owner: int, sent: int, waiting: int
 ) -> Holding:
