@@ -234,16 +234,36 @@ class Runtime:
 
     def engine_for(self, connection_id: int, **options: object) -> Engine:
         """The sync engine of one organisation, wired to both sides."""
+        if not self.fetches_own_feed(connection_id):
+            return self._fed_engine(connection_id, **options)
         amazon = self.amazon_api(connection_id)
-        feed = AmazonFeedClient(amazon) if self.fetches_own_feed(connection_id) else NO_FEED
         return Engine(
             self.sessions,
             connection_id,
-            feed,
+            AmazonFeedClient(amazon),
             XeroBooksClient(self.xero_api(connection_id)),
             now=self.now,
             holder=self.work_holder(),
             details=self.invoice_details(connection_id, amazon),
+            **options,  # type: ignore[arg-type]
+        )
+
+    def _fed_engine(self, connection_id: int, **options: object) -> Engine:
+        """An organisation fed by another's feed through legal-entity routing: it reads no
+        feed; invoice details come with the feeding grant, and what is stored still posts
+        when that grant is gone."""
+        try:
+            amazon: AmazonApi | None = self.amazon_api(connection_id)
+        except NotConnected:
+            amazon = None
+        return Engine(
+            self.sessions,
+            connection_id,
+            NO_FEED,
+            XeroBooksClient(self.xero_api(connection_id)),
+            now=self.now,
+            holder=self.work_holder(),
+            details=self.invoice_details(connection_id, amazon) if amazon else None,
             **options,  # type: ignore[arg-type]
         )
 

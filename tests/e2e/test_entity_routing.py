@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from abxero.amazon.transactions import amazon_time
+from abxero.jobs.tasks import due_connections
 from abxero.services import manage
 from abxero.services.routing import MoveReport, RoutingRefused, routing_view, set_routes
 from abxero.store.models import Event, SourceTransaction, User, XeroConnection
@@ -264,3 +265,26 @@ def test_organisations_sharing_a_grant_refresh_it_once_when_amazon_rotates_it(
     assert len([c for c in consents if c["business_id"] == "us-acme"]) == 2  # one refresh
     again = world.runtime.engine_for(world.connections["US2"]).post_pending()
     assert again.error == ""
+
+
+def test_a_fed_organisation_is_scheduled_and_posts_even_without_the_feeding_pairing(
+    world: Harness,
+) -> None:
+    """The scheduler syncs an organisation fed by routing (it has no pairing of its own), and
+    what it holds posts even after the paired organisation is disconnected."""
+    _import(world, 30, 0)
+    _route(world, NY, "US2")
+    world.map_and_finish("US2")
+    assert world.connections["US2"] in due_connections(world.runtime)
+    manage.disconnect(world.runtime, world.connections["US"])
+    assert world.connections["US2"] not in due_connections(world.runtime)  # nothing new comes
+    _post(world, "US2")
+    ny = {row.transaction_id for row in _feed(world) if row.legal_entity == NY}
+    posted = {
+        d.transaction_id
+        for d in world.documents("US2")
+        if d.role in MAIN_ROLES and d.status == "posted"
+    }
+    skipped = {row.transaction_id for row in world.sources("US2") if row.status == "skipped"}
+    assert ny
+    assert posted | skipped == ny
