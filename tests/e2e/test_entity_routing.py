@@ -9,6 +9,7 @@ and payment instrument Xero's totals must equal Amazon's amounts for the entitie
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from abxero.amazon.auth import TokenSource
 from abxero.amazon.transactions import amazon_time
 from abxero.jobs.tasks import due_connections
 from abxero.services import manage
@@ -288,3 +290,34 @@ def test_a_fed_organisation_is_scheduled_and_posts_even_without_the_feeding_pair
     skipped = {row.transaction_id for row in world.sources("US2") if row.status == "skipped"}
     assert ny
     assert posted | skipped == ny
+
+
+def test_two_keepers_refreshing_at_once_refresh_the_grant_once(world: Harness) -> None:
+    """Both keepers of one grant decide to refresh at the same moment; the lease lets one
+    refresh while the other waits, then takes the tokens it stored."""
+    _import(world, 3, 0)
+    _route(world, NY, "US2")
+    keepers = [
+        world.runtime.amazon_api(world.connections[key]).tokens for key in ("US", "US2", "US")
+    ]
+    world.amazon_admin("POST", "/_sim/faults", {"rotate_refresh_tokens": True})
+    start = threading.Barrier(len(keepers))
+    answers: list[str] = []
+    problems: list[BaseException] = []
+
+    def refresh(keeper: TokenSource) -> None:
+        start.wait()
+        try:
+            answers.append(keeper.refresh())
+        except Exception as problem:  # collected: the assertion below names it
+            problems.append(problem)
+
+    threads = [threading.Thread(target=refresh, args=(keeper,)) for keeper in keepers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert problems == []
+    assert len(set(answers)) == 1  # one new access token, shared
+    consents = world.amazon_admin("GET", "/_sim/state")["consents"]
+    assert len([c for c in consents if c["business_id"] == "us-acme"]) == 2
