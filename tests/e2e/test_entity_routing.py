@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from abxero.amazon.auth import TokenSource
 from abxero.amazon.transactions import amazon_time
+from abxero.domain import jsontext
 from abxero.jobs.tasks import due_connections
 from abxero.services import manage
 from abxero.services.routing import MoveReport, RoutingRefused, routing_view, set_routes
@@ -321,3 +322,48 @@ def test_two_keepers_refreshing_at_once_refresh_the_grant_once(world: Harness) -
     assert len(set(answers)) == 1  # one new access token, shared
     consents = world.amazon_admin("GET", "/_sim/state")["consents"]
     assert len([c for c in consents if c["business_id"] == "us-acme"]) == 2
+
+
+def _changed_at_amazon(harness: Harness, row: SourceTransaction, group: str) -> None:
+    """Amazon serves the transaction again with different content."""
+    record = dict(jsontext.loads(row.raw))
+    record["purchasingCustomerGroupName"] = group
+    moment = harness.runtime.now() - timedelta(minutes=5)
+    record["feedDate"] = moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    harness.amazon_admin(
+        "POST", "/_sim/transactions", {"business_id": "us-acme", "transactions": [record]}
+    )
+
+
+def test_a_routed_record_that_changes_reaches_its_organisation_once(world: Harness) -> None:
+    """The fetching engine updates only its own feed store; the organisation holding the
+    record takes the change in its own run (under its lease): an unsent record is replaced and
+    posts once with the new content, a posted one is flagged, not posted again."""
+    _import(world, 10, 0)
+    _route(world, NY, "US2")
+    unsent, posted = [r for r in _feed(world) if r.legal_entity == NY and r.amount][:2]
+    _changed_at_amazon(world, unsent, "Changed before posting")
+    _import(world, 10, 0)
+    copy = {r.transaction_id: r for r in world.sources("US2")}[unsent.transaction_id]
+    assert "Changed before posting" not in copy.raw  # not touched by the other organisation
+    world.map_and_finish("US2")
+    _post(world, "US2")
+    copy = {r.transaction_id: r for r in world.sources("US2")}[unsent.transaction_id]
+    assert "Changed before posting" in copy.raw
+    assert copy.status == "posted"
+    _changed_at_amazon(world, posted, "Changed after posting")
+    _import(world, 10, 0)
+    _post(world, "US2")
+    with world.runtime.sessions() as session:
+        flagged = session.scalars(
+            select(Event.data).where(
+                Event.xero_connection_id == world.connections["US2"],
+                Event.code == "changed_after_posting",
+            )
+        ).all()
+    assert [item["transaction_id"] for item in flagged] == [posted.transaction_id]
+    main = [d for d in world.documents("US2") if d.role in MAIN_ROLES]
+    assert len({d.transaction_id for d in main}) == len(main)  # one document set each
+    world.map_and_finish("US")
+    _post(world, "US")
+    _check_exactly_once(world, {"US": {CA, TX}, "US2": {NY}})

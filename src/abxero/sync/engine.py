@@ -174,6 +174,8 @@ class Engine:
         renew: Callable[[], None],
     ) -> None:
         connection = self._connection()
+        with transaction(self._factory) as session:
+            routing.pull_changes(session, self._id)  # records routed here that changed
         report.posting = self._may_post(connection)
         if report.posting:
             self._recover(report, renew)

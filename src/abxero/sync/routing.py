@@ -12,10 +12,13 @@ record in its own source table, which is the account's feed store; the feed is r
 home's engine. A record whose entity is routed to another organisation is stored there as a
 new source row (that organisation's engine plans and posts it like any other) and stays in the
 home's table with status ``routed`` and ``routed_to`` naming where it went, so it is visible and
-never planned by the home. A record is routed when it first arrives; later fetches of it go to
-the organisation that holds it. Moving an entity (:func:`reroute`) moves what nothing has been
-sent of yet and leaves the rest where it is; the caller holds the sync leases of every
-organisation involved, so no engine plans a row while it moves.
+never planned by the home. A record is routed when it first arrives. The fetching engine
+holds only its own lease, so it never touches a copy another organisation already holds: a
+record that changes at Amazon later is updated in the feed store, and the holding
+organisation's own run copies the change (:func:`pull_changes`). Moving an entity
+(:func:`reroute`) moves what nothing has been sent of yet and leaves the rest where it is; the
+caller holds the sync leases of every organisation involved, so no engine plans a row while it
+moves.
 """
 
 from __future__ import annotations
@@ -76,19 +79,19 @@ def store_routed(
     waiting: dict[int, int] = defaultdict(int)
     for identifier, (raw, parsed) in zip(ids, page, strict=True):
         row = ledger.find_source(session, home_id, identifier)
-        if row is None:  # the same id twice in one page: stored once, under its last content
+        if row is None:  # not stored (cannot happen after store_fetched; never guess)
             continue
         row.legal_entity = entity_name(raw)
-        owner = row.routed_to
         if identifier not in known:
             target = route_for(session, home_id, row.legal_entity)
-            owner = target if target != home_id else None
-        if owner is not None:
-            _hand_over(session, row, owner, (raw, parsed))
-            if not _connected(session, owner):
-                waiting[owner] += 1
+            if target != home_id:
+                _hand_over(session, row, target, (raw, parsed))
+                waiting[target] += 0 if _connected(session, target) else 1
+        elif row.routed_to is not None:
+            _point_to(session, row, row.routed_to)  # its owner takes the change: pull_changes
     for owner, count in waiting.items():
-        _note_waiting(session, home_id, owner, count)
+        if count:
+            _note_waiting(session, home_id, owner, count)
     session.flush()
     return counts
 
@@ -96,15 +99,62 @@ def store_routed(
 def _hand_over(
     session: Session, row: SourceTransaction, owner: int, fetched: ledger.Fetched
 ) -> None:
-    """Keep the record in ``owner``'s ledger; the home's row only points there."""
+    """Store the record in ``owner``'s ledger; the home's row only points there. Only for a
+    copy nobody else is working on: a new record, or under the owner's sync lease."""
     ledger.store_fetched(session, owner, [fetched])
     copy = ledger.find_source(session, owner, row.transaction_id)
     if copy is not None:
         copy.legal_entity = row.legal_entity
+    _point_to(session, row, owner)
+
+
+def _point_to(session: Session, row: SourceTransaction, owner: int) -> None:
     row.status, row.routed_to = ROUTED, owner
     row.reason_code = ROUTED
     row.reason = f'Posted by the Xero organisation "{_name(session, owner)}".'
     row.remedy = "Change where this legal entity posts under Legal entities."
+
+
+def pull_changes(session: Session, connection_id: int) -> int:
+    """Bring records routed to this organisation up to date with its feed store; how many.
+
+    The fetching engine holds only its own organisation's lease, so a record that changed at
+    Amazon after it was routed is copied here by this organisation's own run, under its lease:
+    never while its engine plans or sends that record's documents. ``store_fetched`` then
+    replaces an unsent record and flags one already posted, as for a record fetched directly.
+    """
+    homes = session.execute(
+        select(SourceTransaction.transaction_id, SourceTransaction.content_hash).where(
+            SourceTransaction.routed_to == connection_id,
+            SourceTransaction.xero_connection_id != connection_id,
+        )
+    ).all()
+    if not homes:
+        return 0
+    held = dict(
+        session.execute(
+            select(SourceTransaction.transaction_id, SourceTransaction.content_hash).where(
+                SourceTransaction.xero_connection_id == connection_id
+            )
+        ).all()
+    )
+    stale = [tid for tid, digest in homes if held.get(tid) != digest]
+    for transaction_id in stale:
+        home_row = session.scalars(
+            select(SourceTransaction).where(
+                SourceTransaction.routed_to == connection_id,
+                SourceTransaction.transaction_id == transaction_id,
+            )
+        ).first()
+        if home_row is None:
+            continue
+        raw = jsontext.loads(home_row.raw)
+        ledger.store_fetched(session, connection_id, [(raw, parse_transaction(raw))])
+        copy = ledger.find_source(session, connection_id, transaction_id)
+        if copy is not None:
+            copy.legal_entity = home_row.legal_entity
+    session.flush()
+    return len(stale)
 
 
 def _connected(session: Session, connection_id: int) -> bool:
