@@ -63,7 +63,8 @@ def route(browser: Browser, connection_id: int, entity: str, target: int) -> dic
     return fields
 
 
-def map_and_finish(browser: Browser, connection_id: int) -> None:
+def map_and_finish(browser: Browser, connection_id: int) -> str:
+    """Map every card to one account and finish; the review page as it was shown."""
     fields = form_fields(browser.web.get(f"/orgs/{connection_id}/setup/mapping").text)
     for name in fields:
         if name.startswith("payment_methods["):
@@ -71,8 +72,10 @@ def map_and_finish(browser: Browser, connection_id: int) -> None:
     saved = browser.web.post(f"/orgs/{connection_id}/setup/mapping", data=fields)
     assert saved.status_code == 303, saved.text
     review = f"/orgs/{connection_id}/setup/review"
+    shown = browser.web.get(review).text
     finished = browser.post(f"/orgs/{connection_id}/setup/finish", {}, review)
     assert finished.headers["location"] == f"/orgs/{connection_id}"
+    return shown
 
 
 def test_the_page_lists_each_entity_with_the_users_organisations(
@@ -121,7 +124,7 @@ def test_routing_an_entity_moves_its_purchases_and_says_so(
     assert browser.post(f"{import_page}/continue", {}, import_page).status_code == 303
     # both finish their setup; each posts its own entities, once
     map_and_finish(browser, orgs[US])
-    map_and_finish(browser, orgs[US2])
+    assert f"posts the legal entities “{US}” routes to it" in map_and_finish(browser, orgs[US2])
     assert browser.post(f"/orgs/{orgs[US2]}/sync", {}, f"/orgs/{orgs[US2]}").status_code == 303
     assert sim_invoices(browser, "us2")
     with browser.runtime.sessions() as session:

@@ -335,6 +335,7 @@ def review_step(request: Request, connection_id: int) -> Response:
         account_name=lambda ref: names.get(ref or "", ref or "Same account as the item"),
         tax_name=lambda ref: taxes.get(ref, ref),
         uk=context.is_uk,
+        fed_by=routing.fed_by_name(runtime, org.id),
     )
 
 
