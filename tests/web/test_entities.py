@@ -8,18 +8,29 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from abxero.simulators import amazon, xero
 from abxero.simulators.serving import served
+from abxero.simulators.xero.app import SECOND_USER
+from abxero.simulators.xero.tokens import SimUser
 from abxero.store.db import transaction
 from abxero.store.models import OutboxDocument, SourceTransaction, XeroConnection
-from tests.web.conftest import Browser, sim_invoices
-from tests.web.web_support import AMAZON_SEED, XERO_SEED, Sims, form_fields
+from tests.web.conftest import APP_URL, Browser, sim_invoices
+from tests.web.test_grants import sign_in_as
+from tests.web.web_support import AMAZON_SEED, XERO_SEED, Sims, csrf_of, form_fields
 
 US = "Demo Company (US)"
 US2 = "Demo Company (US) 2"
 NY = "Acme Labs NY Corp."
+FED_ONLY = SimUser(
+    user_id="3c1d2e4f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+    email="fed.only@example.com",
+    given_name="Fay",
+    family_name="Fed",
+    organisations=("us2",),
+)
 ENTITIES = ["Acme Labs NY Corp.", "Acme Robotics Inc.", "Acme Robotics Texas LLC"]
 
 
@@ -27,7 +38,11 @@ ENTITIES = ["Acme Labs NY Corp.", "Acme Robotics Inc.", "Acme Robotics Texas LLC
 def sims() -> Iterator[Sims]:
     """The simulators with a second US demo company, so there are two US organisations."""
     with (
-        served(xero.create_app(seed=XERO_SEED, organisation_copies=2)) as xero_sim,
+        served(
+            xero.create_app(
+                seed=XERO_SEED, organisation_copies=2, other_users=(SECOND_USER, FED_ONLY)
+            )
+        ) as xero_sim,
         served(amazon.create_app(AMAZON_SEED, admin=True)) as amazon_sim,
     ):
         yield Sims(xero_sim.url, amazon_sim.url)
@@ -198,3 +213,22 @@ def test_the_page_is_reached_from_the_wizard_and_needs_the_csrf_token(
     forged = route(browser, orgs[US], NY, orgs[US2])
     forged.pop("csrf_token")
     assert browser.web.post(f"/orgs/{orgs[US]}/entities", data=forged).status_code == 403
+
+
+def test_a_user_who_sees_only_the_fed_organisation_is_not_told_the_other_name(
+    browser: Browser, orgs: dict[str, int], web: TestClient
+) -> None:
+    saved = browser.web.post(
+        f"/orgs/{orgs[US]}/entities", data=route(browser, orgs[US], NY, orgs[US2])
+    )
+    assert saved.status_code == 303
+    with TestClient(web.app, base_url=APP_URL, follow_redirects=False) as second:
+        sign_in_as(second, browser.outside, ["us2"], FED_ONLY.user_id)
+        page = second.get(f"/orgs/{orgs[US2]}/entities").text
+        assert "another Xero organisation of your business" in page
+        assert US not in page.replace(US2, "")
+        assert second.get(f"/orgs/{orgs[US]}/entities").status_code == 404
+        fields = form_fields(browser.web.get(f"/orgs/{orgs[US]}/entities").text)
+        fields["csrf_token"] = csrf_of(page)
+        refused = second.post(f"/orgs/{orgs[US]}/entities", data=fields)
+        assert refused.status_code == 404  # not theirs to route

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from abxero.runtime import Runtime
 from abxero.services.connections import NotFound, connection_for, organisations_for
 from abxero.store.db import transaction
-from abxero.store.models import AmazonConnection, XeroConnection
+from abxero.store.models import AmazonConnection, UserTenant, XeroConnection
 from abxero.sync import routing
 from abxero.sync.leases import release, try_acquire
 
@@ -78,21 +78,27 @@ def routing_view(runtime: Runtime, viewer: int, connection_id: int) -> RoutingVi
                     for owner, (sent, waiting) in sorted(place.held_by.items())
                 )
                 rows.append(EntityRow(place.name, place.target, holdings))
-        feeder = routing.home_of(session, connection_id)
-        fed_by = ""
-        if not home and feeder is not None:
-            fed_by = session.get_one(XeroConnection, feeder).tenant_name
+        fed_by = "" if home else _feeder_name(session, connection_id, viewer)
         return RoutingView(home, tuple(rows), tuple(destinations), fed_by)
 
 
-def fed_by_name(runtime: Runtime, connection_id: int) -> str:
+def fed_by_name(runtime: Runtime, connection_id: int, viewer: int) -> str:
     """The organisation whose Amazon feed routes legal entities here, when this one has no
     pairing of its own; "" otherwise."""
     with runtime.sessions() as session:
         if _is_home(session, connection_id):
             return ""
-        feeder = routing.home_of(session, connection_id)
-        return "" if feeder is None else session.get_one(XeroConnection, feeder).tenant_name
+        return _feeder_name(session, connection_id, viewer)
+
+
+def _feeder_name(session: Session, connection_id: int, viewer: int) -> str:
+    """The feeding organisation's name, only to a viewer who may see it."""
+    feeder = routing.home_of(session, connection_id)
+    if feeder is None:
+        return ""
+    if session.get(UserTenant, (viewer, feeder)) is None:
+        return "another Xero organisation of your business"
+    return session.get_one(XeroConnection, feeder).tenant_name
 
 
 def _holding(

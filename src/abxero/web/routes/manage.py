@@ -12,7 +12,15 @@ from abxero.runtime import NotConnected
 from abxero.services import manage, routing, setup, web_sessions
 from abxero.sync.ports import SideError
 from abxero.web import mapping_form as form
-from abxero.web.pages import Org, flash, org_context, organisation, render, runtime_of
+from abxero.web.pages import (
+    Org,
+    flash,
+    org_context,
+    organisation,
+    render,
+    runtime_of,
+    user_id,
+)
 from abxero.web.routes.mapping_page import (
     PageMode,
     PostedForm,
@@ -74,7 +82,7 @@ def render_manage(
         org=org,
         state=state,
         syncing_as=manage.syncing_as_name(runtime, org.id),
-        fed_by=routing.fed_by_name(runtime, org.id),
+        fed_by=routing.fed_by_name(runtime, org.id, user_id(request)),
         failed=manage.failed_documents(runtime, org.id),
         held=manage.held_groups(runtime, org.id),
         notices=manage.recent_events(runtime, org.id),

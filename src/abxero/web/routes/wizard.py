@@ -75,7 +75,7 @@ def wizard_page(
 @router.get("/orgs/{connection_id}/setup/amazon")
 def amazon_step(request: Request, connection_id: int) -> Response:
     org = organisation(request, connection_id)
-    fed_by = routing.fed_by_name(runtime_of(request), org.id)
+    fed_by = routing.fed_by_name(runtime_of(request), org.id, user_id(request))
     return wizard_page(request, org, "wizard_amazon.html", "amazon", regions=REGIONS, fed_by=fed_by)
 
 
@@ -335,7 +335,7 @@ def review_step(request: Request, connection_id: int) -> Response:
         account_name=lambda ref: names.get(ref or "", ref or "Same account as the item"),
         tax_name=lambda ref: taxes.get(ref, ref),
         uk=context.is_uk,
-        fed_by=routing.fed_by_name(runtime, org.id),
+        fed_by=routing.fed_by_name(runtime, org.id, user_id(request)),
     )
 
 
