@@ -76,9 +76,18 @@ def store_routed(
         )
     )
     counts = ledger.store_fetched(session, home_id, page)
+    stored = {
+        row.transaction_id: row
+        for row in session.scalars(
+            select(SourceTransaction).where(
+                SourceTransaction.xero_connection_id == home_id,
+                SourceTransaction.transaction_id.in_(ids),
+            )
+        )
+    }
     waiting: dict[int, int] = defaultdict(int)
     for identifier, (raw, parsed) in zip(ids, page, strict=True):
-        row = ledger.find_source(session, home_id, identifier)
+        row = stored.get(identifier)
         if row is None:  # not stored (cannot happen after store_fetched; never guess)
             continue
         row.legal_entity = entity_name(raw)
