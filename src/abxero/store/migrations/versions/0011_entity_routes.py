@@ -5,6 +5,7 @@ Revises: 0004
 Create Date: 2026-12-05
 """
 
+import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -44,6 +45,41 @@ def upgrade() -> None:
             sa.Column("legal_entity", sa.String(length=200), nullable=False, server_default="")
         )
         batch_op.add_column(sa.Column("routed_to", sa.Integer(), nullable=True))
+    _fill_legal_entities()
+
+
+def _fill_legal_entities(chunk: int = 500) -> None:
+    """Rows stored before this revision get their record's ``legalEntityName``, so every
+    transaction already fetched is routed by its entity, not as one without."""
+    bind = op.get_bind()
+    last = 0
+    while True:
+        rows = bind.execute(
+            sa.text(
+                "SELECT id, raw FROM source_transactions WHERE id > :last ORDER BY id LIMIT :n"
+            ),
+            {"last": last, "n": chunk},
+        ).fetchall()
+        if not rows:
+            return
+        for row_id, raw in rows:
+            name = _entity_name(raw)
+            if name:
+                bind.execute(
+                    sa.text("UPDATE source_transactions SET legal_entity = :name WHERE id = :id"),
+                    {"name": name, "id": row_id},
+                )
+        last = rows[-1][0]
+
+
+def _entity_name(raw: str) -> str:
+    """As ``sync/routing.py::entity_name`` (kept here: a migration must not change later)."""
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return ""
+    value = record.get("legalEntityName") if isinstance(record, dict) else None
+    return " ".join(value.split())[:200] if isinstance(value, str) else ""
 
 
 def downgrade() -> None:
