@@ -34,7 +34,8 @@ from abxero.store.db import make_engine, session_factory, transaction
 from abxero.store.files import prepare_data_files
 from abxero.store.models import AmazonConnection, TokenSet, XeroConnection, utcnow
 from abxero.store.tokens import read_token_set, save_token_set
-from abxero.sync.amazon_feed import AmazonFeedClient
+from abxero.sync import routing
+from abxero.sync.amazon_feed import NO_FEED, AmazonFeedClient
 from abxero.sync.attachments import AttachmentLane
 from abxero.sync.engine import Engine
 from abxero.sync.invoice_details import InvoiceDetailsFetcher
@@ -154,17 +155,47 @@ class Runtime:
             now=self.now,
         )
 
-    def amazon_api(self, connection_id: int) -> AmazonApi:
+    def amazon_pairing(self, connection_id: int) -> AmazonConnection:
+        """The Amazon Business pairing that feeds the organisation: its own, else that of the
+        organisation whose feed routes legal entities to it (``sync/routing.py``)."""
         with self.sessions() as session:
-            amazon = (
-                session.query(AmazonConnection)
-                .filter_by(xero_connection_id=connection_id)
-                .one_or_none()
-            )
+            amazon = session.scalars(
+                select(AmazonConnection).where(AmazonConnection.xero_connection_id == connection_id)
+            ).first()
+            home = routing.home_of(session, connection_id) if amazon is None else None
+            if home is not None:
+                amazon = session.scalars(
+                    select(AmazonConnection).where(AmazonConnection.xero_connection_id == home)
+                ).first()
             if amazon is None or amazon.token_set_id is None:
                 raise NotConnected("amazon")
-            token_set_id, region = amazon.token_set_id, amazon.region
-            stored = read_token_set(self.cipher, session.get_one(TokenSet, token_set_id))
+            session.expunge(amazon)
+            return amazon
+
+    def fetches_own_feed(self, connection_id: int) -> bool:
+        """Whether the organisation reads an Amazon feed itself (it has its own pairing)."""
+        with self.sessions() as session:
+            return (
+                session.scalars(
+                    select(AmazonConnection.id).where(
+                        AmazonConnection.xero_connection_id == connection_id
+                    )
+                ).first()
+                is not None
+            )
+
+    def amazon_api(self, connection_id: int) -> AmazonApi:
+        """Amazon's API with the grant feeding the organisation. Every keeper of a grant
+        refreshes under one lease and reads the stored tokens first, so organisations sharing
+        an account never refresh twice with the same refresh token."""
+        amazon = self.amazon_pairing(connection_id)
+        token_set_id, region = amazon.token_set_id, amazon.region
+        assert token_set_id is not None
+
+        def load() -> AmazonTokens:
+            with self.sessions() as session:
+                stored = read_token_set(self.cipher, session.get_one(TokenSet, token_set_id))
+            return AmazonTokens.from_dict(stored)
 
         def save(tokens: AmazonTokens) -> None:
             with transaction(self.sessions) as session:
@@ -174,17 +205,19 @@ class Runtime:
                 )
 
         keeper = TokenKeeper(
-            self.lwa(region), AmazonTokens.from_dict(stored), on_refresh=save, now=self.now
+            self.lwa(region),
+            load(),
+            on_refresh=save,
+            now=self.now,
+            lock=lambda: self.serialised(f"refresh:{token_set_id}"),
+            reload=load,
         )
         return AmazonApi(self.http, self.amazon_endpoints(region).api_url, keeper)
 
     def attachment_lane(self, connection_id: int, poll_seconds: float = 5.0) -> AttachmentLane:
         """The PDF-attaching lane of one organisation."""
-        with self.sessions() as session:
-            amazon = session.scalars(
-                select(AmazonConnection).where(AmazonConnection.xero_connection_id == connection_id)
-            ).one()
-            region, marketplace = amazon.region, amazon.marketplace_id
+        amazon = self.amazon_pairing(connection_id)
+        region, marketplace = amazon.region, amazon.marketplace_id
         return AttachmentLane(
             self.sessions,
             connection_id,
@@ -201,6 +234,8 @@ class Runtime:
 
     def engine_for(self, connection_id: int, **options: object) -> Engine:
         """The sync engine of one organisation, wired to both sides."""
+        if not self.fetches_own_feed(connection_id):
+            return self._fed_engine(connection_id, **options)
         amazon = self.amazon_api(connection_id)
         return Engine(
             self.sessions,
@@ -213,14 +248,28 @@ class Runtime:
             **options,  # type: ignore[arg-type]
         )
 
+    def _fed_engine(self, connection_id: int, **options: object) -> Engine:
+        """An organisation fed by another's feed through legal-entity routing: it reads no
+        feed; invoice details come with the feeding grant, and what is stored still posts
+        when that grant is gone."""
+        try:
+            amazon: AmazonApi | None = self.amazon_api(connection_id)
+        except NotConnected:
+            amazon = None
+        return Engine(
+            self.sessions,
+            connection_id,
+            NO_FEED,
+            XeroBooksClient(self.xero_api(connection_id)),
+            now=self.now,
+            holder=self.work_holder(),
+            details=self.invoice_details(connection_id, amazon) if amazon else None,
+            **options,  # type: ignore[arg-type]
+        )
+
     def invoice_details(self, connection_id: int, api: AmazonApi) -> InvoiceDetailsFetcher:
         """Invoice numbers, consolidated invoices and due dates of one organisation."""
-        with self.sessions() as session:
-            region = session.scalars(
-                select(AmazonConnection.region).where(
-                    AmazonConnection.xero_connection_id == connection_id
-                )
-            ).one()
+        region = self.amazon_pairing(connection_id).region
         return InvoiceDetailsFetcher(
             self.sessions, connection_id, region, InvoiceClient(api), now=self.now
         )
@@ -234,14 +283,15 @@ class Runtime:
     def serialised(self, name: str, wait_seconds: float = 30.0) -> Iterator[None]:
         """Hold the lease ``name`` for the block, waiting for another holder to finish."""
         deadline = time.monotonic() + wait_seconds
-        while not try_acquire(self.sessions, name, self.holder, REFRESH_LEASE, self.now):
+        holder = self.work_holder()  # its own name, so two threads of this process wait too
+        while not try_acquire(self.sessions, name, holder, REFRESH_LEASE, self.now):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"lease {name} stayed busy")
             time.sleep(0.1)
         try:
             yield
         finally:
-            release(self.sessions, name, self.holder)
+            release(self.sessions, name, holder)
 
 
 def xero_tokens_as_dict(tokens: XeroTokens) -> dict[str, object]:

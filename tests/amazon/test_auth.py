@@ -229,6 +229,33 @@ def test_revoked_consent_needs_reconnect(
         client.refresh(tokens.refresh_token)
 
 
+def test_a_rotated_refresh_token_is_refused_and_a_keeper_uses_the_stored_newer_set(
+    http: httpx.Client, clock: ManualClock
+) -> None:
+    """With ``rotate_refresh_tokens`` the simulator answers a refresh with a new refresh token
+    and refuses the old one (``invalid_grant``), while access tokens already issued keep
+    working. A keeper given ``reload`` takes a newer stored set instead of refreshing again."""
+    client = lwa(http, clock)
+    tokens = client.exchange_code(code_from(consent(http, "allow")), REDIRECT)
+    assert http.post("/_sim/faults", json={"rotate_refresh_tokens": True}).status_code == 200
+    store = [tokens]
+    first = TokenKeeper(
+        client, tokens, on_refresh=store.append, now=clock.now, reload=lambda: store[-1]
+    )
+    late = TokenKeeper(
+        client, tokens, on_refresh=store.append, now=clock.now, reload=lambda: store[-1]
+    )
+    fresh = first.refresh()
+    assert store[-1].refresh_token != tokens.refresh_token
+    with pytest.raises(NeedsReconnectError):
+        client.refresh(tokens.refresh_token)
+    assert late.refresh() == fresh  # the stored set, no second refresh
+    assert len(store) == 2
+    clock.advance(3600)
+    assert late.access_token() not in (fresh, tokens.access_token)  # expired: refreshed anew
+    assert len(store) == 3
+
+
 @pytest.mark.parametrize("status", ["429", "500", "503"])
 def test_token_endpoint_outages_are_retriable(
     http: httpx.Client, clock: ManualClock, status: str

@@ -84,3 +84,54 @@ def test_data_files_are_private(tmp_path: Path) -> None:
     assert any(path.name == "secret.key" for path in files)
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+
+def test_rows_stored_before_routing_get_their_legal_entity(database_url: str) -> None:
+    """Migration 0011 fills ``legal_entity`` from each stored record, so old transactions are
+    routed by their entity; an unreadable record or one without an entity stays empty."""
+    upgrade(database_url, "0004")
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, xero_user_id, email, name, created_at) "
+                "VALUES (1, 'u', '', '', :now)"
+            ),
+            {"now": datetime(2026, 12, 1, tzinfo=UTC)},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO xero_connections (id, tenant_id, tenant_name, xero_connection_uid, "
+                "short_code, owner_user_id, contact_id, status, setup_step, "
+                "sync_interval_minutes, created_at) "
+                "VALUES (1, 't', 'Org', '', '', 1, '', 'connected', 'done', 15, :now)"
+            ),
+            {"now": datetime(2026, 12, 1, tzinfo=UTC)},
+        )
+        for number, raw in enumerate(
+            ['{"legalEntityName": "  Acme   Labs NY Corp. "}', "{}", "not json"], start=1
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO source_transactions (id, xero_connection_id, transaction_id, "
+                    "raw, content_hash, instrument_key, currency, status, reason_code, reason, "
+                    "remedy, order_ids, needs_review, planned_hash, first_seen_at, updated_at) "
+                    "VALUES (:id, 1, :tid, :raw, 'h', '', '', 'new', '', '', '', '', :no, '', "
+                    ":now, :now)"
+                ),
+                {
+                    "id": number,
+                    "tid": f"T{number}",
+                    "raw": raw,
+                    "no": False,
+                    "now": datetime(2026, 12, 1, tzinfo=UTC),
+                },
+            )
+    upgrade(database_url)
+    with session_factory(engine)() as session:
+        rows = session.execute(
+            select(SourceTransaction.transaction_id, SourceTransaction.legal_entity)
+        ).all()
+        names = dict(rows)
+    engine.dispose()
+    assert names == {"T1": "Acme Labs NY Corp.", "T2": "", "T3": ""}

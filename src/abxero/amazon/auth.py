@@ -9,6 +9,7 @@ never loses a token Amazon has issued.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -154,7 +155,15 @@ class TokenSource(Protocol):
 
 
 class TokenKeeper:
-    """Keeps one connection's tokens fresh; persists each new set before it is used."""
+    """Keeps one connection's tokens fresh; persists each new set before it is used.
+
+    Several keepers may share one grant (an account feeding several organisations, the sync
+    and the attachment lane). Given ``lock`` and ``reload``, a refresh happens inside the lock
+    after reading the stored set again: when another keeper refreshed meanwhile, its tokens are
+    used instead of refreshing once more with a refresh token Amazon may already have replaced
+    (LWA may return a new refresh token on refresh; docs/amazon-business-api.md §2.3 says to
+    keep whatever a refresh returns).
+    """
 
     def __init__(
         self,
@@ -164,12 +173,16 @@ class TokenKeeper:
         on_refresh: Callable[[TokenSet], None],
         now: Callable[[], datetime] = _utc_now,
         leeway_seconds: float = 60,
+        lock: Callable[[], AbstractContextManager[None]] | None = None,
+        reload: Callable[[], TokenSet] | None = None,
     ) -> None:
         self.lwa = lwa
         self.tokens = tokens
         self.on_refresh = on_refresh
         self.now = now
         self.leeway_seconds = leeway_seconds
+        self.lock = lock or nullcontext
+        self.reload = reload
 
     def access_token(self) -> str:
         if self.tokens.expires_within(self.leeway_seconds, self.now()):
@@ -177,10 +190,17 @@ class TokenKeeper:
         return self.tokens.access_token
 
     def refresh(self) -> str:
-        fresh = self.lwa.refresh(self.tokens.refresh_token)
-        self.on_refresh(fresh)
-        self.tokens = fresh
-        return fresh.access_token
+        with self.lock():
+            stored = self.reload() if self.reload is not None else self.tokens
+            if stored.access_token != self.tokens.access_token and not stored.expires_within(
+                self.leeway_seconds, self.now()
+            ):
+                self.tokens = stored  # another keeper of this grant refreshed meanwhile
+                return stored.access_token
+            fresh = self.lwa.refresh(stored.refresh_token)
+            self.on_refresh(fresh)
+            self.tokens = fresh
+            return fresh.access_token
 
 
 class StaticToken:

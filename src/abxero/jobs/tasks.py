@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 from abxero.logs import get_logger
 from abxero.runtime import Runtime
 from abxero.store.db import transaction
-from abxero.store.models import AmazonConnection, OutboxDocument, SyncRun, XeroConnection
+from abxero.store.models import (
+    AmazonConnection,
+    EntityRoute,
+    OutboxDocument,
+    SyncRun,
+    XeroConnection,
+)
 from abxero.sync.engine import SyncReport
 from abxero.sync.leases import LeaseBusy
 from abxero.sync.run_failures import UNSUCCESSFUL_RUN_STATUSES
@@ -196,13 +202,17 @@ def due_connections(runtime: Runtime) -> list[int]:
     not waiting out the retry delay after failed runs."""
     now = runtime.now()
     with runtime.sessions() as session:
+        paired = select(AmazonConnection.xero_connection_id).where(
+            AmazonConnection.status == "connected"
+        )
+        fed = select(EntityRoute.target_connection_id).where(
+            EntityRoute.home_connection_id.in_(paired)
+        )  # organisations another's feed routes legal entities to (sync/routing.py)
         rows = session.execute(
-            select(XeroConnection)
-            .join(AmazonConnection, AmazonConnection.xero_connection_id == XeroConnection.id)
-            .where(
+            select(XeroConnection).where(
                 XeroConnection.setup_step == "done",
                 XeroConnection.status == "connected",
-                AmazonConnection.status == "connected",
+                or_(XeroConnection.id.in_(paired), XeroConnection.id.in_(fed)),
             )
         ).scalars()
         return [

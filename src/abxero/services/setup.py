@@ -30,6 +30,7 @@ from abxero.store.models import OutboxDocument, SourceTransaction, SyncRun, Xero
 from abxero.sync.bills import LedgerBills
 from abxero.sync.ledger import REPLANNABLE
 from abxero.sync.mappings import latest_mapping, save_mapping
+from abxero.sync.routing import ROUTED
 from abxero.sync.xero_books import XeroBooksClient
 
 STEPS = ("amazon", "import", "mapping", "review", "done")
@@ -198,6 +199,7 @@ def instruments_seen(runtime: Runtime, connection_id: int) -> list[InstrumentSee
             .where(
                 SourceTransaction.xero_connection_id == connection_id,
                 SourceTransaction.instrument_key != "",
+                SourceTransaction.status != ROUTED,  # posted by another organisation
             )
             .group_by(SourceTransaction.instrument_key, SourceTransaction.currency)
         ).all()

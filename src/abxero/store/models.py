@@ -178,6 +178,10 @@ class SourceTransaction(Base):
     order_ids: Mapped[str] = mapped_column(Text, default="")
     needs_review: Mapped[bool] = mapped_column(default=False)
     planned_hash: Mapped[str] = mapped_column(String(64), default="")
+    # Legal-entity routing (sync/routing.py): the record's ``legalEntityName``, and in the
+    # fetching organisation's ledger the organisation that posts it when that is another one.
+    legal_entity: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    routed_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -447,3 +451,21 @@ class AlertDelivery(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class EntityRoute(Base):
+    """Which organisation posts the transactions of one legal entity of an Amazon account.
+
+    ``home_connection_id`` is the organisation whose Amazon Business pairing fetches the feed
+    (its ledger is the feed store); an entity without a row posts there.
+    """
+
+    __tablename__ = "entity_routes"
+
+    home_connection_id: Mapped[int] = mapped_column(
+        ForeignKey("xero_connections.id"), primary_key=True
+    )
+    entity_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    entity_name: Mapped[str] = mapped_column(String(200), default="")
+    target_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -36,6 +36,18 @@ class AmazonFeedClient:
             yield FeedPage(records, page.next_page_token)
 
 
+class RoutedFeed:
+    """The feed of an organisation fed through legal-entity routing: it reads nothing itself,
+    because the organisation paired with the account fetches the feed once for every
+    organisation it routes to (``sync/routing.py``)."""
+
+    def pages(self, start: datetime, end: datetime, page_token: str | None) -> Iterator[FeedPage]:
+        return iter(())
+
+
+NO_FEED = RoutedFeed()
+
+
 def _translated(call: Callable[[], T]) -> T:
     try:
         return call()

@@ -38,7 +38,7 @@ from abxero.store.models import (
     XeroConnection,
     utcnow,
 )
-from abxero.sync import batches, ledger, run_failures
+from abxero.sync import batches, ledger, routing, run_failures
 from abxero.sync.bills import LedgerBills
 from abxero.sync.failpoints import reached
 from abxero.sync.invoice_details import DetailsHook
@@ -176,6 +176,8 @@ class Engine:
         renew: Callable[[], None],
     ) -> None:
         connection = self._connection()
+        with transaction(self._factory) as session:
+            routing.pull_changes(session, self._id)  # records routed here that changed
         report.posting = self._may_post(connection)
         if report.posting:
             self._recover(report, renew)
@@ -212,7 +214,7 @@ class Engine:
         token = self._resume_token(start, end)
         for page in self._amazon.pages(start, end, token):
             with transaction(self._factory) as session:
-                counts = ledger.store_fetched(session, self._id, page.records)
+                counts = routing.store_routed(session, self._id, page.records)
                 self._move_bookmark(session, start, end, page.next_token)
             reached("page_stored")
             report.fetched += len(page.records)

@@ -203,6 +203,18 @@ def _has_sent_documents(session: Session, connection_id: int, transaction_id: st
     )
 
 
+def has_sent_documents(session: Session, connection_id: int, transaction_id: str) -> bool:
+    """Whether anything of the transaction was sent to (or posted in) the organisation's Xero."""
+    return _has_sent_documents(session, connection_id, transaction_id)
+
+
+def refill_source(
+    row: SourceTransaction, raw: Mapping[str, Any], parsed: Transaction | Quarantined
+) -> None:
+    """Set a stored row from its record again, as freshly fetched (status ``new``)."""
+    _fill_source(row, raw, parsed, content_hash(raw))
+
+
 def record_plan(session: Session, source: SourceTransaction, plan: Plan) -> None:
     """Write the outcome of planning: outbox rows, or the reason nothing is posted."""
     source.reason_code, source.reason, source.remedy = "", "", ""

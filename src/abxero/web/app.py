@@ -16,7 +16,7 @@ from abxero.services.connections import NotFound
 from abxero.services.setup import ContextCache
 from abxero.sync.ports import SideError
 from abxero.web.pages import HERE, SignInRequired, render
-from abxero.web.routes import alerts_page, auth, checks, manage, webhooks, wizard
+from abxero.web.routes import alerts_page, auth, checks, entities, manage, webhooks, wizard
 from abxero.web.security import BodyLimit, SecurityHeaders, ServerSessions
 
 
@@ -34,6 +34,7 @@ def create_app(runtime: Runtime, jobs: Jobs) -> FastAPI:
         auth.router,
         wizard.router,
         manage.router,
+        entities.router,
         webhooks.router,
         checks.router,
         alerts_page.router,

@@ -51,10 +51,11 @@ Test-only admin routes, mounted only with ``admin=True`` (JSON in, JSON out):
   "token_queue"?: [str], "page_token_seconds"?: float, "page_token_form"?: str,
   "rate_limit_header"?: bool, "document_packaging"?: str, "document_member_name"?: str,
   "strict_invoice_lookup"?: bool, "payment_details"?: bool, "payment_terms_days"?: int,
-  "pbi_invoice_numbers"?: bool}`` - see :class:`Faults` (page tokens that expire on the sim
-  clock or are refused in one of the two documented forms, 429s without
-  ``x-amzn-RateLimit-Limit``, gzip/zip downloads with odd member names, 400 for unknown order
-  lines and invoices, due dates, NA Pay-by-Invoice records without ``invoiceNumber``; the
+  "pbi_invoice_numbers"?: bool, "rotate_refresh_tokens"?: bool}`` - see :class:`Faults`
+  (page tokens that expire on the sim clock or are refused in one of the two documented forms,
+  429s without ``x-amzn-RateLimit-Limit``, gzip/zip downloads with odd member names, 400 for
+  unknown order lines and invoices, due dates, NA Pay-by-Invoice records without
+  ``invoiceNumber``, refresh tokens replaced on each refresh; the
   sources are cited where each is played). Queue entries ``"429"``, ``"500"``, ``"503"``,
   ``"504"``, ``"400"``, ``"404"``, ``"413"``, ``"415"``, ``"slow"``, ``"drop"``,
   ``"expired"`` are used one per API request;

@@ -144,8 +144,11 @@ def _refresh_grant(state: SimulatorState, form: dict[str, str]) -> Response:
     if not form.get("refresh_token"):
         return _oauth_error("invalid_request", "The request is missing the refresh_token parameter")
     consent = state.consents.get(form["refresh_token"])
-    if consent is None or consent.revoked:
+    if consent is None or consent.revoked or consent.replaced:
         return _oauth_error("invalid_grant", "The refresh token is invalid or has been revoked")
+    if state.faults.rotate_refresh_tokens:
+        consent.replaced = True  # its access tokens keep working until they expire
+        consent = state.consent(consent.business_id)
     return _token_answer(state, consent)
 
 

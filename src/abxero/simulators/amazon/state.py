@@ -61,6 +61,7 @@ class Consent:
     business_id: str
     refresh_token: str
     revoked: bool = False
+    replaced: bool = False  # rotated away by a refresh (``rotate_refresh_tokens``)
 
 
 @dataclass
@@ -122,7 +123,10 @@ class Faults:
     * ``payment_details`` - False answers SUCCESS without ``paymentDetails`` (as the sandbox
       sample does); ``payment_terms_days`` sets the Pay-by-Invoice due date;
     * ``pbi_invoice_numbers`` - False serves US Pay-by-Invoice charges without
-      ``invoiceNumber`` (NA needs getInvoiceDetailsByOrderLineItems for it).
+      ``invoiceNumber`` (NA needs getInvoiceDetailsByOrderLineItems for it);
+    * ``rotate_refresh_tokens`` - True answers each refresh with a new refresh token and
+      revokes the one used (LWA's refresh answer carries a ``refresh_token``; the SDKs keep
+      whatever it returns, docs/amazon-business-api.md §2.3, so both behaviours are allowed).
     """
 
     queue: list[str] = field(default_factory=list)
@@ -146,6 +150,7 @@ class Faults:
     payment_details: bool = True
     payment_terms_days: int = 30
     pbi_invoice_numbers: bool = True
+    rotate_refresh_tokens: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -167,6 +172,7 @@ class Faults:
             "payment_details": self.payment_details,
             "payment_terms_days": self.payment_terms_days,
             "pbi_invoice_numbers": self.pbi_invoice_numbers,
+            "rotate_refresh_tokens": self.rotate_refresh_tokens,
         }
 
 

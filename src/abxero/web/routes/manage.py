@@ -10,10 +10,18 @@ from abxero.alerts import service as alerts
 from abxero.domain.context import OrgContext
 from abxero.domain.mapping import PaymentMethod
 from abxero.runtime import NotConnected
-from abxero.services import manage, reconcile, setup, web_sessions
+from abxero.services import manage, reconcile, routing, setup, web_sessions
 from abxero.sync.ports import SideError
 from abxero.web import mapping_form as form
-from abxero.web.pages import Org, flash, org_context, organisation, render, runtime_of
+from abxero.web.pages import (
+    Org,
+    flash,
+    org_context,
+    organisation,
+    render,
+    runtime_of,
+    user_id,
+)
 from abxero.web.routes.mapping_page import (
     PageMode,
     PostedForm,
@@ -75,6 +83,7 @@ def render_manage(
         org=org,
         state=state,
         syncing_as=manage.syncing_as_name(runtime, org.id),
+        fed_by=routing.fed_by_name(runtime, org.id, user_id(request)),
         failed=manage.failed_documents(runtime, org.id),
         held=manage.held_groups(runtime, org.id),
         notices=manage.recent_events(runtime, org.id),

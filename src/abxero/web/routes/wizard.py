@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from abxero.jobs.tasks import Jobs
-from abxero.services import setup
+from abxero.services import routing, setup
 from abxero.services.amazon_link import (
     REGIONS,
     AmazonConnectFailed,
@@ -75,7 +75,8 @@ def wizard_page(
 @router.get("/orgs/{connection_id}/setup/amazon")
 def amazon_step(request: Request, connection_id: int) -> Response:
     org = organisation(request, connection_id)
-    return wizard_page(request, org, "wizard_amazon.html", "amazon", regions=REGIONS)
+    fed_by = routing.fed_by_name(runtime_of(request), org.id, user_id(request))
+    return wizard_page(request, org, "wizard_amazon.html", "amazon", regions=REGIONS, fed_by=fed_by)
 
 
 @router.post("/orgs/{connection_id}/setup/amazon")
@@ -334,6 +335,7 @@ def review_step(request: Request, connection_id: int) -> Response:
         account_name=lambda ref: names.get(ref or "", ref or "Same account as the item"),
         tax_name=lambda ref: taxes.get(ref, ref),
         uk=context.is_uk,
+        fed_by=routing.fed_by_name(runtime, org.id, user_id(request)),
     )
 
 

@@ -1,0 +1,61 @@
+"""The Legal entities page: which of the user's organisations posts each legal entity of the
+Amazon Business account (reached from the wizard's review step and from the manage page)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from abxero.services import routing
+from abxero.web.pages import flash, organisation, render, runtime_of, user_id
+from abxero.web.routes.mapping_page import PostedForm
+from abxero.web.security import check_csrf, check_ids
+
+router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
+
+
+def back_url(connection_id: int, setup_step: str) -> str:
+    """Where the page returns to: the wizard's review while setting up, else the manage page."""
+    if setup_step == "done":
+        return f"/orgs/{connection_id}"
+    return f"/orgs/{connection_id}/setup/review"
+
+
+@router.get("/orgs/{connection_id}/entities")
+def entities_page(request: Request, connection_id: int) -> Response:
+    org = organisation(request, connection_id)
+    view = routing.routing_view(runtime_of(request), user_id(request), org.id)
+    return render(
+        request, "entities.html", org=org, view=view, back=back_url(org.id, org.setup_step)
+    )
+
+
+@router.post("/orgs/{connection_id}/entities")
+def save_routes(request: Request, connection_id: int, posted: PostedForm) -> Response:
+    org = organisation(request, connection_id)
+    wanted: dict[str, int] = {}
+    index = 0
+    while f"entity_{index}" in posted:
+        target = posted.get(f"target_{index}", "")
+        if target.isdigit():
+            wanted[posted[f"entity_{index}"]] = int(target)
+        index += 1
+    runtime = runtime_of(request)
+    try:
+        reports = routing.set_routes(runtime, user_id(request), org.id, wanted)
+    except routing.RoutingRefused as problem:
+        view = routing.routing_view(runtime, user_id(request), org.id)
+        return render(
+            request,
+            "entities.html",
+            400,
+            org=org,
+            view=view,
+            back=back_url(org.id, org.setup_step),
+            error=str(problem),
+        )
+    for report in reports:
+        flash(request, report.sentence())
+    if not reports:
+        flash(request, "Nothing changed.")
+    return RedirectResponse(f"/orgs/{org.id}/entities", status_code=303)
