@@ -371,11 +371,12 @@ def preview(
 ) -> Preview:
     """Plan every waiting transaction in memory; count what is already posted.
 
-    Before the first sync the "Amazon Business" contact does not exist yet; Finish creates it,
-    so the preview plans as if it did.
+    Before the first sync the "Amazon Business" contact (and, when chosen, each seller's)
+    does not exist yet; the sync creates it, so the preview plans as if it did.
     """
     if not context.contact_id:
         context = replace(context, contact_id=PENDING_CONTACT)
+    context = replace(context, planned_seller_contact=PENDING_CONTACT)
     result = Preview()
     reasons: Counter[tuple[str, str]] = Counter()
     roles: Counter[str] = Counter()

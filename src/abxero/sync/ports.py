@@ -44,8 +44,11 @@ class XeroBooks(Protocol):
         """Organisation, accounts, tax rates, currencies and tracking, read fresh."""
         ...
 
-    def ensure_contact(self, contact_id: str | None, name: str) -> ContactState:
-        """The stored contact if it still exists (whatever it is called now), else a new one."""
+    def ensure_contact(
+        self, contact_id: str | None, name: str, key_suffix: str = ""
+    ) -> ContactState:
+        """The stored contact if it still exists (whatever it is called now), else one of that
+        name, else a new one (its Idempotency-Key ends in ``key_suffix``)."""
         ...
 
     def send(self, batch: OutgoingBatch) -> list[ElementOutcome]:
