@@ -21,7 +21,9 @@ from abxero.domain.mapping import MappingConfig
 from abxero.domain.mapping_checks import MappingProblem, check_mapping
 from abxero.domain.plan import Held, Planned, Skipped
 from abxero.domain.planner import plan_record
-from abxero.domain.transactions import Instrument
+from abxero.domain.sellers import SellerSeen
+from abxero.domain.sellers import sellers_seen as seller_list
+from abxero.domain.transactions import Instrument, Transaction, parse_transaction
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import Runtime
 from abxero.services.connections import NotFound
@@ -210,6 +212,18 @@ def instruments_seen(runtime: Runtime, connection_id: int) -> list[InstrumentSee
     return sorted(seen, key=lambda item: item.label)
 
 
+def sellers_seen(runtime: Runtime, connection_id: int) -> list[SellerSeen]:
+    """Every seller in the stored transactions, flagged ones first (for the mapping page)."""
+    with runtime.sessions() as session:
+        raws = session.scalars(
+            select(SourceTransaction.raw).where(
+                SourceTransaction.xero_connection_id == connection_id
+            )
+        ).all()
+    parsed = (parse_transaction(jsontext.loads(raw)) for raw in raws)
+    return seller_list([item for item in parsed if isinstance(item, Transaction)])
+
+
 # -- the organisation, live from Xero -----
 
 
@@ -265,6 +279,10 @@ class MappingChoices:
     purchase_tax_types: tuple[Choice, ...]
     is_uk: bool
     currency: str
+    tracking_categories: tuple[Choice, ...] = ()
+    """Active tracking categories by name (Xero allows two active, xero-api.md §4.10)."""
+    zero_tax_types: tuple[Choice, ...] = ()
+    """Purchase tax rates at 0 %: what a seller's VAT that cannot be reclaimed may post at."""
 
 
 def mapping_choices(context: OrgContext) -> MappingChoices:
@@ -292,6 +310,19 @@ def mapping_choices(context: OrgContext) -> MappingChoices:
         for rate in context.tax_rates
         if rate.is_active and rate.applies_to_purchases and not rate.is_sales_side
     )
+    zero = tuple(
+        Choice(rate.tax_type, _rate_label(rate.name, rate.effective_rate))
+        for rate in context.tax_rates
+        if rate.is_active
+        and rate.applies_to_purchases
+        and not rate.is_sales_side
+        and not rate.effective_rate
+    )
+    tracking = tuple(
+        Choice(category.name, category.name)
+        for category in context.tracking_categories
+        if category.is_active
+    )
     return MappingChoices(
         by_code(expense),
         by_code(paying),
@@ -299,6 +330,8 @@ def mapping_choices(context: OrgContext) -> MappingChoices:
         taxes,
         context.is_uk,
         context.base_currency,
+        tracking,
+        zero,
     )
 
 
