@@ -187,6 +187,19 @@ def test_a_seller_without_its_contact_yet_is_held_and_mixed_sellers_keep_the_def
     assert plan.documents[0].payload["Contact"] == {"ContactID": UK_CONTACT}
 
 
+def test_a_sellers_archived_contact_holds_its_purchases_with_the_remedy() -> None:
+    mapping = with_sellers(contact_per_seller=True)
+    context = uk_context(
+        seller_contacts=SELLER_CONTACTS, archived_seller_contacts=frozenset({"kent crafts"})
+    )
+    held = plan_record(one_seller_charge("Kent Crafts"), mapping, context)
+    assert isinstance(held, Held)
+    assert held.code is HoldCode.CONTACT_ARCHIVED
+    assert "Restore the contact" in held.remedy
+    other = plan_record(one_seller_charge("Harbour Office Supplies Ltd"), mapping, context)
+    assert isinstance(other, Planned)
+
+
 @st.composite
 def seller_records(draw: st.DrawFn) -> dict[str, Any]:
     _, record = draw(charge_records(UK))

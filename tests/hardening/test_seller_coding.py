@@ -123,3 +123,29 @@ def test_flagged_sellers_vat_is_cost_and_totals_stay_amazons(harness: Harness) -
             assert tax == 0
     assert flagged > 0
     assert_exactly_once(harness, "UK")
+
+
+def test_an_archived_seller_contact_holds_its_purchases_until_restored(harness: Harness) -> None:
+    import_and_finish(harness, "UK", days=20)
+    _per_seller(harness, "UK", contact_per_seller=True)
+    assert post(harness, "UK").error == ""
+    contacts = _seller_contacts(harness, "UK")
+    sellers = Counter(document_seller(t) for t in _transactions(harness, "UK").values())
+    busiest = seller_key(next(name for name, _ in sellers.most_common() if name))
+    archived_id = contacts[busiest]
+    tenant = harness.tenant_id("UK")
+    harness.xero_admin(
+        "POST", f"/_sim/orgs/{tenant}", {"contacts": {archived_id: {"ContactStatus": "ARCHIVED"}}}
+    )
+    engine = harness.runtime.engine_for(harness.connections["UK"])
+    engine.import_range(harness.runtime.now() - timedelta(days=50), harness.runtime.now())
+    held = [s for s in harness.sources("UK") if s.status == "held"]
+    assert held
+    assert {s.reason_code for s in held} == {"contact_archived"}
+    assert all("Restore the contact" in s.remedy for s in held)
+    harness.xero_admin(
+        "POST", f"/_sim/orgs/{tenant}", {"contacts": {archived_id: {"ContactStatus": "ACTIVE"}}}
+    )
+    assert post(harness, "UK").documents_posted > 0
+    assert not [s for s in harness.sources("UK") if s.status == "held"]
+    assert_exactly_once(harness, "UK")

@@ -172,6 +172,8 @@ class OrgContext:
     seller_contacts: Mapping[str, str] = field(default_factory=dict)
     """ContactID per seller (key :func:`~abxero.domain.mapping.seller_key`) when the mapping
     posts one contact per seller; the engine creates them before planning."""
+    archived_seller_contacts: frozenset[str] = frozenset()
+    """Sellers (by key) whose contact is archived in Xero: their purchases are held."""
     planned_seller_contact: str = ""
     """What a seller without a contact yet gets in a dry run (the preview); empty in a sync."""
 

@@ -186,7 +186,15 @@ def _contact_id(transaction: Transaction, mapping: MappingConfig, context: OrgCo
     seller = document_seller(transaction)
     if not mapping.sellers.contact_per_seller or not seller:
         return context.contact_id
-    contact_id = context.seller_contact(seller_key(seller))
+    key = seller_key(seller)
+    if key in context.archived_seller_contacts:
+        raise PlanningHold(
+            HoldCode.CONTACT_ARCHIVED,
+            f"the supplier contact of seller {seller!r} is archived in Xero",
+            "Restore the contact in Xero (Contacts → Archived → Restore); the purchase posts "
+            "on the next sync.",
+        )
+    contact_id = context.seller_contact(key)
     if not contact_id:
         raise PlanningHold(
             HoldCode.CONTACT_MISSING,

@@ -331,7 +331,9 @@ class Engine:
 
     def _with_seller_contacts(self, context: OrgContext) -> OrgContext:
         """``context`` with the contact of every seller a waiting transaction posts to; a
-        missing one is found by name or created, and stored by ContactID at once."""
+        missing one is found by name or created, and stored by ContactID at once. Sellers
+        whose contact is archived in Xero are named, so their purchases are held, not sent
+        to be refused."""
         with self._factory() as session:
             wanted = seller_contacts.sellers_waiting(session, self._id)
             known = seller_contacts.known(session, self._id)
@@ -342,7 +344,12 @@ class Engine:
             with transaction(self._factory) as session:
                 seller_contacts.remember(session, self._id, key, name, contact.contact_id)
             known[key] = contact.contact_id
-        return replace(context, seller_contacts=known)
+        archived = self._xero.archived_contacts(list(known.values())) if known else set()
+        return replace(
+            context,
+            seller_contacts=known,
+            archived_seller_contacts=frozenset(k for k, i in known.items() if i in archived),
+        )
 
     def _record_review(self, session: Session, transaction_id: str, plan: Plan) -> None:
         """One event per planned transaction whose plan has review notes (it posts regardless)."""

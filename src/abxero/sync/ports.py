@@ -51,6 +51,10 @@ class XeroBooks(Protocol):
         name, else a new one (its Idempotency-Key ends in ``key_suffix``)."""
         ...
 
+    def archived_contacts(self, contact_ids: Sequence[str]) -> set[str]:
+        """Which of ``contact_ids`` are archived in Xero (one request per 50)."""
+        ...
+
     def send(self, batch: OutgoingBatch) -> list[ElementOutcome]:
         """Send the stored body with its key; one outcome per element, in order."""
         ...

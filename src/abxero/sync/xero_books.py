@@ -32,6 +32,8 @@ from abxero.xero import (
 
 T = TypeVar("T")
 GONE = {"DELETED", "VOIDED"}
+ID_CHUNK = 50
+"""ContactIDs per ``IDs`` lookup, keeping the URL short."""
 
 
 def translated(call: Callable[[], T]) -> T:
@@ -83,6 +85,17 @@ class XeroBooksClient:
         if not element.ok or not element.xero_id:
             raise TryLater("xero", f"could not create the contact: {'; '.join(element.errors)}")
         return ContactState(element.xero_id, False, name)
+
+    def archived_contacts(self, contact_ids: Sequence[str]) -> set[str]:
+        archived: set[str] = set()
+        ids = sorted(set(contact_ids))
+        for start in range(0, len(ids), ID_CHUNK):
+            chunk = ids[start : start + ID_CHUNK]
+            archived |= {c.contact_id.lower() for c in self._contacts_by_id(chunk) if c.is_archived}
+        return {i for i in contact_ids if i.lower() in archived}
+
+    def _contacts_by_id(self, ids: Sequence[str]) -> list[Contact]:
+        return translated(lambda: self._api.find_contacts(ids=ids, include_archived=True))
 
     def _same_name(self, name: str) -> list[Contact]:
         """Contacts called ``name`` (case ignored). A seller's legal name may hold commas or
