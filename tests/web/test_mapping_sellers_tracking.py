@@ -122,6 +122,11 @@ def test_saved_choices_show_again_and_finish_posts_them(
     assert shown[_override("Viking Direct Ltd")] == "EXEMPTINPUT"
 
     review = f"/orgs/{organisation}/setup/review"
+    summary = browser.web.get(review).text
+    assert 'id="review-contact">One per seller<' in summary
+    assert "VAT not reclaimed: No VAT" in summary
+    assert "2 sellers set by hand" in summary
+    assert "Business Order Info “Cost centre”, else “Operations”" in summary
     browser.post(f"/orgs/{organisation}/setup/finish", {}, review)
     bills = sim_invoices(browser, "uk")
     assert bills
