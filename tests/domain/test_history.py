@@ -79,3 +79,13 @@ def test_durations_read_as_people_plan() -> None:
     assert describe_duration(timedelta(seconds=20)) == "1 minute"
     assert describe_duration(timedelta(minutes=90)) == "2 hours"
     assert describe_duration(timedelta(days=3, hours=2)) == "4 days"
+
+
+def test_the_eta_uses_what_today_still_holds() -> None:
+    calls = CARDS.calls_for(3000)
+    full_day = posting_progress(0, 3000, CARDS, NOW)
+    assert full_day.finish_at == NOW + posting_time(calls)
+    nearly_spent = posting_progress(0, 3000, CARDS, NOW, left_today=260)
+    assert nearly_spent.finish_at is not None
+    assert full_day.finish_at is not None
+    assert nearly_spent.finish_at > full_day.finish_at + timedelta(hours=20)

@@ -145,14 +145,21 @@ def posting_progress(
     *,
     parked_until: datetime | None = None,
     day_limit: int = XERO_CALLS_PER_DAY,
+    left_today: int | None = None,
 ) -> PostingProgress:
     """Progress and ETA; while parked at the day limit the clock starts when Xero allows
-    calls again, with a whole day's allowance."""
+    calls again, with a whole day's allowance. Otherwise ``left_today`` (Xero's
+    ``X-DayLimit-Remaining`` less the reserve) is what today still holds, when known."""
     calls = model.calls_for(left)
     if left <= 0:
         return PostingProgress(done, 0, 0, None)
-    start = parked_until if parked_until and parked_until > now else now
-    return PostingProgress(done, left, calls, start + posting_time(calls, day_limit=day_limit))
+    if parked_until and parked_until > now:
+        return PostingProgress(
+            done, left, calls, parked_until + posting_time(calls, day_limit=day_limit)
+        )
+    today = None if left_today is None else max(0, left_today - RESERVED_PER_DAY)
+    span = posting_time(calls, day_limit=day_limit, left_today=today)
+    return PostingProgress(done, left, calls, now + span)
 
 
 def describe_duration(span: timedelta) -> str:

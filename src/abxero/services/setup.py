@@ -208,7 +208,8 @@ def import_estimate(runtime: Runtime, connection_id: int, chosen: ImportRange) -
 
 
 def posting_state(runtime: Runtime, connection_id: int) -> PostingProgress:
-    """Transactions in Xero, waiting to post, and when they should all be there."""
+    """Transactions in Xero, waiting to post, and when they should all be there (today's
+    remaining Xero calls as this process last saw them, when it did)."""
     with runtime.sessions() as session:
         counts = dict(
             session.execute(
@@ -217,11 +218,17 @@ def posting_state(runtime: Runtime, connection_id: int) -> PostingProgress:
                 .group_by(SourceTransaction.status)
             ).all()
         )
-        parked = session.get_one(XeroConnection, connection_id).parked_until
+        connection = session.get_one(XeroConnection, connection_id)
+        parked, tenant = connection.parked_until, connection.tenant_id
     done = int(counts.get(POSTED, 0))
     left = sum(int(counts.get(status, 0)) for status in POSTABLE)
     return posting_progress(
-        done, left, call_model(runtime, connection_id), runtime.now(), parked_until=parked
+        done,
+        left,
+        call_model(runtime, connection_id),
+        runtime.now(),
+        parked_until=parked,
+        left_today=runtime.pacer.day_remaining(tenant),
     )
 
 
