@@ -290,12 +290,18 @@ def import_range(
 def status() -> None:
     """Show every organisation: setup, last and next sync, ledger counts, a sync in progress
     and batches waiting to be reconciled."""
-    from abxero.commands import activity_lines, failure_lines, organisation_statuses, status_table
+    from abxero.commands import (
+        activity_lines,
+        failure_lines,
+        organisation_statuses,
+        posting_lines,
+        status_table,
+    )
 
     runtime = runtime_or_exit()
     statuses = organisation_statuses(runtime)
     console.print(status_table(statuses))
-    for line in activity_lines(statuses, runtime.now()):
+    for line in [*activity_lines(statuses, runtime.now()), *posting_lines(runtime, statuses)]:
         console.print(line, highlight=False, markup=False, soft_wrap=True)
     for line in failure_lines(statuses):
         console.print(line, highlight=False, markup=False)

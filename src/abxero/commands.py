@@ -417,3 +417,23 @@ def estimate_line(name: str, estimate: ImportEstimate) -> str:
             f"{estimate.posting_days} days, pausing at the day limit and resuming by itself"
         )
     return line + "."
+
+
+def posting_lines(runtime: Runtime, statuses: list[OrganisationStatus]) -> list[str]:
+    """For each organisation still posting a history: done / left / expected finish."""
+    from abxero.services.setup import posting_state
+
+    lines = []
+    for item in statuses:
+        if item.setup_step != "done":
+            continue
+        progress = posting_state(runtime, item.connection_id)
+        if not progress.left:
+            continue
+        pause = " (after the pause for Xero's daily limit)" if item.parked_until else ""
+        lines.append(
+            f"organisation {item.connection_id}: posting {progress.done} of {progress.total} "
+            f"done, {progress.left} left (about {progress.calls_left} Xero calls); expected "
+            f"to finish {_when(progress.finish_at)}{pause}"
+        )
+    return lines

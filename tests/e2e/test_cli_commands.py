@@ -13,6 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from abxero.cli import app, simulator_environment
+from abxero.store.db import transaction
+from abxero.store.models import XeroConnection
 from tests.e2e.harness import Harness, exactly_once_report
 
 pytestmark = pytest.mark.slow
@@ -195,12 +197,23 @@ def test_import_shows_the_xero_cost_first_and_asks_before_a_long_range(
     assert re.search(r"about \d+ purchases to post, \d+ Xero calls, about \d+ ", declined.output)
     assert "Start the import?" in declined.output
     assert " new" not in declined.output  # nothing was read
+    harness.map_and_finish("UK")
+    with transaction(harness.runtime.sessions) as session:  # Xero's day limit is used up
+        organisation = session.get_one(XeroConnection, harness.connections["UK"])
+        organisation.parked_until = harness.runtime.now() + timedelta(hours=2)
     accepted = runner.invoke(
         app, ["import", "--since", year, "--until", until, "--organisation", uk, "--yes"]
     )
     assert accepted.exit_code == 0, accepted.output
     assert "Xero calls" in accepted.output
     assert "new" in accepted.output
+    status = runner.invoke(app, ["status"])
+    progress = re.search(
+        rf"organisation {uk}: posting (\d+) of (\d+) done, (\d+) left", status.output
+    )
+    assert progress, status.output
+    assert int(progress.group(3)) > 0
+    assert "after the pause for Xero's daily limit" in status.output
     too_far = (today - timedelta(days=800)).isoformat()
     refused = runner.invoke(app, ["import", "--since", too_far, "--until", until])
     assert refused.exit_code == 2
