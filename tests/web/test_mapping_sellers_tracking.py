@@ -96,6 +96,7 @@ def test_saved_choices_show_again_and_finish_posts_them(
             "tracking[1].category": "Region",
             "tracking[1].source": "legal_entity",
             "tracking[1].default_option": "London",
+            "tracking[1].options": "Harbour Analytics Ltd = Manchester\n",
             "sellers.contact": "per_seller",
             "sellers.flagged_tax_type": "NONE",
             _override("Viking Direct Ltd"): "EXEMPTINPUT",
@@ -113,6 +114,7 @@ def test_saved_choices_show_again_and_finish_posts_them(
         ("Department", "business_order_info", "Operations"),
         ("Region", "legal_entity", "London"),
     ]
+    assert saved.tracking[1].options == {"Harbour Analytics Ltd": "Manchester"}
     assert saved.sellers.contact_per_seller
     assert saved.sellers.flagged_tax_type == "NONE"
     assert saved.sellers.override_for(NON_GB_SELLER) == RECLAIM
@@ -142,5 +144,25 @@ def test_saved_choices_show_again_and_finish_posts_them(
         lines = bill["LineItems"]
         assert all(line.get("Tracking") for line in lines)  # type: ignore[union-attr]
         seller = names[bill["Contact"]["ContactID"]]  # type: ignore[index]
+        regions = {p["Option"] for line in lines for p in line["Tracking"] if p["Name"] == "Region"}  # type: ignore[index,union-attr]
+        assert regions <= {"Manchester", "London"}
         if seller == "Viking Direct Ltd":
             assert {line["TaxType"] for line in lines} == {"EXEMPTINPUT"}  # type: ignore[index,union-attr]
+
+
+def test_tracking_options_are_checked_line_by_line_and_against_xero(
+    browser: Browser, uk_mapping_page: str
+) -> None:
+    fields = form_fields(browser.web.get(uk_mapping_page).text)
+    fields["tracking[0].category"] = "Region"
+    fields["tracking[0].source"] = "legal_entity"
+    fields["tracking[0].options"] = "Harbour Analytics Ltd London"
+    answer = browser.web.post(uk_mapping_page, data=fields)
+    assert answer.status_code == 400
+    assert 'id="f-tracking-0-options-error"' in answer.text
+    assert "value = option" in answer.text
+    fields["tracking[0].options"] = "Harbour Analytics Scotland Ltd = Edinburgh"  # archived
+    answer = browser.web.post(uk_mapping_page, data=fields)
+    assert answer.status_code == 400
+    assert 'id="f-tracking-0-category-error"' in answer.text
+    assert "no active option &#39;Edinburgh&#39;" in answer.text

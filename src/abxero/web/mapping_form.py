@@ -79,7 +79,8 @@ PAYMENT_FIELD = re.compile(r"^payment_methods\['(.*)'\]$")
 VAT_FIELD = re.compile(r"^taxes\.vat_rates\['(.*)'\]$")
 RULE_FIELD = re.compile(r"^expenses\.rules\[(\d+)\]\.(match|label|value|account)$")
 RULE_ENTRY = re.compile(r"^expenses\.rules\[(\d+)\]\.account$")
-TRACKING_FIELD = re.compile(r"^tracking\[(\d)\]\.(category|source|label|default_option)$")
+TRACKING_FIELD = re.compile(r"^tracking\[(\d)\]\.(category|source|label|default_option|options)$")
+MAX_OPTION_LINES = 200
 TRACKING_ENTRY = re.compile(r"^tracking\[(\d+)\]")
 SELLER_TAX_FIELD = re.compile(r"^sellers\.tax_overrides\['(.*)'\]$")
 TOO_MANY_SELLERS = (
@@ -160,7 +161,26 @@ def tracking_values(rules: Sequence[TrackingRule]) -> dict[str, str]:
         values[tracking_field(index, "default_option")] = (
             (rule.default_option or "") if rule else ""
         )
+        values[tracking_field(index, "options")] = (
+            "\n".join(f"{value} = {option}" for value, option in rule.options.items())
+            if rule
+            else ""
+        )
     return values
+
+
+def option_lines(text: str) -> dict[str, str]:
+    """``value = option`` lines (blank lines ignored) as a dict; ValueError names a bad line."""
+    options: dict[str, str] = {}
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > MAX_OPTION_LINES:
+        raise ValueError(f"at most {MAX_OPTION_LINES} option lines")
+    for line in lines:
+        value, equals, option = line.partition("=")
+        if not equals or not value.strip() or not option.strip():
+            raise ValueError(f"write each line as value = option, not {line[:60]!r}")
+        options[value.strip()] = option.strip()
+    return options
 
 
 def seller_values(sellers: SellerCoding) -> dict[str, str]:
@@ -325,15 +345,23 @@ def _tracking(
         category = values.get(tracking_field(index, "category"), "").strip()
         if not category:
             continue
+        options_text = values.get(tracking_field(index, "options"))
+        try:
+            options = option_lines(options_text) if options_text is not None else None
+        except ValueError as problem:
+            parsed.errors[tracking_field(index, "options")] = _sentence(str(problem))
+            continue
         try:
             source = TrackingSource(values.get(tracking_field(index, "source"), ""))
             kept = saved.get((category.casefold(), source))
+            if options is None:
+                options = dict(kept.options) if kept else {}
             rules.append(
                 TrackingRule(
                     category=category,
                     source=source,
                     label=values.get(tracking_field(index, "label"), "").strip(),
-                    options=dict(kept.options) if kept else {},
+                    options=options,
                     default_option=values.get(tracking_field(index, "default_option"), "").strip()
                     or None,
                 )
