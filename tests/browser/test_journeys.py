@@ -150,3 +150,11 @@ def test_uk_long_history_and_seller_coding(
     names = {contact["ContactID"]: contact["Name"] for contact in uk["contacts"]}
     assert any(names[bill["Contact"]["ContactID"]] != "Amazon Business" for bill in bills)
     assert all(line.get("Tracking") for bill in bills for line in bill["LineItems"])
+    # the manage page estimates a longer range from what was imported, then imports it
+    page.fill("#first", (today - timedelta(days=200)).isoformat())
+    page.fill("#last", today.isoformat())
+    page.click("#estimate-import")
+    expect(page.locator("#estimate-calls")).to_be_visible()
+    shots.take("long-3-manage-estimate")
+    page.click("#confirm-import")
+    expect(page.locator("#import-result")).to_be_visible(timeout=60_000)
