@@ -166,3 +166,26 @@ def test_tracking_options_are_checked_line_by_line_and_against_xero(
     assert answer.status_code == 400
     assert 'id="f-tracking-0-category-error"' in answer.text
     assert "no active option &#39;Edinburgh&#39;" in answer.text
+
+
+def test_a_us_organisation_chooses_contacts_per_seller_without_vat_choices(
+    browser: Browser,
+) -> None:
+    browser.sign_in(["us"])
+    organisation = browser.organisation_ids()["Demo Company (US)"]
+    assert browser.connect_amazon(organisation, "US", "us-acme").status_code == 303
+    page = f"/orgs/{organisation}/setup/import"
+    browser.post(f"{page}/continue", {}, page)
+    mapping_page = f"/orgs/{organisation}/setup/mapping"
+    shown = browser.web.get(mapping_page).text
+    assert 'name="sellers.contact"' in shown
+    assert "sellers.flagged_tax_type" not in shown
+    fields = form_fields(shown)
+    fields["sellers.contact"] = "per_seller"
+    fields["sellers.tax_overrides['acme widgets llc']"] = "NONE"  # ignored outside the UK
+    assert browser.web.post(mapping_page, data=fields).status_code == 303
+    saved = setup.saved_mapping(browser.runtime, organisation)
+    assert saved is not None
+    assert saved.sellers.contact_per_seller
+    assert saved.sellers.flagged_tax_type is None
+    assert saved.sellers.tax_overrides == {}
