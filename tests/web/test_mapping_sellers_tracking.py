@@ -161,10 +161,13 @@ def test_tracking_options_are_checked_line_by_line_and_against_xero(
     assert answer.status_code == 400
     assert 'id="f-tracking-0-options-error"' in answer.text
     assert "value = option" in answer.text
-    fields["tracking[0].options"] = "Harbour Analytics Scotland Ltd = Edinburgh"  # archived
+    fields["tracking[0].category"] = ""  # the rule in the second row is the first rule
+    fields["tracking[1].category"] = "Region"
+    fields["tracking[1].source"] = "legal_entity"
+    fields["tracking[1].options"] = "Harbour Analytics Scotland Ltd = Edinburgh"  # archived
     answer = browser.web.post(uk_mapping_page, data=fields)
     assert answer.status_code == 400
-    assert 'id="f-tracking-0-category-error"' in answer.text
+    assert 'id="f-tracking-1-category-error"' in answer.text
     assert "no active option &#39;Edinburgh&#39;" in answer.text
 
 

@@ -200,6 +200,7 @@ class ParsedForm:
     mapping: MappingConfig | None
     errors: dict[str, str] = field(default_factory=dict)
     rule_rows: list[int] = field(default_factory=list)
+    tracking_rows: list[int] = field(default_factory=list)
 
 
 def form_values(form: Mapping[str, object]) -> dict[str, str]:
@@ -366,6 +367,7 @@ def _tracking(
                     or None,
                 )
             )
+            parsed.tracking_rows.append(index)
         except (ValidationError, ValueError) as problem:
             text = _message(problem) if isinstance(problem, ValidationError) else str(problem)
             parsed.errors[tracking_field(index, "label")] = _tracking_message(text)
@@ -447,7 +449,11 @@ def _taxes(values: Mapping[str, str], uk: bool) -> Taxes:
     )
 
 
-def problem_fields(problems: Sequence[MappingProblem], rule_rows: Sequence[int]) -> dict[str, str]:
+def problem_fields(
+    problems: Sequence[MappingProblem],
+    rule_rows: Sequence[int],
+    tracking_rows: Sequence[int] = (),
+) -> dict[str, str]:
     """Each problem of ``check_mapping`` under the name of the field that caused it."""
     errors: dict[str, str] = {}
     for problem in problems:
@@ -459,7 +465,9 @@ def problem_fields(problems: Sequence[MappingProblem], rule_rows: Sequence[int])
             row = rule_rows[position] if position < len(rule_rows) else position
             entry = rule_field(row, "account")
         elif match := TRACKING_ENTRY.match(entry):
-            entry = tracking_field(int(match.group(1)), "category")
+            position = int(match.group(1))
+            row = tracking_rows[position] if position < len(tracking_rows) else position
+            entry = tracking_field(row, "category")
         errors.setdefault(entry, _sentence(problem.message))
     return errors
 

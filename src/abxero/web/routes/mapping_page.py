@@ -128,5 +128,5 @@ def submitted_mapping(
         return None, values, parsed.errors
     problems = setup.save_checked_mapping(runtime_of(request), org.id, parsed.mapping, context)
     if problems:
-        return None, values, form.problem_fields(problems, parsed.rule_rows)
+        return None, values, form.problem_fields(problems, parsed.rule_rows, parsed.tracking_rows)
     return parsed.mapping, values, {}
