@@ -250,11 +250,18 @@ def import_range(
     since: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="First day (UTC)."),
     until: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Last day (UTC), inclusive."),
     organisation: int | None = typer.Option(None, help="Only this organisation id."),
+    yes: bool = typer.Option(
+        False, "--yes", help="Start a range of more than 90 days without asking."
+    ),
 ) -> None:
-    """Import a date range of Amazon transactions; nothing already in Xero is posted again."""
+    """Import a date range of Amazon transactions; nothing already in Xero is posted again.
+
+    First shows, per organisation, the Xero calls the range should take and how long; a range
+    of more than 90 days (up to two years) asks before it starts unless --yes is given."""
     from datetime import UTC, timedelta
 
-    from abxero.commands import ready_connections, run_each
+    from abxero.commands import estimate_line, ready_connections, run_each
+    from abxero.services import setup
 
     start = since.replace(tzinfo=UTC)
     end = until.replace(tzinfo=UTC) + timedelta(days=1)
@@ -262,7 +269,18 @@ def import_range(
         console.print("[red]--until must not be before --since[/red]")
         raise typer.Exit(2)
     runtime = runtime_or_exit()
+    if since.date() < setup.earliest_import_day(runtime.now().date()):
+        console.print(f"[red]abxero imports at most {setup.MAX_IMPORT_DAYS} days back[/red]")
+        runtime.close()
+        raise typer.Exit(2)
     ids = ready_connections(runtime, organisation)
+    chosen = setup.ImportRange(since.date(), until.date())
+    for identifier in ids:
+        estimate = setup.import_estimate(runtime, identifier, chosen)
+        console.print(estimate_line(f"Organisation {identifier}", estimate), highlight=False)
+    if setup.needs_confirmation(chosen) and not yes and not typer.confirm("Start the import?"):
+        runtime.close()
+        raise typer.Exit(1)
     all_ok = run_each(console, runtime, ids, lambda engine: engine.import_range(start, end))
     runtime.close()
     if not all_ok:
@@ -273,12 +291,18 @@ def import_range(
 def status() -> None:
     """Show every organisation: setup, last and next sync, ledger counts, a sync in progress
     and batches waiting to be reconciled."""
-    from abxero.commands import activity_lines, failure_lines, organisation_statuses, status_table
+    from abxero.commands import (
+        activity_lines,
+        failure_lines,
+        organisation_statuses,
+        posting_lines,
+        status_table,
+    )
 
     runtime = runtime_or_exit()
     statuses = organisation_statuses(runtime)
     console.print(status_table(statuses))
-    for line in activity_lines(statuses, runtime.now()):
+    for line in [*activity_lines(statuses, runtime.now()), *posting_lines(runtime, statuses)]:
         console.print(line, highlight=False, markup=False, soft_wrap=True)
     for line in failure_lines(statuses):
         console.print(line, highlight=False, markup=False)

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 from sqlalchemy import func, select
 
+from abxero.domain.history import ImportEstimate, describe_duration
 from abxero.runtime import Runtime
 from abxero.services.manage import LastRun, last_run
 from abxero.store.models import (
@@ -397,3 +398,42 @@ def demo_json(summaries: list[dict[str, Any]]) -> str:
     keyed = {f"{item['region']}/{item['currency']}": item for item in summaries}
     keyed["totals_match"] = all(item["totals_match"] for item in summaries)  # type: ignore[assignment]
     return json.dumps(keyed, sort_keys=True)
+
+
+def estimate_line(name: str, estimate: ImportEstimate) -> str:
+    """What importing costs in Xero, in one line for the ``import`` command."""
+    if estimate.calls is None:
+        return (
+            f"{name}: no purchases stored yet, so the Xero cost is not known; every 100 "
+            f"purchases take about {estimate.calls_per_hundred} Xero calls (5,000 a day)."
+        )
+    line = (
+        f"{name}: about {estimate.transactions} purchases to post, {estimate.calls} Xero calls, "
+        f"about {describe_duration(estimate.duration or timedelta(0))}"
+    )
+    if estimate.spreads_over_days:
+        line += (
+            f"; more than one day of Xero's 5,000 calls: posting spreads over about "
+            f"{estimate.posting_days} days, pausing at the day limit and resuming by itself"
+        )
+    return line + "."
+
+
+def posting_lines(runtime: Runtime, statuses: list[OrganisationStatus]) -> list[str]:
+    """For each organisation still posting a history: done / left / expected finish."""
+    from abxero.services.setup import posting_state
+
+    lines = []
+    for item in statuses:
+        if item.setup_step != "done":
+            continue
+        progress = posting_state(runtime, item.connection_id)
+        if not progress.left:
+            continue
+        pause = " (after the pause for Xero's daily limit)" if item.parked_until else ""
+        lines.append(
+            f"organisation {item.connection_id}: posting {progress.done} of {progress.total} "
+            f"done, {progress.left} left (about {progress.calls_left} Xero calls); expected "
+            f"to finish {_when(progress.finish_at)}{pause}"
+        )
+    return lines

@@ -117,3 +117,44 @@ def test_denied_amazon_consent_then_sign_out(
     expect(page.locator(".flash")).to_have_text("You are signed out.")
     page.goto(live.url + "/orgs")
     expect(page.locator("#sign-in")).to_be_visible()
+
+
+def test_uk_long_history_and_seller_coding(
+    page: Page, live: RunningApp, outside: httpx.Client, shots: Shots
+) -> None:
+    """A 120-day import asks first with its Xero cost; the mapping page's tracking and seller
+    choices are saved and the bills post to each seller's contact."""
+    sign_in(page, live, shots, ["uk"])
+    connect_amazon(page, shots, "UK", "uk-thistle", allow=True)
+    today = live.runtime.now().date()
+    page.fill("#first", (today - timedelta(days=120)).isoformat())
+    page.fill("#last", today.isoformat())
+    page.click("#start-import")
+    expect(page.locator("#import-estimate")).to_be_visible()
+    shots.take("long-1-estimate")
+    page.click("#confirm-import")
+    expect(page.locator("#next")).to_be_enabled(timeout=60_000)
+    page.click("#next")
+    expect(page.locator("#tracking-rules")).to_be_visible()
+    page.select_option("#f-tracking-0-category", "Region")
+    page.select_option("#f-tracking-0-source", "legal_entity")
+    page.fill("#f-tracking-0-default-option", "London")
+    page.select_option("#f-sellers-contact", "per_seller")
+    page.select_option("#f-sellers-flagged-tax-type", "NONE")
+    shots.take("long-2-sellers")
+    page.click("#save-mapping")
+    assert review_and_finish(page, shots) > 0
+    bills = wait_for_bills(outside, live, "uk", at_least=1)
+    state = outside.get(f"{live.runtime.settings.xero_api_url}/_sim/state").json()
+    uk = next(org for org in state["organisations"] if org["key"] == "uk")
+    names = {contact["ContactID"]: contact["Name"] for contact in uk["contacts"]}
+    assert any(names[bill["Contact"]["ContactID"]] != "Amazon Business" for bill in bills)
+    assert all(line.get("Tracking") for bill in bills for line in bill["LineItems"])
+    # the manage page estimates a longer range from what was imported, then imports it
+    page.fill("#first", (today - timedelta(days=200)).isoformat())
+    page.fill("#last", today.isoformat())
+    page.click("#estimate-import")
+    expect(page.locator("#estimate-calls")).to_be_visible()
+    shots.take("long-3-manage-estimate")
+    page.click("#confirm-import")
+    expect(page.locator("#import-result")).to_be_visible(timeout=60_000)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from abxero.domain.defaults import NoExpenseAccount, default_mapping
 from abxero.domain.mapping import (
+    MAPPING_VERSION,
     AccountPayment,
     ExpenseRule,
     Expenses,
@@ -19,6 +21,7 @@ from abxero.domain.mapping import (
     PaymentPolicy,
     RuleField,
     SalesTaxTarget,
+    SellerCoding,
     Taxes,
     TaxMode,
     TrackingRule,
@@ -33,13 +36,40 @@ def test_json_round_trip_keeps_every_choice() -> None:
     for mapping in (us_mapping(), uk_mapping()):
         text = mapping.to_json()
         assert MappingConfig.from_json(text) == mapping
-        assert '"version":1' in text
+        assert '"version":2' in text
 
 
-def test_stored_json_of_another_version_is_refused() -> None:
-    text = us_mapping().to_json().replace('"version":1', '"version":2')
+def test_stored_json_of_an_unknown_version_is_refused() -> None:
+    text = us_mapping().to_json().replace('"version":2', '"version":3')
     with pytest.raises(ValidationError):
         MappingConfig.from_json(text)
+
+
+def test_a_version_1_mapping_stored_before_sellers_existed_still_loads() -> None:
+    """``stored/mapping_v1_uk.json`` is a mapping as version 1 wrote it (no ``sellers``)."""
+    text = (Path(__file__).parent / "stored" / "mapping_v1_uk.json").read_text()
+    loaded = MappingConfig.from_json(text)
+    assert loaded.version == MAPPING_VERSION == 2
+    assert loaded.sellers == SellerCoding()
+    assert loaded.expenses.rules[0].label == "GL code"
+    assert loaded.tracking[0].category == "Department"
+    assert MappingConfig.from_json(loaded.to_json()) == loaded
+
+
+def test_seller_overrides_compare_names_without_case_or_spacing() -> None:
+    sellers = SellerCoding(tax_overrides={"  Shenzhen  Widget Co., Ltd ": "NONE"})
+    assert sellers.override_for("shenzhen widget co., ltd") == "NONE"
+    with pytest.raises(ValidationError):
+        SellerCoding(tax_overrides={"Someone": " "})
+
+
+def test_at_most_two_tracking_rules() -> None:
+    rules = tuple(
+        TrackingRule(category=name, source=TrackingSource.PURCHASING_GROUP)
+        for name in ("A", "B", "C")
+    )
+    with pytest.raises(ValidationError):
+        replace_tracking(rules)
 
 
 def test_vat_rate_keys_are_canonical() -> None:
@@ -197,3 +227,7 @@ def test_an_unusable_adjustment_account_is_a_problem_named_by_its_entry() -> Non
     )
     problems = {problem.entry: problem.message for problem in check_mapping(mapping, uk_context())}
     assert problems.get("line_types.adjustment") == "account 466 Old Office Costs is archived"
+
+
+def replace_tracking(rules: tuple[TrackingRule, ...]) -> MappingConfig:
+    return MappingConfig.model_validate({**us_mapping().model_dump(), "tracking": rules})

@@ -19,7 +19,13 @@ from abxero.runtime import Runtime
 from abxero.simulators.xero import LimitSettings
 from abxero.store.db import transaction
 from abxero.store.migrate import upgrade
-from abxero.store.models import AmazonConnection, OutboxDocument, SourceTransaction, XeroConnection
+from abxero.store.models import (
+    AmazonConnection,
+    OutboxDocument,
+    SellerContact,
+    SourceTransaction,
+    XeroConnection,
+)
 from abxero.sync.mappings import save_mapping
 from abxero.xero import Pacer
 
@@ -116,15 +122,24 @@ def running_harness(
 
 
 def exactly_once_report(harness: Harness, region: str) -> dict[str, Any]:
-    """Compare the ledger with what the Xero simulator holds for our contact."""
+    """Compare the ledger with what the Xero simulator holds for our contacts (the default
+    one and, when the mapping posts one contact per seller, the sellers')."""
     state = harness.organisation_state(region)
+    connection_id = harness.connections[region]
     with harness.runtime.sessions() as session:
-        contact = session.get_one(XeroConnection, harness.connections[region]).contact_id
+        contacts = {session.get_one(XeroConnection, connection_id).contact_id}
+        contacts |= set(
+            session.scalars(
+                select(SellerContact.contact_id).where(
+                    SellerContact.xero_connection_id == connection_id
+                )
+            )
+        )
     ours = [
         doc
         for kind in ("invoices", "credit_notes", "bank_transactions")
         for doc in state[kind]
-        if doc.get("Contact", {}).get("ContactID") == contact and doc["Status"] != "DELETED"
+        if doc.get("Contact", {}).get("ContactID") in contacts and doc["Status"] != "DELETED"
     ]
     by_id = {
         doc.get("InvoiceID") or doc.get("CreditNoteID") or doc.get("BankTransactionID"): doc

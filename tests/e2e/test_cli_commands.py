@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from abxero.cli import app, simulator_environment
+from abxero.store.db import transaction
+from abxero.store.models import XeroConnection
 from tests.e2e.harness import Harness, exactly_once_report
 
 pytestmark = pytest.mark.slow
@@ -172,3 +176,45 @@ def test_a_run_ending_with_a_xero_server_error_exits_non_zero(
     assert f"organisation {uk}: " in result.output
     assert "error: " in result.output.split(f"organisation {uk}: ")[-1]
     assert f"organisation {us}: " in result.output
+
+
+def test_import_shows_the_xero_cost_first_and_asks_before_a_long_range(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _environment(harness, monkeypatch)
+    today = harness.runtime.now().date()
+    until = today.isoformat()
+    uk = str(harness.connections["UK"])
+    short = (today - timedelta(days=14)).isoformat()
+    first = runner.invoke(app, ["import", "--since", short, "--until", until, "--organisation", uk])
+    assert first.exit_code == 0, first.output
+    assert "no purchases stored yet" in first.output
+    year = (today - timedelta(days=365)).isoformat()
+    declined = runner.invoke(
+        app, ["import", "--since", year, "--until", until, "--organisation", uk], input="n\n"
+    )
+    assert declined.exit_code == 1
+    assert re.search(r"about \d+ purchases to post, \d+ Xero calls, about \d+ ", declined.output)
+    assert "Start the import?" in declined.output
+    assert " new" not in declined.output  # nothing was read
+    harness.map_and_finish("UK")
+    with transaction(harness.runtime.sessions) as session:  # Xero's day limit is used up
+        organisation = session.get_one(XeroConnection, harness.connections["UK"])
+        organisation.parked_until = harness.runtime.now() + timedelta(hours=2)
+    accepted = runner.invoke(
+        app, ["import", "--since", year, "--until", until, "--organisation", uk, "--yes"]
+    )
+    assert accepted.exit_code == 0, accepted.output
+    assert "Xero calls" in accepted.output
+    assert "new" in accepted.output
+    status = runner.invoke(app, ["status"])
+    progress = re.search(
+        rf"organisation {uk}: posting (\d+) of (\d+) done, (\d+) left", status.output
+    )
+    assert progress, status.output
+    assert int(progress.group(3)) > 0
+    assert "after the pause for Xero's daily limit" in status.output
+    too_far = (today - timedelta(days=800)).isoformat()
+    refused = runner.invoke(app, ["import", "--since", too_far, "--until", until])
+    assert refused.exit_code == 2
+    assert "at most 730 days" in refused.output

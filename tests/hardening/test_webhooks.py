@@ -9,16 +9,21 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from abxero.demo import settings_for
+from abxero.domain.mapping import SellerCoding
 from abxero.jobs.queue import build_queue
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import Runtime
 from abxero.services.webhooks import signature_of
 from abxero.simulators.serving import served
+from abxero.store.db import transaction
+from abxero.store.models import SellerContact
+from abxero.sync.mappings import latest_mapping, save_mapping
 from abxero.web import create_app
 from tests.e2e.harness import Harness
-from tests.hardening.support import connection, event_codes, import_and_finish, post
+from tests.hardening.support import connection, event_codes, events, import_and_finish, post
 
 KEY = "sim-webhook-signing-key"
 pytestmark = pytest.mark.slow
@@ -116,3 +121,32 @@ def test_a_change_to_the_amazon_business_contact_is_surfaced(
     codes = event_codes(harness, "US")
     assert codes.count("xero_contact_changed") == 1
     assert "xero_contact_changed" not in event_codes(harness, "UK")
+
+
+def test_a_change_to_a_sellers_contact_is_surfaced(harness: Harness, receiver: Receiver) -> None:
+    import_and_finish(harness, "UK", days=10)
+    with transaction(harness.runtime.sessions) as session:
+        found = latest_mapping(session, harness.connections["UK"])
+        assert found is not None
+        per_seller = SellerCoding(contact_per_seller=True)
+        save_mapping(
+            session, harness.connections["UK"], found[1].model_copy(update={"sellers": per_seller})
+        )
+    post(harness, "UK")
+    harness.xero_admin("POST", "/_sim/webhooks", {"flush": True})
+    with harness.runtime.sessions() as session:
+        seller_contact = session.scalars(
+            select(SellerContact.contact_id).where(
+                SellerContact.xero_connection_id == harness.connections["UK"]
+            )
+        ).first()
+    assert seller_contact
+    harness.xero_admin(
+        "POST",
+        f"/_sim/orgs/{harness.tenant_id('UK')}",
+        {"contacts": {seller_contact: {"ContactStatus": "ARCHIVED"}}},
+    )
+    harness.xero_admin("POST", "/_sim/webhooks", {"flush": True})
+    changed = [e for e in events(harness, "UK") if e.code == "xero_contact_changed"]
+    assert len(changed) == 1
+    assert "seller's supplier contact" in changed[0].message

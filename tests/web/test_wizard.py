@@ -80,7 +80,7 @@ def test_import_range_is_validated(browser: Browser, us_org: int) -> None:
     shown = browser.web.get(page).text
     assert f'value="{(today - timedelta(days=90)).isoformat()}"' in shown
     for first, last, message in (
-        (today - timedelta(days=91), today, "at most 90 days"),
+        (today - timedelta(days=731), today, "at most 730 days"),
         (today, today - timedelta(days=1), "before the start"),
         (today, today + timedelta(days=1), "in the future"),
     ):

@@ -11,13 +11,15 @@ import pytest
 from abxero.simulators.clock import ManualClock
 from abxero.simulators.xero import LimitSettings
 from abxero.xero import (
+    AccountingTransport,
     DayLimitError,
     NeedsReconnectError,
+    Pacer,
     RetriableError,
     RetryPolicy,
     XeroAccounting,
 )
-from tests.xero.xero_support import ApiFactory, bill, state
+from tests.xero.xero_support import BASE, ApiFactory, bill, state
 
 
 def contact(api: XeroAccounting) -> str:
@@ -150,3 +152,29 @@ def test_missing_tenant_header_is_forbidden(http: httpx.Client, sim_token: dict[
     )
     assert answer.status_code == 403
     assert answer.json()["Detail"] == "AuthenticationUnsuccessful"
+
+
+def test_the_days_remaining_calls_are_learnt_from_every_answer(
+    http: httpx.Client, sim_token: dict[str, Any], clock: ManualClock
+) -> None:
+    """``X-DayLimit-Remaining`` feeds the ETA of a long history (services/setup.posting_state);
+    it is forgotten after ten minutes, as Xero's day window resets at a per-tenant time."""
+    tenant = sim_token["tenants"]["uk"]
+    pacer = Pacer(monotonic=clock.monotonic, sleep=clock.advance)
+    api = XeroAccounting(
+        AccountingTransport(
+            http,
+            f"{BASE}/api.xro/2.0",
+            tenant,
+            lambda: str(sim_token["access_token"]),
+            pacer=pacer,
+            sleep=clock.advance,
+            now=clock.now,
+        )
+    )
+    assert pacer.day_remaining(tenant) is None
+    api.currencies()
+    api.currencies()
+    assert pacer.day_remaining(tenant) == 4  # six a day in these tests
+    clock.advance(601)
+    assert pacer.day_remaining(tenant) is None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -169,6 +169,16 @@ class OrgContext:
     short_code: str = ""
     notes: tuple[str, ...] = ()
     """Things the user should know about how this context was read (e.g. a fallback)."""
+    seller_contacts: Mapping[str, str] = field(default_factory=dict)
+    """ContactID per seller (key :func:`~abxero.domain.mapping.seller_key`) when the mapping
+    posts one contact per seller; the engine creates them before planning."""
+    archived_seller_contacts: frozenset[str] = frozenset()
+    """Sellers (by key) whose contact is archived in Xero: their purchases are held."""
+    planned_seller_contact: str = ""
+    """What a seller without a contact yet gets in a dry run (the preview); empty in a sync."""
+
+    def seller_contact(self, key: str) -> str:
+        return self.seller_contacts.get(key, "") or self.planned_seller_contact
 
     def account(self, reference: str) -> Account | None:
         """The account with this code, or else this AccountID, whatever its status."""

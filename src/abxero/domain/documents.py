@@ -84,6 +84,8 @@ class Drafting:
     explicit_tax: bool
     inclusive: bool = False
     """Lines are gross and Xero computes their tax (bank transactions in VAT mode)."""
+    contact_id: str = ""
+    """The supplier contact: the seller's own when chosen, else the organisation's default."""
 
     @property
     def key_prefix(self) -> str:
@@ -119,7 +121,7 @@ class Drafting:
 
     def common(self) -> dict[str, Any]:
         return {
-            "Contact": {"ContactID": self.context.contact_id},
+            "Contact": {"ContactID": self.contact_id or self.context.contact_id},
             "Date": self.day.isoformat(),
             "CurrencyCode": self.currency,
             "LineAmountTypes": self.line_amount_types,

@@ -20,6 +20,7 @@ def broken_invariants(
     vat: bool,
     rates: Mapping[str, Decimal] | None = None,
     tax_shortfall: Decimal = Decimal(0),
+    unreclaimed: Decimal = Decimal(0),
 ) -> list[str]:
     """What is wrong with a plan; empty when it may be emitted.
 
@@ -31,11 +32,13 @@ def broken_invariants(
     ``tax_shortfall``: VAT Amazon shows on a line whose Xero rate is 0 %, which no gross can
     carry; the planner declares it exactly and raises a review note, so the document's tax must
     be Amazon's tax minus exactly that. The "Amazon adjustment" line carries no tax, so Amazon's
-    tax is the tax of its lines.
+    tax is the tax of its lines. ``unreclaimed`` is VAT of sellers without a GB VAT number that
+    the lines carry as cost (at a 0 % rate); the planner declares it, so lines and documents
+    carry Amazon's tax minus exactly that, and the total is unchanged.
     """
     sign = -1 if transaction.transaction_type.is_refund else 1
     expected_total = transaction.amount * sign
-    expected_tax = transaction.tax * sign
+    expected_tax = transaction.tax * sign - unreclaimed
     problems = [*_line_problems(lines)]
     tax_lines = (
         [line.tax_amount for line in lines]

@@ -33,6 +33,7 @@ from abxero.domain.mapping_checks import expense_account_problem, tax_type_probl
 from abxero.domain.money import ZERO, exact_unit_price, money_sum, tax_on
 from abxero.domain.outcomes import PlanningHold
 from abxero.domain.plan import HoldCode
+from abxero.domain.sellers import lines_flag, seller_tax_type
 from abxero.domain.transactions import LineItem, Transaction, apportion
 
 DESCRIPTION_LIMIT = 4000
@@ -145,6 +146,9 @@ class LineBuilder:
         self.vat = mapping.taxes.mode is TaxMode.UK_VAT
         self.notes: list[str] = []
         """What the builder had to decide that a person should review."""
+        self.unreclaimed = ZERO
+        """Amazon's VAT put into the cost of lines whose seller gets a 0 % rate (UK sellers
+        without a GB VAT number, :mod:`abxero.domain.sellers`), in document signs."""
 
     def build(self) -> tuple[DraftLine, ...]:
         lines: list[DraftLine] = []
@@ -252,6 +256,9 @@ class LineBuilder:
         parts = _Parts.of(item, self.sign)
         account = self._account(item_account(item, self.transaction, self.mapping.expenses), item)
         tracking = line_tracking(self.mapping.tracking, item, self.transaction, self.context)
+        seller_type = self._seller_tax_type(item)
+        if seller_type is not None:
+            return self._unreclaimable_line(item, parts, account, tracking, seller_type)
         rates = self._rates(item, parts)
         extra_taxes = {
             kind: tax_on(amount, rates[kind]) if self.vat else ZERO
@@ -290,6 +297,77 @@ class LineBuilder:
                 )
             )
         return lines
+
+    def _seller_tax_type(self, item: LineItem) -> str | None:
+        if not self.vat:
+            return None
+        flag = lines_flag(item.seller, self.transaction.line_items)
+        return seller_tax_type(self.mapping.sellers, item.seller, flag)
+
+    def _unreclaimable_line(
+        self,
+        item: LineItem,
+        parts: _Parts,
+        account: Account,
+        tracking: tuple[TrackingPick, ...],
+        tax_type: str,
+    ) -> list[DraftLine]:
+        """The seller's VAT cannot be reclaimed: each part posts at its gross (the VAT of the
+        whole line rides on the item part) with the seller's 0 % rate and no tax."""
+        if parts.tax:
+            self.unreclaimed += parts.tax
+            self.notes.append(
+                f"VAT {parts.tax} shown by seller {trimmed(item.seller, SHORT_TITLE)!r} is "
+                f"posted as cost at {tax_type} (no GB VAT number to reclaim it with)"
+            )
+        gross = parts.principal + parts.tax
+        quantity, unit = _quantity_and_unit(gross, item.quantity)
+        lines = [
+            DraftLine(
+                LineKind.ITEM,
+                _item_description(item, quantity),
+                quantity,
+                unit,
+                gross,
+                account,
+                self._zero_rate(tax_type, account),
+                ZERO,
+                tracking,
+            )
+        ]
+        for kind, amount in parts.extras():
+            if amount == 0:
+                continue
+            part_account = self._part_account(kind, account, item)
+            lines.append(
+                DraftLine(
+                    kind,
+                    f"{PART_LABELS[kind]}: {trimmed(item.title or FALLBACK_TITLE, SHORT_TITLE)}",
+                    Decimal(1),
+                    amount,
+                    amount,
+                    part_account,
+                    self._zero_rate(tax_type, part_account),
+                    ZERO,
+                    tracking,
+                )
+            )
+        return lines
+
+    def _zero_rate(self, tax_type: str, account: Account) -> str:
+        """``tax_type`` checked on ``account``, and 0 %: VAT not reclaimed carries no tax."""
+        problem = tax_type_problem(tax_type, self.context, account)
+        rate = self.context.tax_rate(tax_type)
+        if not problem and rate is not None and rate.effective_rate:
+            problem = f"tax rate {tax_type} is {rate.effective_rate}%, not 0 %"
+        if problem:
+            raise PlanningHold(
+                HoldCode.TAX_TYPE_UNUSABLE,
+                problem,
+                "Choose an active 0 % purchase tax rate (e.g. No VAT) for flagged sellers "
+                "(Sellers).",
+            )
+        return tax_type
 
     def _rates(self, item: LineItem, parts: _Parts) -> dict[LineKind, Decimal]:
         if not self.vat:

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from abxero.domain.transactions import Instrument
 
-MAPPING_VERSION = 1
+MAPPING_VERSION: Literal[2] = 2
+"""Version 2 added ``sellers`` (per-seller VAT and contacts); a version 1 mapping loads as
+version 2 with the defaults, which change nothing."""
+MAX_TRACKING_CATEGORIES = 2
+"""Xero puts at most two tracking categories on a line and allows two active categories per
+organisation (xero-api.md §4.10, from the Accounting spec's LineItem.Tracking)."""
+RECLAIM = "reclaim"
+"""A seller's VAT override meaning "treat as VAT-registered": Amazon's rate maps as usual."""
 
 
 class _Model(BaseModel):
@@ -176,16 +183,57 @@ class TrackingRule(_Model):
         return self
 
 
+def seller_key(name: str) -> str:
+    """How a seller name is compared: without case or surrounding and repeated spaces."""
+    return " ".join(name.split()).casefold()
+
+
+class SellerCoding(_Model):
+    """Per-seller choices (version 2).
+
+    ``flagged_tax_type``: the Xero tax rate (0 %) for lines of sellers recognised as non-GB or
+    "No VAT" (:mod:`abxero.domain.sellers`); VAT such a seller charges cannot be reclaimed
+    without a GB VAT number (market.md), so it becomes part of the cost. ``None`` only flags.
+    ``tax_overrides``: seller name → tax type, or :data:`RECLAIM`, whatever the recognition says.
+    ``contact_per_seller``: one Xero contact per ``merchantLegalName`` instead of the single
+    "Amazon Business" contact.
+    """
+
+    contact_per_seller: bool = False
+    flagged_tax_type: str | None = None
+    tax_overrides: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("tax_overrides")
+    @classmethod
+    def _canonical_sellers(cls, overrides: dict[str, str]) -> dict[str, str]:
+        canonical = {seller_key(name): value.strip() for name, value in overrides.items()}
+        if any(not name or not value for name, value in canonical.items()):
+            raise ValueError("a seller override needs the seller's name and a tax rate")
+        return canonical
+
+    def override_for(self, seller: str) -> str | None:
+        return self.tax_overrides.get(seller_key(seller))
+
+
 class MappingConfig(_Model):
     """Everything the user chose in the mapping step, versioned for storage."""
 
-    version: Literal[1] = 1
+    version: Literal[1, 2] = MAPPING_VERSION
     payment_methods: dict[str, PaymentMethod] = Field(default_factory=dict)
     pay_by_invoice: PayByInvoice | None = None
     expenses: Expenses
     line_types: LineTypes = LineTypes()
     taxes: Taxes
-    tracking: tuple[TrackingRule, ...] = Field(default=(), max_length=2)
+    tracking: tuple[TrackingRule, ...] = Field(default=(), max_length=MAX_TRACKING_CATEGORIES)
+    sellers: SellerCoding = SellerCoding()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        """An older stored mapping is read as the current version (new parts at defaults)."""
+        if isinstance(data, dict) and data.get("version") == 1:
+            return {**data, "version": MAPPING_VERSION}
+        return data
 
     @model_validator(mode="after")
     def _distinct_tracking_categories(self) -> MappingConfig:

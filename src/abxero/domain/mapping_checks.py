@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from abxero.domain.context import Account, OrgContext
 from abxero.domain.mapping import (
+    RECLAIM,
     AccountPayment,
     MappingConfig,
     PaymentPolicy,
@@ -129,8 +130,13 @@ def _tax_problems(mapping: MappingConfig, context: OrgContext) -> Iterator[Mappi
     )
     accounts = [context.account(reference) for _, reference in _expense_accounts(mapping)]
     usable = [account for account in accounts if account is not None and account.is_active]
+    if taxes.mode is TaxMode.UK_VAT:
+        entries += _seller_tax_entries(mapping)
     for entry, tax_type in entries:
-        problem = tax_type_problem(tax_type, context, None) or next(
+        problem = (
+            tax_type_problem(tax_type, context, None)
+            or (_not_zero(tax_type, context) if entry.startswith("sellers.") else None)
+        ) or next(
             (
                 found
                 for account in usable
@@ -140,3 +146,24 @@ def _tax_problems(mapping: MappingConfig, context: OrgContext) -> Iterator[Mappi
         )
         if problem:
             yield MappingProblem(entry, problem)
+
+
+def _seller_tax_entries(mapping: MappingConfig) -> list[tuple[str, str]]:
+    sellers = mapping.sellers
+    entries = (
+        [("sellers.flagged_tax_type", sellers.flagged_tax_type)] if sellers.flagged_tax_type else []
+    )
+    entries += [
+        (f"sellers.tax_overrides[{name!r}]", tax_type)
+        for name, tax_type in sorted(sellers.tax_overrides.items())
+        if tax_type != RECLAIM
+    ]
+    return entries
+
+
+def _not_zero(tax_type: str, context: OrgContext) -> str | None:
+    """A seller's VAT that cannot be reclaimed is cost: its rate must be 0 %."""
+    rate = context.tax_rate(tax_type)
+    if rate is not None and rate.effective_rate:
+        return f"tax rate {rate.name} is {rate.effective_rate.normalize():f}%; choose a 0 % rate"
+    return None

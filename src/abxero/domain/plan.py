@@ -102,6 +102,7 @@ class HoldCode(StrEnum):
     TAX_TYPE_UNUSABLE = "tax_type_unusable"
     TRACKING_UNUSABLE = "tracking_unusable"
     CONTACT_MISSING = "contact_missing"
+    CONTACT_ARCHIVED = "contact_archived"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ transaction and never raises. Posting policies:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -40,6 +41,7 @@ from abxero.domain.mapping import (
     PayByInvoice,
     PaymentPolicy,
     TaxMode,
+    seller_key,
 )
 from abxero.domain.mapping_checks import payment_account_problem
 from abxero.domain.money import ZERO
@@ -53,6 +55,7 @@ from abxero.domain.plan import (
     Skipped,
     UnappliedCredit,
 )
+from abxero.domain.sellers import document_seller
 from abxero.domain.transactions import Quarantined, Transaction, parse_transaction
 
 NO_BILLS = NoBills()
@@ -105,9 +108,12 @@ def _plan(
     builder = LineBuilder(transaction, mapping, context)
     lines = builder.build()
     drafting, shortfall = _drafting(transaction, mapping, context, day, lines, method)
+    drafting = replace(drafting, contact_id=_contact_id(transaction, mapping, context))
     documents, unapplied = _documents(drafting, method, account, lookup)
     rates = xero_rates(context, drafting.lines)
-    problems = broken_invariants(transaction, lines, documents, vat, rates, shortfall)
+    problems = broken_invariants(
+        transaction, lines, documents, vat, rates, shortfall, builder.unreclaimed
+    )
     if problems:
         return Quarantined(
             transaction.transaction_id, "plan does not match Amazon: " + "; ".join(problems), raw
@@ -182,6 +188,30 @@ def _check_organisation(transaction: Transaction, context: OrgContext, day: date
             f"(locked up to {context.lock_date})",
             "Move the lock date in Xero's financial settings, or post this purchase by hand.",
         )
+
+
+def _contact_id(transaction: Transaction, mapping: MappingConfig, context: OrgContext) -> str:
+    """The seller's own contact when the mapping asks for one per seller and the transaction
+    has one seller; else the default "Amazon Business" contact."""
+    seller = document_seller(transaction)
+    if not mapping.sellers.contact_per_seller or not seller:
+        return context.contact_id
+    key = seller_key(seller)
+    if key in context.archived_seller_contacts:
+        raise PlanningHold(
+            HoldCode.CONTACT_ARCHIVED,
+            f"the supplier contact of seller {seller!r} is archived in Xero",
+            "Restore the contact in Xero (Contacts → Archived → Restore); the purchase posts "
+            "on the next sync.",
+        )
+    contact_id = context.seller_contact(key)
+    if not contact_id:
+        raise PlanningHold(
+            HoldCode.CONTACT_MISSING,
+            f"the supplier contact for seller {seller!r} is not set up in Xero yet",
+            "Nothing to do: the next sync creates it, then this purchase posts.",
+        )
+    return contact_id
 
 
 def _payment_method(

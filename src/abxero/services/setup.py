@@ -17,26 +17,51 @@ from sqlalchemy import case, func, select
 from abxero.domain import jsontext
 from abxero.domain.context import OrgContext
 from abxero.domain.defaults import NoExpenseAccount, default_mapping
-from abxero.domain.mapping import MappingConfig
+from abxero.domain.history import (
+    CallModel,
+    ImportEstimate,
+    PostingProgress,
+    estimate_import,
+    posting_progress,
+)
+from abxero.domain.mapping import AccountPayment, MappingConfig, PayByInvoice, PaymentPolicy
 from abxero.domain.mapping_checks import MappingProblem, check_mapping
 from abxero.domain.plan import Held, Planned, Skipped
 from abxero.domain.planner import plan_record
-from abxero.domain.transactions import Instrument
+from abxero.domain.sellers import SellerSeen
+from abxero.domain.sellers import sellers_seen as seller_list
+from abxero.domain.transactions import Instrument, Transaction, parse_transaction
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import Runtime
 from abxero.services.connections import NotFound
 from abxero.store.db import transaction
-from abxero.store.models import OutboxDocument, SourceTransaction, SyncRun, XeroConnection
+from abxero.store.models import (
+    AmazonConnection,
+    OutboxDocument,
+    SourceTransaction,
+    SyncRun,
+    XeroConnection,
+)
+from abxero.sync.batches import BATCH_SIZE
 from abxero.sync.bills import LedgerBills
-from abxero.sync.ledger import REPLANNABLE
+from abxero.sync.ledger import NEW, PLANNED, POSTED, REPLANNABLE
 from abxero.sync.mappings import latest_mapping, save_mapping
 from abxero.sync.routing import ROUTED
 from abxero.sync.xero_books import XeroBooksClient
 
 STEPS = ("amazon", "import", "mapping", "review", "done")
-MAX_IMPORT_DAYS = 90
+DEFAULT_IMPORT_DAYS = 90
+MAX_IMPORT_DAYS = 730
+"""How far back an import may reach. Amazon does not document how far back the
+Reconciliation feed goes nor a maximum range per call (amazon-business-api.md §3.2 and §7:
+"How far back data goes: not documented"); its own example request spans about 16 months
+(2023-01-01 to 2024-04-24, RECON-TXN), and the Reporting API keeps orders for two years. So
+abxero offers two years; whatever Amazon returns for the range is what is imported, in
+31-day windows (``sync/windows.py``)."""
 ZERO = Decimal("0")
 PENDING_CONTACT = "contact-created-on-finish"
+POSTABLE = (NEW, PLANNED)
+"""Statuses of transactions that post on the next runs without anyone acting."""
 
 
 class RangeInvalid(ValueError):
@@ -76,7 +101,11 @@ class ImportRange:
 
 
 def default_import_range(today: date) -> ImportRange:
-    return ImportRange(today - timedelta(days=MAX_IMPORT_DAYS), today)
+    return ImportRange(today - timedelta(days=DEFAULT_IMPORT_DAYS), today)
+
+
+def earliest_import_day(today: date) -> date:
+    return today - timedelta(days=MAX_IMPORT_DAYS)
 
 
 def parse_import_range(first_text: str, last_text: str, today: date) -> ImportRange:
@@ -90,14 +119,118 @@ def parse_import_range(first_text: str, last_text: str, today: date) -> ImportRa
     if last > today:
         raise RangeInvalid("The end date is in the future.")
     if first < today - timedelta(days=MAX_IMPORT_DAYS):
-        raise RangeInvalid(f"Amazon keeps at most {MAX_IMPORT_DAYS} days of history to import.")
+        raise RangeInvalid(
+            f"abxero imports at most {MAX_IMPORT_DAYS} days (two years) of history; "
+            "choose a later start date."
+        )
     return ImportRange(first, last)
+
+
+def needs_confirmation(chosen: ImportRange) -> bool:
+    """A range beyond the default 90 days starts only once its Xero estimate was shown."""
+    return (chosen.last - chosen.first).days > DEFAULT_IMPORT_DAYS
 
 
 def start_import(runtime: Runtime, jobs: Jobs, connection_id: int, chosen: ImportRange) -> int:
     """Queue the import; the run id is what the progress bar follows."""
     start, end = chosen.bounds(runtime.now())
     return jobs.enqueue_import(connection_id, start, end)
+
+
+# -- planning a long history against Xero's limits -----
+
+
+def call_model(runtime: Runtime, connection_id: int) -> CallModel:
+    """The calls-per-transaction model for this organisation: which share of its stored
+    transactions post a separate payment (bill + payment on a card) and which get an invoice
+    PDF (every UK order, US Pay by Invoice only — sync/attachments.py)."""
+    mapping = saved_mapping(runtime, connection_id)
+    seen = instruments_seen(runtime, connection_id)
+    total = sum(item.count for item in seen)
+    if not total:
+        return CallModel(BATCH_SIZE)
+    paid = invoiced = 0
+    for item in seen:
+        method = mapping.payment_method(item.instrument) if mapping else None
+        pay_by_invoice = isinstance(method, PayByInvoice) or (
+            method is None and item.instrument.looks_like_pay_by_invoice
+        )
+        spend = isinstance(method, AccountPayment) and method.policy is PaymentPolicy.SPEND_MONEY
+        paid += 0 if pay_by_invoice or spend else item.count
+        invoiced += item.count if pay_by_invoice else 0
+    with runtime.sessions() as session:
+        region = session.scalar(
+            select(AmazonConnection.region).where(
+                AmazonConnection.xero_connection_id == connection_id
+            )
+        )
+    pdfs = total if region == "UK" else invoiced
+    return CallModel(BATCH_SIZE, Decimal(paid) / total, Decimal(pdfs) / total)
+
+
+def transactions_per_day(runtime: Runtime, connection_id: int) -> Decimal | None:
+    """Amazon transactions a day over the span of what is stored, ``None`` when nothing is."""
+    with runtime.sessions() as session:
+        count, first, last = session.execute(
+            select(
+                func.count(),
+                func.min(SourceTransaction.transaction_date),
+                func.max(SourceTransaction.transaction_date),
+            ).where(SourceTransaction.xero_connection_id == connection_id)
+        ).one()
+    if not count or first is None or last is None:
+        return None
+    days = max(1, (last - first).days + 1)
+    return (Decimal(int(count)) / days).quantize(Decimal("0.01"))
+
+
+def import_estimate(runtime: Runtime, connection_id: int, chosen: ImportRange) -> ImportEstimate:
+    start, end = chosen.bounds(runtime.now())
+    with runtime.sessions() as session:
+        in_range = (
+            SourceTransaction.xero_connection_id == connection_id,
+            SourceTransaction.transaction_date >= start,
+            SourceTransaction.transaction_date < end,
+        )
+        stored = session.scalar(select(func.count()).where(*in_range)) or 0
+        posted = (
+            session.scalar(
+                select(func.count()).where(*in_range, SourceTransaction.status == POSTED)
+            )
+            or 0
+        )
+    return estimate_import(
+        (chosen.last - chosen.first).days + 1,
+        transactions_per_day(runtime, connection_id),
+        call_model(runtime, connection_id),
+        stored_in_range=int(stored),
+        posted_in_range=int(posted),
+    )
+
+
+def posting_state(runtime: Runtime, connection_id: int) -> PostingProgress:
+    """Transactions in Xero, waiting to post, and when they should all be there (today's
+    remaining Xero calls as this process last saw them, when it did)."""
+    with runtime.sessions() as session:
+        counts = dict(
+            session.execute(
+                select(SourceTransaction.status, func.count())
+                .where(SourceTransaction.xero_connection_id == connection_id)
+                .group_by(SourceTransaction.status)
+            ).all()
+        )
+        connection = session.get_one(XeroConnection, connection_id)
+        parked, tenant = connection.parked_until, connection.tenant_id
+    done = int(counts.get(POSTED, 0))
+    left = sum(int(counts.get(status, 0)) for status in POSTABLE)
+    return posting_progress(
+        done,
+        left,
+        call_model(runtime, connection_id),
+        runtime.now(),
+        parked_until=parked,
+        left_today=runtime.pacer.day_remaining(tenant),
+    )
 
 
 @dataclass(frozen=True)
@@ -110,6 +243,22 @@ class RunProgress:
     error: str
     range_start: datetime | None
     range_end: datetime | None
+    started_at: datetime | None = None
+
+    @property
+    def windows_done(self) -> int:
+        return self.counts.get("windows_done", 0)
+
+    @property
+    def windows_left(self) -> int:
+        return max(0, self.counts.get("windows_total", 0) - self.windows_done)
+
+    def time_left(self, now: datetime) -> timedelta | None:
+        """Remaining fetch time at the pace so far (``None`` before the first window)."""
+        if self.finished or not self.windows_done or self.started_at is None:
+            return None
+        elapsed = now - self.started_at
+        return elapsed / self.windows_done * self.windows_left
 
     @property
     def finished(self) -> bool:
@@ -134,6 +283,7 @@ def _progress_of(run: SyncRun) -> RunProgress:
         run.error,
         run.range_start,
         run.range_end,
+        run.started_at,
     )
 
 
@@ -212,6 +362,18 @@ def instruments_seen(runtime: Runtime, connection_id: int) -> list[InstrumentSee
     return sorted(seen, key=lambda item: item.label)
 
 
+def sellers_seen(runtime: Runtime, connection_id: int) -> list[SellerSeen]:
+    """Every seller in the stored transactions, flagged ones first (for the mapping page)."""
+    with runtime.sessions() as session:
+        raws = session.scalars(
+            select(SourceTransaction.raw).where(
+                SourceTransaction.xero_connection_id == connection_id
+            )
+        ).all()
+    parsed = (parse_transaction(jsontext.loads(raw)) for raw in raws)
+    return seller_list([item for item in parsed if isinstance(item, Transaction)])
+
+
 # -- the organisation, live from Xero -----
 
 
@@ -267,6 +429,10 @@ class MappingChoices:
     purchase_tax_types: tuple[Choice, ...]
     is_uk: bool
     currency: str
+    tracking_categories: tuple[Choice, ...] = ()
+    """Active tracking categories by name (Xero allows two active, xero-api.md §4.10)."""
+    zero_tax_types: tuple[Choice, ...] = ()
+    """Purchase tax rates at 0 %: what a seller's VAT that cannot be reclaimed may post at."""
 
 
 def mapping_choices(context: OrgContext) -> MappingChoices:
@@ -294,6 +460,19 @@ def mapping_choices(context: OrgContext) -> MappingChoices:
         for rate in context.tax_rates
         if rate.is_active and rate.applies_to_purchases and not rate.is_sales_side
     )
+    zero = tuple(
+        Choice(rate.tax_type, _rate_label(rate.name, rate.effective_rate))
+        for rate in context.tax_rates
+        if rate.is_active
+        and rate.applies_to_purchases
+        and not rate.is_sales_side
+        and not rate.effective_rate
+    )
+    tracking = tuple(
+        Choice(category.name, category.name)
+        for category in context.tracking_categories
+        if category.is_active
+    )
     return MappingChoices(
         by_code(expense),
         by_code(paying),
@@ -301,6 +480,8 @@ def mapping_choices(context: OrgContext) -> MappingChoices:
         taxes,
         context.is_uk,
         context.base_currency,
+        tracking,
+        zero,
     )
 
 
@@ -373,11 +554,12 @@ def preview(
 ) -> Preview:
     """Plan every waiting transaction in memory; count what is already posted.
 
-    Before the first sync the "Amazon Business" contact does not exist yet; Finish creates it,
-    so the preview plans as if it did.
+    Before the first sync the "Amazon Business" contact (and, when chosen, each seller's)
+    does not exist yet; the sync creates it, so the preview plans as if it did.
     """
     if not context.contact_id:
         context = replace(context, contact_id=PENDING_CONTACT)
+    context = replace(context, planned_seller_contact=PENDING_CONTACT)
     result = Preview()
     reasons: Counter[tuple[str, str]] = Counter()
     roles: Counter[str] = Counter()

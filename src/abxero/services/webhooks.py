@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.domain import jsontext
 from abxero.store.db import transaction
-from abxero.store.models import Event, OutboxDocument, WebhookDelivery, XeroConnection
+from abxero.store.models import (
+    Event,
+    OutboxDocument,
+    SellerContact,
+    WebhookDelivery,
+    XeroConnection,
+)
 
 WATCHED_ROLES = ("bill", "credit_note")
 # Xero keeps undelivered events 31 days and replays them once the endpoint is healthy again
@@ -141,10 +147,21 @@ def _record_one(
     if event.category == "CONTACT" and event.resource_id == connection.contact_id.lower():
         _add(session, connection.id, "xero_contact_changed", event, now, _CONTACT_TEXT)
         return False
+    if event.category == "CONTACT" and _is_seller_contact(session, connection.id, event):
+        _add(session, connection.id, "xero_contact_changed", event, now, _SELLER_CONTACT_TEXT)
+        return False
     if event.category == "INVOICE" and _is_our_document(session, connection.id, event):
         _add(session, connection.id, "xero_bill_changed", event, now, _BILL_TEXT)
         return True
     return False
+
+
+def _is_seller_contact(session: Session, connection_id: int, event: WebhookEvent) -> bool:
+    """A seller's own contact (when the mapping posts one contact per seller)."""
+    ids = session.scalars(
+        select(SellerContact.contact_id).where(SellerContact.xero_connection_id == connection_id)
+    )
+    return event.resource_id in {contact_id.lower() for contact_id in ids}
 
 
 def _is_our_document(session: Session, connection_id: int, event: WebhookEvent) -> bool:
@@ -177,6 +194,11 @@ def _aware(value: datetime) -> datetime:
 _CONTACT_TEXT = (
     "The Amazon Business supplier contact was changed in Xero.",
     "Nothing to do unless it was archived: then restore it in Xero before the next sync.",
+)
+_SELLER_CONTACT_TEXT = (
+    "A seller's supplier contact was changed in Xero.",
+    "Nothing to do unless it was archived: then that seller's purchases wait until it is "
+    "restored in Xero.",
 )
 _BILL_TEXT = (
     "A bill abxero posted was changed in Xero.",

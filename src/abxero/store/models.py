@@ -152,6 +152,21 @@ class MappingVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+class SellerContact(Base):
+    """The Xero contact of one seller (``merchantLegalName``) when the mapping posts one contact
+    per seller: created once, then known by ContactID, so a rename in Xero changes nothing."""
+
+    __tablename__ = "seller_contacts"
+    __table_args__ = (UniqueConstraint("xero_connection_id", "seller_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    xero_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"))
+    seller_key: Mapped[str] = mapped_column(String(1000))
+    name: Mapped[str] = mapped_column(String(255))
+    contact_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class SourceTransaction(Base):
     """Every Amazon transaction ever fetched, with its raw JSON and content hash."""
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
 import structlog
@@ -38,7 +38,7 @@ from abxero.store.models import (
     XeroConnection,
     utcnow,
 )
-from abxero.sync import batches, ledger, routing, run_failures
+from abxero.sync import batches, ledger, routing, run_failures, seller_contacts
 from abxero.sync.bills import LedgerBills
 from abxero.sync.failpoints import reached
 from abxero.sync.invoice_details import DetailsHook
@@ -314,6 +314,8 @@ class Engine:
                 )
             return
         _, mapping = found
+        if mapping.sellers.contact_per_seller:
+            context = self._with_seller_contacts(context)
         after = 0
         while True:
             with transaction(self._factory) as session:
@@ -339,6 +341,28 @@ class Engine:
             for notice in settle_unapplied(session, self._id):
                 notice.created_at = self._now()
                 session.add(notice)
+
+    def _with_seller_contacts(self, context: OrgContext) -> OrgContext:
+        """``context`` with the contact of every seller a waiting transaction posts to; a
+        missing one is found by name or created, and stored by ContactID at once. Sellers
+        whose contact is archived in Xero are named, so their purchases are held, not sent
+        to be refused."""
+        with self._factory() as session:
+            wanted = seller_contacts.sellers_waiting(session, self._id)
+            known = seller_contacts.known(session, self._id)
+        for key, name in sorted(wanted.items()):
+            if key in known:
+                continue
+            contact = self._xero.ensure_contact(None, name, seller_contacts.key_suffix(key))
+            with transaction(self._factory) as session:
+                seller_contacts.remember(session, self._id, key, name, contact.contact_id)
+            known[key] = contact.contact_id
+        archived = self._xero.archived_contacts(list(known.values())) if known else set()
+        return replace(
+            context,
+            seller_contacts=known,
+            archived_seller_contacts=frozenset(k for k, i in known.items() if i in archived),
+        )
 
     def _record_review(self, session: Session, transaction_id: str, plan: Plan) -> None:
         """One event per planned transaction whose plan has review notes (it posts regardless)."""

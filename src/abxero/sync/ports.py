@@ -44,8 +44,15 @@ class XeroBooks(Protocol):
         """Organisation, accounts, tax rates, currencies and tracking, read fresh."""
         ...
 
-    def ensure_contact(self, contact_id: str | None, name: str) -> ContactState:
-        """The stored contact if it still exists (whatever it is called now), else a new one."""
+    def ensure_contact(
+        self, contact_id: str | None, name: str, key_suffix: str = ""
+    ) -> ContactState:
+        """The stored contact if it still exists (whatever it is called now), else one of that
+        name, else a new one (its Idempotency-Key ends in ``key_suffix``)."""
+        ...
+
+    def archived_contacts(self, contact_ids: Sequence[str]) -> set[str]:
+        """Which of ``contact_ids`` are archived in Xero (one request per 50)."""
         ...
 
     def send(self, batch: OutgoingBatch) -> list[ElementOutcome]:

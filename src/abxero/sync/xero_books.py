@@ -14,6 +14,7 @@ from abxero.sync.batches import ElementOutcome, OutgoingBatch
 from abxero.sync.ports import ComeBackAt, ContactState, NeedsReconnect, TryLater
 from abxero.xero import (
     BatchResult,
+    Contact,
     DayLimitError,
     DocumentSummary,
     NeedsReconnectError,
@@ -31,6 +32,8 @@ from abxero.xero import (
 
 T = TypeVar("T")
 GONE = {"DELETED", "VOIDED"}
+ID_CHUNK = 50
+"""ContactIDs per ``IDs`` lookup, keeping the URL short."""
 
 
 def translated(call: Callable[[], T]) -> T:
@@ -67,22 +70,46 @@ class XeroBooksClient:
             contact_id,
         )
 
-    def ensure_contact(self, contact_id: str | None, name: str) -> ContactState:
+    def ensure_contact(
+        self, contact_id: str | None, name: str, key_suffix: str = ""
+    ) -> ContactState:
         if contact_id:
             stored = translated(lambda: self._api.get_contact(contact_id))
             if stored is not None:
                 return ContactState(stored.contact_id, stored.is_archived, stored.name)
-        same_name = translated(
-            lambda: self._api.find_contacts(where=text_filter("Name", name), include_archived=True)
-        )
-        for contact in sorted(same_name, key=lambda found: found.is_archived):
+        for contact in sorted(self._same_name(name), key=lambda found: found.is_archived):
             return ContactState(contact.contact_id, contact.is_archived, contact.name)
-        key = f"abx-contact-{self._api.tenant_id}"
+        key = f"abx-contact-{self._api.tenant_id}{key_suffix}"
         created = translated(lambda: self._api.create_contacts([{"Name": name}], key))
         element = created.elements[0]
         if not element.ok or not element.xero_id:
             raise TryLater("xero", f"could not create the contact: {'; '.join(element.errors)}")
         return ContactState(element.xero_id, False, name)
+
+    def archived_contacts(self, contact_ids: Sequence[str]) -> set[str]:
+        archived: set[str] = set()
+        ids = sorted(set(contact_ids))
+        for start in range(0, len(ids), ID_CHUNK):
+            chunk = ids[start : start + ID_CHUNK]
+            archived |= {c.contact_id.lower() for c in self._contacts_by_id(chunk) if c.is_archived}
+        return {i for i in contact_ids if i.lower() in archived}
+
+    def _contacts_by_id(self, ids: Sequence[str]) -> list[Contact]:
+        return translated(lambda: self._api.find_contacts(ids=ids, include_archived=True))
+
+    def _same_name(self, name: str) -> list[Contact]:
+        """Contacts called ``name`` (case ignored). A seller's legal name may hold commas or
+        quotes, which never go into a ``where`` clause: those are looked up with
+        ``searchTerm`` (a case-insensitive text search over Name and more, getContacts in
+        xero_accounting.yaml) and compared here."""
+        try:
+            where = text_filter("Name", name)
+        except ValueError:
+            found = translated(
+                lambda: self._api.find_contacts(search_term=name, include_archived=True)
+            )
+            return [contact for contact in found if _same_text(contact.name, name)]
+        return translated(lambda: self._api.find_contacts(where=where, include_archived=True))
 
     def send(self, batch: OutgoingBatch) -> list[ElementOutcome]:
         try:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from abxero.domain.mapping import (
+    MAX_TRACKING_CATEGORIES,
+    RECLAIM,
     AccountPayment,
     ExpenseRule,
     Expenses,
@@ -24,8 +26,12 @@ from abxero.domain.mapping import (
     PaymentPolicy,
     RuleField,
     SalesTaxTarget,
+    SellerCoding,
     Taxes,
     TaxMode,
+    TrackingRule,
+    TrackingSource,
+    seller_key,
 )
 from abxero.domain.mapping_checks import MappingProblem
 from abxero.services.setup import instrument_from_key
@@ -45,10 +51,23 @@ RULE_FIELDS = (
     (RuleField.SELLER.value, "Seller"),
     (RuleField.TITLE_KEYWORD.value, "Item title contains"),
 )
+TRACKING_SOURCES = (
+    (TrackingSource.BUSINESS_ORDER_INFO.value, "Business Order Info field"),
+    (TrackingSource.PURCHASING_GROUP.value, "Purchasing group"),
+    (TrackingSource.LEGAL_ENTITY.value, "Legal entity"),
+)
+ONE_CONTACT = "one"
+CONTACT_PER_SELLER = "per_seller"
+CONTACT_CHOICES = (
+    (ONE_CONTACT, 'One supplier contact, "Amazon Business", for every purchase'),
+    (CONTACT_PER_SELLER, "One contact per seller (its legal name on Amazon)"),
+)
+AUTOMATIC = ""
 BLANK_RULE_ROWS = 2
 MAX_RULES = 50
 MAX_PAYMENT_FIELDS = 200
 MAX_KEY_LENGTH = 200
+MAX_SELLER_FIELDS = 500
 TOO_MANY_RULES = f"A mapping holds at most {MAX_RULES} expense rules. Remove some and save again."
 TOO_MANY_METHODS = (
     f"The form lists more than {MAX_PAYMENT_FIELDS} payment methods. Reload the page and try again."
@@ -60,6 +79,13 @@ PAYMENT_FIELD = re.compile(r"^payment_methods\['(.*)'\]$")
 VAT_FIELD = re.compile(r"^taxes\.vat_rates\['(.*)'\]$")
 RULE_FIELD = re.compile(r"^expenses\.rules\[(\d+)\]\.(match|label|value|account)$")
 RULE_ENTRY = re.compile(r"^expenses\.rules\[(\d+)\]\.account$")
+TRACKING_FIELD = re.compile(r"^tracking\[(\d)\]\.(category|source|label|default_option|options)$")
+MAX_OPTION_LINES = 200
+TRACKING_ENTRY = re.compile(r"^tracking\[(\d+)\]")
+SELLER_TAX_FIELD = re.compile(r"^sellers\.tax_overrides\['(.*)'\]$")
+TOO_MANY_SELLERS = (
+    f"The form lists more than {MAX_SELLER_FIELDS} sellers. Reload the page and try again."
+)
 
 
 def payment_field(key: str) -> str:
@@ -72,6 +98,15 @@ def vat_field(rate: str) -> str:
 
 def rule_field(index: int, part: str) -> str:
     return f"expenses.rules[{index}].{part}"
+
+
+def tracking_field(index: int, part: str) -> str:
+    return f"tracking[{index}].{part}"
+
+
+def seller_tax_field(name: str) -> str:
+    """The override select of a seller, named by its comparison key."""
+    return f"sellers.tax_overrides['{seller_key(name)}']"
 
 
 def _method_value(method: PaymentMethod | None) -> str:
@@ -109,6 +144,52 @@ def values_from_mapping(mapping: MappingConfig, instrument_keys: Iterable[str]) 
         )
     for key in sorted({*mapping.payment_methods, *instrument_keys}):
         values[payment_field(key)] = _method_value(mapping.payment_method(instrument_from_key(key)))
+    values.update(tracking_values(mapping.tracking))
+    values.update(seller_values(mapping.sellers))
+    return values
+
+
+def tracking_values(rules: Sequence[TrackingRule]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for index in range(MAX_TRACKING_CATEGORIES):
+        rule = rules[index] if index < len(rules) else None
+        values[tracking_field(index, "category")] = rule.category if rule else ""
+        values[tracking_field(index, "source")] = (
+            rule.source.value if rule else TrackingSource.BUSINESS_ORDER_INFO.value
+        )
+        values[tracking_field(index, "label")] = rule.label if rule else ""
+        values[tracking_field(index, "default_option")] = (
+            (rule.default_option or "") if rule else ""
+        )
+        values[tracking_field(index, "options")] = (
+            "\n".join(f"{value} = {option}" for value, option in rule.options.items())
+            if rule
+            else ""
+        )
+    return values
+
+
+def option_lines(text: str) -> dict[str, str]:
+    """``value = option`` lines (blank lines ignored) as a dict; ValueError names a bad line."""
+    options: dict[str, str] = {}
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > MAX_OPTION_LINES:
+        raise ValueError(f"at most {MAX_OPTION_LINES} option lines")
+    for line in lines:
+        value, equals, option = line.partition("=")
+        if not equals or not value.strip() or not option.strip():
+            raise ValueError(f"write each line as value = option, not {line[:60]!r}")
+        options[value.strip()] = option.strip()
+    return options
+
+
+def seller_values(sellers: SellerCoding) -> dict[str, str]:
+    values = {
+        "sellers.contact": CONTACT_PER_SELLER if sellers.contact_per_seller else ONE_CONTACT,
+        "sellers.flagged_tax_type": sellers.flagged_tax_type or "",
+    }
+    for key, tax_type in sellers.tax_overrides.items():
+        values[f"sellers.tax_overrides['{key}']"] = tax_type
     return values
 
 
@@ -119,6 +200,7 @@ class ParsedForm:
     mapping: MappingConfig | None
     errors: dict[str, str] = field(default_factory=dict)
     rule_rows: list[int] = field(default_factory=list)
+    tracking_rows: list[int] = field(default_factory=list)
 
 
 def form_values(form: Mapping[str, object]) -> dict[str, str]:
@@ -145,8 +227,13 @@ def bounded(values: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """The form's values within the limits, and a message for each limit passed."""
     errors: dict[str, str] = {}
     kept: dict[str, str] = {}
-    payments = 0
+    payments = sellers = 0
     for key, value in values.items():
+        if SELLER_TAX_FIELD.match(key):
+            sellers += 1
+            if sellers > MAX_SELLER_FIELDS or len(key) > 1100:
+                errors["form"] = TOO_MANY_SELLERS
+                continue
         rule = RULE_FIELD.match(key)
         if rule and (len(rule.group(1)) > 4 or int(rule.group(1)) >= MAX_RULES):
             errors["form"] = TOO_MANY_RULES
@@ -191,7 +278,8 @@ def mapping_from_values(
                 **{name: values.get(f"line_types.{name}") or None for name, _ in LINE_TYPES}
             ),
             taxes=_taxes(values, uk),
-            tracking=base.tracking if base else (),
+            tracking=_tracking(values, parsed, base),
+            sellers=_sellers(values, uk, base),
         )
     except ValidationError as problem:
         parsed.errors.setdefault(_field_of(problem), _message(problem))
@@ -207,6 +295,8 @@ def _field_of(problem: ValidationError) -> str:
         return "expenses.default_account"
     if location.startswith("taxes"):
         return "taxes.sales_tax_account"
+    if location.startswith("sellers"):
+        return "sellers.flagged_tax_type"
     return "form"
 
 
@@ -240,6 +330,82 @@ def _rules(values: Mapping[str, str], parsed: ParsedForm) -> list[ExpenseRule]:
             continue
         parsed.rule_rows.append(index)
     return rules
+
+
+def _tracking(
+    values: Mapping[str, str], parsed: ParsedForm, base: MappingConfig | None
+) -> tuple[TrackingRule, ...]:
+    """The tracking rows of the form; a form without them keeps the saved rules."""
+    if not any(TRACKING_FIELD.match(key) for key in values):
+        return base.tracking if base else ()
+    saved = (
+        {(rule.category.casefold(), rule.source): rule for rule in base.tracking} if base else {}
+    )
+    rules = []
+    for index in range(MAX_TRACKING_CATEGORIES):
+        category = values.get(tracking_field(index, "category"), "").strip()
+        if not category:
+            continue
+        options_text = values.get(tracking_field(index, "options"))
+        try:
+            options = option_lines(options_text) if options_text is not None else None
+        except ValueError as problem:
+            parsed.errors[tracking_field(index, "options")] = _sentence(str(problem))
+            continue
+        try:
+            source = TrackingSource(values.get(tracking_field(index, "source"), ""))
+            kept = saved.get((category.casefold(), source))
+            if options is None:
+                options = dict(kept.options) if kept else {}
+            rules.append(
+                TrackingRule(
+                    category=category,
+                    source=source,
+                    label=values.get(tracking_field(index, "label"), "").strip(),
+                    options=options,
+                    default_option=values.get(tracking_field(index, "default_option"), "").strip()
+                    or None,
+                )
+            )
+            parsed.tracking_rows.append(index)
+        except (ValidationError, ValueError) as problem:
+            text = _message(problem) if isinstance(problem, ValidationError) else str(problem)
+            parsed.errors[tracking_field(index, "label")] = _tracking_message(text)
+    return tuple(rules)
+
+
+def _tracking_message(text: str) -> str:
+    if "label" in text:
+        return "Enter the Business Order Info field the option comes from, e.g. Cost centre."
+    return "Choose where the tracking option comes from."
+
+
+def _sellers(values: Mapping[str, str], uk: bool, base: MappingConfig | None) -> SellerCoding:
+    """The seller choices of the form; a form without them keeps the saved ones."""
+    if "sellers.contact" not in values:
+        return base.sellers if base else SellerCoding()
+    per_seller = values.get("sellers.contact") == CONTACT_PER_SELLER
+    if not uk:
+        return SellerCoding(contact_per_seller=per_seller)
+    overrides = {
+        match.group(1): value
+        for key, value in values.items()
+        if (match := SELLER_TAX_FIELD.match(key)) and value != AUTOMATIC
+    }
+    return SellerCoding(
+        contact_per_seller=per_seller,
+        flagged_tax_type=values.get("sellers.flagged_tax_type") or None,
+        tax_overrides=overrides,
+    )
+
+
+def seller_tax_options(zero_rates: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """What a seller's override offers: automatic, reclaim as usual, or a 0 % rate."""
+    return [
+        (AUTOMATIC, "As recognised"),
+        (RECLAIM, "VAT-registered: reclaim its VAT as usual"),
+        *[(value, f"VAT not reclaimable: {label}") for value, label in zero_rates],
+    ]
 
 
 def _rule_message(text: str, value: str, account: str) -> str:
@@ -283,7 +449,11 @@ def _taxes(values: Mapping[str, str], uk: bool) -> Taxes:
     )
 
 
-def problem_fields(problems: Sequence[MappingProblem], rule_rows: Sequence[int]) -> dict[str, str]:
+def problem_fields(
+    problems: Sequence[MappingProblem],
+    rule_rows: Sequence[int],
+    tracking_rows: Sequence[int] = (),
+) -> dict[str, str]:
     """Each problem of ``check_mapping`` under the name of the field that caused it."""
     errors: dict[str, str] = {}
     for problem in problems:
@@ -294,8 +464,10 @@ def problem_fields(problems: Sequence[MappingProblem], rule_rows: Sequence[int])
             position = int(match.group(1))
             row = rule_rows[position] if position < len(rule_rows) else position
             entry = rule_field(row, "account")
-        elif entry.startswith("tracking"):
-            entry = "form"
+        elif match := TRACKING_ENTRY.match(entry):
+            position = int(match.group(1))
+            row = tracking_rows[position] if position < len(tracking_rows) else position
+            entry = tracking_field(row, "category")
         errors.setdefault(entry, _sentence(problem.message))
     return errors
 

@@ -211,12 +211,18 @@ class XeroAccounting:
         where: str | None = None,
         search_term: str | None = None,
         include_archived: bool = False,
+        ids: Sequence[str] = (),
     ) -> list[Contact]:
+        """Contacts by ``where``, ``searchTerm`` or ``IDs`` ("a comma separated list of
+        ContactIDs … a specific set of contacts in a single call", getContacts in
+        xero_accounting.yaml)."""
         params = {"includeArchived": str(include_archived).lower()}
         if where:
             params["where"] = where
         if search_term:
             params["searchTerm"] = search_term
+        if ids:
+            params["IDs"] = ",".join(ids)
         return self._list("Contacts", "Contacts", Contact, params)
 
     def _paged(self, path: str, root: str, params: dict[str, str]) -> list[dict[str, Any]]:

@@ -15,6 +15,8 @@ class _TenantPace:
     slots: threading.BoundedSemaphore
     starts: deque[float] = field(default_factory=deque)
     blocked_until: float = 0.0
+    day_remaining: int | None = None
+    day_seen_at: float = 0.0
 
 
 class Pacer:
@@ -62,10 +64,26 @@ class Pacer:
             self._sleep(wait)
 
     def observe(self, tenant_id: str, headers: Mapping[str, str]) -> None:
-        """Learn from Xero's remaining-calls headers: none left this minute → hold off."""
+        """Learn from Xero's remaining-calls headers (xero-api.md: every response carries
+        ``X-DayLimit-Remaining`` and ``X-MinLimit-Remaining``): none left this minute → hold
+        off; the day's remaining calls are kept for planning a long history."""
         remaining = headers.get("x-minlimit-remaining")
         if remaining is not None and remaining.strip().isdigit() and int(remaining) <= 0:
             self.hold(tenant_id, 60.0)
+        day = headers.get("x-daylimit-remaining")
+        if day is not None and day.strip().isdigit():
+            pace = self._pace(tenant_id)
+            with self._lock:
+                pace.day_remaining, pace.day_seen_at = int(day), self._monotonic()
+
+    def day_remaining(self, tenant_id: str, max_age: float = 600.0) -> int | None:
+        """Xero's calls left today for ``tenant_id`` as last seen by this process, if seen in
+        the last ``max_age`` seconds (the day window resets at a per-tenant time)."""
+        pace = self._pace(tenant_id)
+        with self._lock:
+            if pace.day_remaining is None or self._monotonic() - pace.day_seen_at > max_age:
+                return None
+            return pace.day_remaining
 
     def hold(self, tenant_id: str, seconds: float) -> None:
         """Send nothing for ``tenant_id`` for ``seconds``."""

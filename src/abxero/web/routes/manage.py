@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from abxero.alerts import service as alerts
 from abxero.domain.context import OrgContext
+from abxero.domain.history import describe_duration
 from abxero.domain.mapping import PaymentMethod
 from abxero.runtime import NotConnected
 from abxero.services import manage, reconcile, routing, setup, web_sessions
@@ -67,7 +68,9 @@ def render_manage(
     run: int | None = None,
     payment_errors: dict[str, str] | None = None,
     status_code: int = 200,
+    chosen: setup.ImportRange | None = None,
 ) -> Response:
+    """The manage page; with ``chosen``, the Xero estimate of that import range to confirm."""
     runtime = runtime_of(request)
     state = manage.status(runtime, org.id)
     context = live_context(request, org) if state.xero_status == "connected" else None
@@ -75,7 +78,7 @@ def render_manage(
     seen = setup.instruments_seen(runtime, org.id)
     values = form.values_from_mapping(mapping, [item.key for item in seen]) if mapping else {}
     today = runtime.now().date()
-    chosen = setup.default_import_range(today)
+    default = setup.default_import_range(today)
     return render(
         request,
         "manage.html",
@@ -94,13 +97,18 @@ def render_manage(
         payment_field=form.payment_field,
         payment_options=payment_choices(setup.mapping_choices(context)) if context else [],
         import_run=setup.run_progress(runtime, org.id, run) if run is not None else None,
-        first=chosen.first.isoformat(),
-        last=today.isoformat(),
-        earliest=chosen.first.isoformat(),
+        first=(chosen or default).first.isoformat(),
+        last=(chosen or default).last.isoformat(),
+        earliest=setup.earliest_import_day(today).isoformat(),
         today=today.isoformat(),
         reconciliation=reconcile.last_result(runtime, org.id),
         check_first=reconcile.default_period(today).since.isoformat(),
         alerts=alerts.view(runtime, org.id),
+        posting=setup.posting_state(runtime, org.id),
+        estimate=setup.import_estimate(runtime, org.id, chosen) if chosen else None,
+        confirm=chosen is not None,
+        describe=describe_duration,
+        import_action=f"/orgs/{org.id}/import",
     )
 
 
@@ -149,7 +157,12 @@ def remap_payment_methods(request: Request, connection_id: int, values: PostedFo
 
 @router.post("/orgs/{connection_id}/import")
 def manual_import(
-    request: Request, connection_id: int, first: str = Form(""), last: str = Form("")
+    request: Request,
+    connection_id: int,
+    first: str = Form(""),
+    last: str = Form(""),
+    action: str = Form(""),
+    confirm: str = Form(""),
 ) -> Response:
     org = organisation(request, connection_id)
     runtime = runtime_of(request)
@@ -158,6 +171,8 @@ def manual_import(
     except setup.RangeInvalid as problem:
         flash(request, str(problem), "error")
         return see_other(manage_url(org))
+    if action == "estimate" or (setup.needs_confirmation(chosen) and confirm != "yes"):
+        return render_manage(request, org, chosen=chosen)
     run_id = setup.start_import(runtime, jobs_of(request), org.id, chosen)
     return see_other(f"{manage_url(org)}?run={run_id}#import")
 

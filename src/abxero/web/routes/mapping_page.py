@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from starlette.responses import Response
 
 from abxero.domain.context import OrgContext
-from abxero.domain.mapping import MappingConfig
+from abxero.domain.mapping import MAX_TRACKING_CATEGORIES, MappingConfig
 from abxero.services import setup
 from abxero.web import mapping_form as form
 from abxero.web.pages import Org, render, runtime_of
@@ -64,6 +64,9 @@ def render_mapping(
     vat_rates = sorted(
         (match.group(1) for key in values if (match := form.VAT_FIELD.match(key))), reverse=True
     )
+    sellers = setup.sellers_seen(runtime, org.id)
+    listed = {form.seller_tax_field(seller.name) for seller in sellers}
+    unseen = sorted(key for key in values if form.SELLER_TAX_FIELD.match(key) and key not in listed)
     return render(
         request,
         "mapping.html",
@@ -85,6 +88,14 @@ def render_mapping(
         rule_fields=form.RULE_FIELDS,
         line_types=form.LINE_TYPES,
         pairs=choice_pairs,
+        tracking_rows=range(MAX_TRACKING_CATEGORIES),
+        tracking_field=form.tracking_field,
+        tracking_sources=form.TRACKING_SOURCES,
+        contact_choices=form.CONTACT_CHOICES,
+        sellers=sellers,
+        unseen_overrides=unseen,
+        seller_tax_field=form.seller_tax_field,
+        seller_tax_options=form.seller_tax_options(choice_pairs(choices.zero_tax_types)),
         instrument_label=lambda key: setup.instrument_from_key(key).label,
         **extra,
     )
@@ -117,5 +128,5 @@ def submitted_mapping(
         return None, values, parsed.errors
     problems = setup.save_checked_mapping(runtime_of(request), org.id, parsed.mapping, context)
     if problems:
-        return None, values, form.problem_fields(problems, parsed.rule_rows)
+        return None, values, form.problem_fields(problems, parsed.rule_rows, parsed.tracking_rows)
     return parsed.mapping, values, {}

@@ -7,6 +7,7 @@ import secrets
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from abxero.domain.history import describe_duration
 from abxero.jobs.tasks import Jobs
 from abxero.services import routing, setup
 from abxero.services.amazon_link import (
@@ -188,20 +189,28 @@ def import_page(
     last: str = "",
     error: str = "",
     status_code: int = 200,
+    chosen: setup.ImportRange | None = None,
+    confirm: bool = False,
 ) -> Response:
-    today = runtime_of(request).now().date()
-    chosen = setup.default_import_range(today)
+    runtime = runtime_of(request)
+    today = runtime.now().date()
+    shown = chosen or setup.default_import_range(today)
     return wizard_page(
         request,
         org,
         "wizard_import.html",
         "import",
         progress=progress,
-        first=first or chosen.first.isoformat(),
-        last=last or chosen.last.isoformat(),
-        earliest=chosen.first.isoformat(),
+        first=first or shown.first.isoformat(),
+        last=last or shown.last.isoformat(),
+        earliest=setup.earliest_import_day(today).isoformat(),
         today=today.isoformat(),
         max_days=setup.MAX_IMPORT_DAYS,
+        default_days=setup.DEFAULT_IMPORT_DAYS,
+        estimate=None if error else setup.import_estimate(runtime, org.id, shown),
+        confirm=confirm,
+        describe=describe_duration,
+        import_action=step_url(org.id, "import"),
         error=error,
         status_code=status_code,
     )
@@ -209,8 +218,15 @@ def import_page(
 
 @router.post("/orgs/{connection_id}/setup/import")
 def start_import(
-    request: Request, connection_id: int, first: str = Form(""), last: str = Form("")
+    request: Request,
+    connection_id: int,
+    first: str = Form(""),
+    last: str = Form(""),
+    action: str = Form(""),
+    confirm: str = Form(""),
 ) -> Response:
+    """Start the import; "Estimate", or a range beyond the default 90 days not yet confirmed,
+    shows the Xero calls and the expected duration first."""
     org = organisation(request, connection_id)
     if not reached(org, "import"):
         return see_other(step_url(org.id, org.setup_step))
@@ -221,6 +237,8 @@ def start_import(
         return import_page(
             request, org, first=first, last=last, error=str(problem), status_code=400
         )
+    if action == "estimate" or (setup.needs_confirmation(chosen) and confirm != "yes"):
+        return import_page(request, org, chosen=chosen, confirm=True)
     run_id = setup.start_import(runtime, jobs_of(request), org.id, chosen)
     return see_other(f"{step_url(org.id, 'import')}?run={run_id}")
 
@@ -237,9 +255,14 @@ def finish_import_step(request: Request, connection_id: int) -> Response:
 @router.get("/orgs/{connection_id}/runs/{run_id}")
 def run_status(request: Request, connection_id: int, run_id: int) -> Response:
     org = organisation(request, connection_id)
-    progress = setup.run_progress(runtime_of(request), org.id, run_id)
+    runtime = runtime_of(request)
+    progress = setup.run_progress(runtime, org.id, run_id)
+    left = progress.time_left(runtime.now())
     return JSONResponse(
         {
+            "windows_done": progress.windows_done,
+            "windows_left": progress.windows_left,
+            "time_left": describe_duration(left) if left is not None else "",
             "status": progress.status,
             "progress": progress.progress,
             "finished": progress.finished,

@@ -19,7 +19,15 @@
           window.location.reload();
           return;
         }
-        text.textContent = "Reading from Amazon… " + run.fetched + " transactions so far.";
+        var status = "Reading from Amazon… " + run.fetched + " transactions so far";
+        if (run.windows_done || run.windows_left) {
+          status += "; " + run.windows_done + " of " + (run.windows_done + run.windows_left) +
+            " thirty-day windows done, " + run.windows_left + " left";
+        }
+        if (run.time_left) {
+          status += ", about " + run.time_left + " to go";
+        }
+        text.textContent = status + ".";
         window.setTimeout(poll, 700);
       })
       .catch(function () { window.setTimeout(poll, 2000); });
