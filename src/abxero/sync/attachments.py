@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,7 +33,7 @@ from abxero.domain.transactions import Instrument
 from abxero.store.db import transaction
 from abxero.store.models import Event, InvoiceDetail, OutboxDocument, SourceTransaction
 from abxero.sync.invoice_details import MAX_ATTEMPTS, PENDING
-from abxero.sync.leases import held
+from abxero.sync.leases import DEFAULT_TTL, held
 from abxero.sync.ledger import POSTED
 from abxero.xero import (
     NotFoundError,
@@ -46,7 +46,7 @@ from abxero.xero import (
 ATTACHED, UNAVAILABLE, FAILED = "attached", "unavailable", "failed"
 PERMANENT_XERO = (NotFoundError, ValidationFailedError, RejectedError)
 KINDS = {"bill": ("Invoices", "Invoice"), "credit_note": ("CreditNotes", "Credits")}
-LEASE_TTL = timedelta(minutes=10)
+LEASE_TTL = DEFAULT_TTL
 
 
 @dataclass(frozen=True)
