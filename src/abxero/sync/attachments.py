@@ -9,15 +9,16 @@ One bad document never blocks the lane: a permanent refusal on either side (Docu
 400/404/415 or a FATAL/CANCELLED report, after Amazon's documented error codes in
 document-2021-09-30.json; Xero 400, 404 for a bill deleted since, 413 for a file over the
 limit, per xero-api.md) marks that document and the lane goes on; only rate limits and other
-passing failures defer the rest to the next run. Xero replaces an attachment of the same file
-name, so a repeat after a crash changes nothing.
+passing failures defer the rest to the next run, at the time Amazon asked for when it said
+(the queue's task gives its worker thread back until then rather than sleeping in it). Xero
+replaces an attachment of the same file name, so a repeat after a crash changes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +27,7 @@ from abxero.amazon import (
     AmazonError,
     DocumentClient,
     FatalError,
+    RetriableError,
     SkippableRecordError,
 )
 from abxero.domain import jsontext
@@ -73,6 +75,8 @@ class AttachReport:
     failed: int = 0
     deferred: bool = False
     deferred_because: str = ""
+    retry_after: timedelta | None = None
+    """How long Amazon asked us to wait, when it said."""
 
 
 def candidates(session: Session, connection_id: int, region: str, limit: int) -> list[Candidate]:
@@ -147,6 +151,7 @@ class AttachmentLane:
         self._factory, self._id, self._region = factory, connection_id, region
         self._marketplace, self._documents, self._xero = marketplace_id, documents, xero
         self._holder, self._now, self._poll = holder, now, poll_seconds
+        self._asked_wait: float | None = None
 
     def run(self, limit: int = 5) -> AttachReport:
         report = AttachReport()
@@ -158,6 +163,8 @@ class AttachmentLane:
                 outcome = self._attach(candidate)
                 if isinstance(outcome, str):
                     report.deferred, report.deferred_because = True, outcome
+                    if self._asked_wait:
+                        report.retry_after = timedelta(seconds=self._asked_wait)
                     break
                 self._record(candidate.document_id, outcome)
                 report.attached += outcome.status == ATTACHED
@@ -198,6 +205,9 @@ class AttachmentLane:
             return Outcome(
                 UNAVAILABLE, f"Amazon has no PDF for {candidate.invoice_number}: {problem}"
             )
+        except RetriableError as problem:
+            self._asked_wait = problem.retry_after
+            return f"Amazon: {problem}"
         except AmazonError as problem:
             return f"Amazon: {problem}"
 
