@@ -76,8 +76,9 @@ class Jobs:
         self._import = queue.task(name="import_range", priority=USER_PRIORITY)(self.import_range)
         self._post = queue.task(name="post_pending")(self.post_pending)
         self._attach = self.pdf_queue.task(name="attach_documents")(self.attach_documents)
+        self.tick_task: Any = None
         if periodic:
-            queue.periodic_task(
+            self.tick_task = queue.periodic_task(
                 crontab(minute="*"), name="tick", priority=TICK_PRIORITY, expires=TICK_EXPIRES
             )(self.tick)
 
