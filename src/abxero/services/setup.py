@@ -24,6 +24,7 @@ from abxero.domain.planner import plan_record
 from abxero.domain.transactions import Instrument
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import Runtime
+from abxero.services.activity import run_line
 from abxero.services.connections import NotFound
 from abxero.store.db import transaction
 from abxero.store.models import OutboxDocument, SourceTransaction, SyncRun, XeroConnection
@@ -110,9 +111,16 @@ class RunProgress:
     range_start: datetime | None
     range_end: datetime | None
 
+    started_at: datetime | None = None
+
     @property
     def finished(self) -> bool:
-        return self.status in {"ok", "failed"}
+        return self.status in {"ok", "failed", "interrupted"}
+
+    @property
+    def line(self) -> str:
+        """Queued, running (what and how far), done or failed, in one line."""
+        return run_line(self.status, self.kind, self.counts, self.started_at)
 
     @property
     def new(self) -> int:
@@ -128,11 +136,12 @@ def _progress_of(run: SyncRun) -> RunProgress:
         run.id,
         run.kind,
         run.status,
-        100 if run.status in {"ok", "failed"} else run.progress,
+        100 if run.status in {"ok", "failed", "interrupted"} else run.progress,
         dict(run.counts or {}),
         run.error,
         run.range_start,
         run.range_end,
+        run.started_at,
     )
 
 

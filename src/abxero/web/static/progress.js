@@ -19,7 +19,7 @@
           window.location.reload();
           return;
         }
-        text.textContent = "Reading from Amazon… " + run.fetched + " transactions so far.";
+        text.textContent = run.line;
         window.setTimeout(poll, 700);
       })
       .catch(function () { window.setTimeout(poll, 2000); });
