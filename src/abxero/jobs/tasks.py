@@ -84,9 +84,10 @@ class Jobs:
 
     # -- what callers enqueue --------------------------------------------------------------
 
-    def enqueue_sync(self, connection_id: int, *, user: bool = True) -> None:
-        """Ask for a sync: ``user`` for a click (sync now, finish, retry), else background."""
-        self._enqueue_run(connection_id, "sync", user)
+    def enqueue_sync(self, connection_id: int, *, user: bool = True) -> int | None:
+        """Ask for a sync: ``user`` for a click (sync now, finish, retry), else background.
+        Returns the queued run a user's request is shown as (None for background work)."""
+        return self._enqueue_run(connection_id, "sync", user)
 
     def enqueue_import(self, connection_id: int, start: datetime, end: datetime) -> int:
         """Queue an import of ``[start, end)``; returns the run id its progress is read from."""
@@ -172,20 +173,21 @@ class Jobs:
 
     # -- the pending markers ---------------------------------------------------------------------
 
-    def _enqueue_run(self, connection_id: int, kind: str, user: bool) -> None:
+    def _enqueue_run(self, connection_id: int, kind: str, user: bool) -> int | None:
         key, lane = _pending_key(kind, connection_id), USER if user else SCHEDULED
         pending = self.queue.get(key, peek=True)
         if isinstance(pending, dict) and (pending.get("lane") == USER or not user):
-            return  # already waiting, at this priority or higher
+            return pending.get("run_id")  # already waiting, at this priority or higher
         run_id = self._queued_run(connection_id, kind) if user else None
         marker = {"token": uuid.uuid4().hex, "lane": lane, "run_id": run_id}
         if pending is None:
             if not self.queue.put_if_empty(key, marker):
                 self._forget_run(run_id)  # another process queued it a moment ago
-                return
+                return None
         else:
             self.queue.put(key, marker)  # upgrade: the scheduled task is superseded
         self._task_of(kind)(connection_id, run_id, marker["token"], priority=PRIORITIES[lane])
+        return run_id
 
     def _task_of(self, kind: str) -> Any:
         return self._sync if kind == "sync" else self._post
