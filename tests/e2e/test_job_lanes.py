@@ -196,3 +196,24 @@ def test_invoice_pdfs_cannot_take_the_threads_user_work_needs(harness: Harness) 
         worker.stop()
     assert finished, "the user's sync waited behind the PDF lane"
     assert attaching_meanwhile, "the PDF lane was not busy all along"
+
+
+def test_an_import_queued_while_the_organisation_is_busy_starts_once_it_is_free(
+    harness: Harness,
+) -> None:
+    """Before: an import task that found a sync running did nothing, and the import page
+    showed it waiting for ever."""
+    _finish(harness, "UK")
+    jobs = _jobs(harness, "sqlite")
+    uk, runtime = harness.connections["UK"], harness.runtime
+    end = runtime.now()
+    with held(runtime.sessions, f"sync:{uk}", "another-worker", timedelta(minutes=1), runtime.now):
+        run_id = jobs.enqueue_import(uk, end - timedelta(days=5), end)
+        _drain(jobs.queue)  # the import finds the lease taken; its retry is not due yet
+        [waiting] = jobs.queue.scheduled()
+        assert waiting.name == "import_range"
+        with runtime.sessions() as session:
+            assert session.get_one(SyncRun, run_id).status == "queued"
+    jobs.queue.execute(waiting, timestamp=waiting.eta)
+    with runtime.sessions() as session:
+        assert session.get_one(SyncRun, run_id).status == "ok"

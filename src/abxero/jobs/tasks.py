@@ -92,7 +92,7 @@ class Jobs:
     def enqueue_import(self, connection_id: int, start: datetime, end: datetime) -> int:
         """Queue an import of ``[start, end)``; returns the run id its progress is read from."""
         run_id = self._pending_run(connection_id, "import", start, end)
-        self._import(connection_id, start.isoformat(), end.isoformat(), run_id)
+        self._import(connection_id, start.isoformat(), end.isoformat(), run_id, True)
         return run_id
 
     def enqueue_post(self, connection_id: int) -> None:
@@ -164,12 +164,26 @@ class Jobs:
         return self._run_task(connection_id, "post", run_id, token)
 
     def import_range(
-        self, connection_id: int, start: str, end: str, run_id: int | None = None
+        self,
+        connection_id: int,
+        start: str,
+        end: str,
+        run_id: int | None = None,
+        queued: bool = False,
     ) -> dict[str, Any]:
+        """Import ``[start, end)``. Queued by a user: an organisation busy with another run is
+        tried again in a few seconds, so the import the page shows as queued does start."""
         begin, finish = datetime.fromisoformat(start), datetime.fromisoformat(end)
-        return self._engine_call(
+        result = self._engine_call(
             connection_id, lambda engine: engine.import_range(begin, finish, run_id)
         )
+        if queued and result.get("skipped") == "busy":
+            self._import.schedule(
+                (connection_id, start, end, run_id, True),
+                delay=BUSY_RETRY_SECONDS,
+                priority=USER_PRIORITY,
+            )
+        return result
 
     # -- the pending markers ---------------------------------------------------------------------
 
@@ -215,6 +229,8 @@ class Jobs:
         try:
             report = self._engine(connection_id, kind, run_id)
         except LeaseBusy:
+            if token is None:
+                return {"skipped": "busy"}  # called directly: the caller decides
             return self._busy(connection_id, kind, run_id, lane)
         return report.counts() | {"error": report.error}
 
