@@ -31,7 +31,7 @@ import redis
 from sqlalchemy import func, select
 
 from abxero.demo import connect_demo_organisations, settings_for, simulators
-from abxero.jobs.queue import build_queue, lane_queue
+from abxero.jobs.queue import build_queue
 from abxero.jobs.tasks import Jobs
 from abxero.jobs.worker import DEFAULT_PDF_WORKERS, DEFAULT_WORKERS
 from abxero.runtime import Runtime
@@ -79,6 +79,12 @@ def backlog(bench: Bench) -> int:
         for region, connection_id in bench.connections.items():
             total += len(candidates(session, connection_id, region, limit=100_000))
     return total
+
+
+def rate_limited(bench: Bench) -> int:
+    """Xero's 429 answers so far (the simulator counts them per problem)."""
+    stats = bench.xero_admin("GET", "/_sim/stats")
+    return sum(int(count) for count in stats.get("rate_limited", {}).values())
 
 
 def attached(bench: Bench) -> int:
@@ -197,6 +203,7 @@ def one_queue(queue_kind: str, size: str) -> list[Row]:
             jobs = Jobs(build_queue(url), lambda: bench.runtime, periodic=False)
             pdfs = backlog(bench)
             with default_worker(bench, folder, queue_kind):
+                limited_before = rate_limited(bench)
                 starts, ends = [], []
                 for number in range(samples):
                     region = ("UK", "US")[number % 2]
@@ -204,13 +211,15 @@ def one_queue(queue_kind: str, size: str) -> list[Row]:
                     starts.append(start)
                     ends.append(end)
                     time.sleep(1.0 + (number % 3) * 0.5)
-                pdf_pending = len(lane_queue(jobs.queue).pending())
+                pdf_pending = len(jobs.pdf_queue.pending()) + len(jobs.pdf_queue.scheduled())
+                limited = rate_limited(bench) - limited_before
             done = attached(bench)
         if queue_kind == "Redis":
             redis.Redis.from_url(REDIS).flushdb()
     conditions = (
         f"{samples} clicks, {DEFAULT_WORKERS} sync threads + {DEFAULT_PDF_WORKERS} PDF thread, "
-        f"{pdfs} PDFs in the backlog ({done} attached meanwhile, {pdf_pending} PDF task queued)"
+        f"{pdfs} PDFs in the backlog ({done} attached meanwhile, {pdf_pending} PDF tasks "
+        f"pending at the end)"
     )
     return [
         Row(
@@ -226,6 +235,7 @@ def one_queue(queue_kind: str, size: str) -> list[Row]:
             percentile(ends, 0.95),
             "s",
             None,
+            f"Xero answered {limited} calls with 429 (minute limit) meanwhile; "
             f"all: {[round(s, 2) for s in ends]}",
         ),
         Row(f"{queue_kind} queue: click → bill in Xero, p50", percentile(ends, 0.5), "s"),
