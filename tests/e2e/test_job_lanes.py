@@ -217,3 +217,29 @@ def test_an_import_queued_while_the_organisation_is_busy_starts_once_it_is_free(
     jobs.queue.execute(waiting, timestamp=waiting.eta)
     with runtime.sessions() as session:
         assert session.get_one(SyncRun, run_id).status == "ok"
+
+
+def test_abxero_status_tells_queued_from_running_and_says_why_a_sync_is_due(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.e2e.test_crash_safety import _status_output
+
+    _finish(harness, "UK")
+    _due(harness, "UK")
+    jobs = _jobs(harness, "sqlite")
+    uk, runtime = harness.connections["UK"], harness.runtime
+    idle = _status_output(harness, monkeypatch)
+    assert f"organisation {uk}: next sync due now; the scheduler queues it" in idle
+    jobs.enqueue_sync(uk)  # nobody consumes this queue: the click stays queued
+    queued = _status_output(harness, monkeypatch)
+    assert f"organisation {uk}: Sync queued since" in queued
+    assert "waiting for a free worker, nothing done yet" in queued
+    assert f"organisation {uk}: next sync due now; a run is queued" in queued
+    lease = f"sync:{uk}"
+    with held(runtime.sessions, lease, "another-worker", timedelta(minutes=1), runtime.now):
+        with transaction(runtime.sessions) as session:
+            run = session.query(SyncRun).filter_by(status="queued").one()
+            run.status, run.counts = "running", {"fetched": 12, "windows_total": 3}
+        running = _status_output(harness, monkeypatch)
+    assert f"organisation {uk}: Sync running since" in running
+    assert "reading from Amazon: 12 transactions so far, window 1 of 3" in running
