@@ -12,7 +12,7 @@ from huey import Huey
 from abxero.jobs.queue import SCHEDULED_PRIORITY, USER_PRIORITY, build_queue
 from abxero.jobs.tasks import Jobs
 from abxero.store.db import transaction
-from abxero.store.models import Lease, SyncRun, XeroConnection
+from abxero.store.models import Lease, OutboxDocument, SyncRun, XeroConnection
 from abxero.sync.leases import held
 from abxero.web.server import QueueWorker
 from tests.conftest import REDIS_TEST_URL
@@ -243,3 +243,32 @@ def test_abxero_status_tells_queued_from_running_and_says_why_a_sync_is_due(
         running = _status_output(harness, monkeypatch)
     assert f"organisation {uk}: Sync running since" in running
     assert "reading from Amazon: 12 transactions so far, window 1 of 3" in running
+
+
+def test_a_pdf_task_told_to_wait_by_amazon_gives_its_thread_back(harness: Harness) -> None:
+    """Before: the Document API's 429 (about one report a minute) was slept through inside the
+    worker thread, up to a minute per document. Now the task ends and is scheduled again for
+    the time Amazon asked (createReport's documented rate, amazon-business-api.md §5.1)."""
+    _finish(harness, "UK")
+    harness.runtime.engine_for(harness.connections["UK"]).post_pending()
+    harness.amazon_admin("POST", "/_sim/faults", {"report_seconds": 0, "queue": ["429"]})
+    jobs = _jobs(harness, "sqlite")
+    uk = harness.connections["UK"]
+    jobs.enqueue_attach(uk)
+    task = jobs.pdf_queue.dequeue()
+    assert jobs.pdf_queue.pending() == []
+    asked = timedelta(seconds=1 / 0.0167)
+    began = time.monotonic()
+    result = jobs.pdf_queue.execute(task)
+    held_for = time.monotonic() - began
+    assert result == {"attached": 0, "unavailable": 0}
+    assert held_for < asked.total_seconds() / 2, "the task slept through Amazon's wait"
+    [again] = jobs.pdf_queue.pending()  # queued with its ETA; a consumer parks it until then
+    assert again.name == "attach_documents"
+    assert again.eta is not None
+    wait = again.eta - datetime.now(UTC).replace(tzinfo=None)
+    assert asked - timedelta(seconds=10) <= wait <= asked + timedelta(seconds=1)
+    assert jobs.pending(uk) == {"attach": "scheduled"}
+    with harness.runtime.sessions() as session:
+        marked = session.query(OutboxDocument).filter(OutboxDocument.attachment != "").count()
+    assert marked == 0
