@@ -368,12 +368,13 @@ def export(
 @app.command()
 def worker(
     periodic: bool = typer.Option(True, help="Also run the every-minute scheduler."),
-    workers: int = typer.Option(2, min=1, help="Worker threads."),
+    workers: int = typer.Option(2, min=1, help="Threads for syncs, imports and posts."),
+    pdf_workers: int = typer.Option(1, min=1, help="Threads for invoice PDFs (their own lane)."),
 ) -> None:
     """Run a queue consumer (the scheduler too, unless --no-periodic)."""
     from abxero.jobs.worker import run_worker
 
-    run_worker(settings_or_exit(), periodic=periodic, workers=workers)
+    run_worker(settings_or_exit(), periodic=periodic, workers=workers, pdf_workers=pdf_workers)
 
 
 def _display_url(url: str) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from abxero.domain.history import ImportEstimate, describe_duration
 from abxero.runtime import Runtime
+from abxero.services.activity import CurrentRun, current_activity, next_sync_note, retry_until
 from abxero.services.manage import LastRun, last_run
 from abxero.store.models import (
     AmazonConnection,
@@ -88,6 +89,8 @@ class OrganisationStatus:
     lease: BusyLease | None = None
     recovering_batches: int = 0
     recovering_documents: int = 0
+    current: CurrentRun | None = None
+    next_note: str = ""
 
 
 def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
@@ -117,6 +120,12 @@ def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
         runs = {organisation.id: last_run(session, organisation.id) for organisation, _ in rows}
         leases = {organisation.id: sync_lease(session, organisation.id) for organisation, _ in rows}
         recovering = _recovering(session)
+        now = runtime.now()
+        current = {o.id: current_activity(session, o.id, now) for o, _ in rows}
+        notes = {
+            o.id: next_sync_note(o, _next_sync(o), now, current[o.id], retry_until(session, o))
+            for o, _ in rows
+        }
     result = []
     for organisation, region in rows:
         tally = counts.get(organisation.id, {})
@@ -135,6 +144,8 @@ def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
                 runs[organisation.id],
                 leases[organisation.id],
                 *recovering.get(organisation.id, (0, 0)),
+                current[organisation.id],
+                notes[organisation.id],
             )
         )
     return result
@@ -218,10 +229,15 @@ def _run_cell(run: LastRun | None) -> str:
 
 
 def activity_lines(statuses: list[OrganisationStatus], now: datetime) -> list[str]:
-    """For each organisation: a held sync lease, and batches waiting to be reconciled."""
+    """For each organisation: its queued or running work (what it is doing, counts so far), a
+    held sync lease, batches waiting to be reconciled, and why the next sync is when it is."""
     lines = []
     for item in statuses:
         label = f"organisation {item.connection_id}"
+        if item.current is not None:
+            lines.append(f"{label}: {item.current.line}")
+        if item.next_note:
+            lines.append(f"{label}: next sync {item.next_note}")
         lease = item.lease
         if lease is not None and lease.expires_at > now:
             since = f"since {_when(lease.since)}, " if lease.since else ""

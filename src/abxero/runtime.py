@@ -24,6 +24,7 @@ from abxero.amazon import (
     Endpoints,
     InvoiceClient,
     LwaClient,
+    RetryPolicy,
     TokenKeeper,
     endpoints_for,
 )
@@ -46,6 +47,8 @@ from abxero.xero import TokenSet as XeroTokens
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 REFRESH_LEASE = timedelta(seconds=60)
+LANE_MAX_SLEEP = 5.0
+"""The longest the PDF lane sleeps in a worker thread for Amazon's rate limit."""
 
 
 class NotConnected(LookupError):
@@ -223,12 +226,19 @@ class Runtime:
             connection_id,
             region,
             marketplace,
-            DocumentClient(self.amazon_api(connection_id)),
+            DocumentClient(self._paced_lane_api(connection_id)),
             self.xero_api(connection_id),
             holder=self.work_holder(),
             now=self.now,
             poll_seconds=poll_seconds,
         )
+
+    def _paced_lane_api(self, connection_id: int) -> AmazonApi:
+        """Amazon for the PDF lane: a rate-limit wait longer than a few seconds is not slept in
+        the worker thread; it ends the run, whose task comes back when Amazon asked."""
+        api = self.amazon_api(connection_id)
+        api.retry = RetryPolicy(attempts=api.retry.attempts, max_delay=LANE_MAX_SLEEP)
+        return api
 
     # -- the engine ----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from abxero.simulators.serving import served
 from abxero.simulators.xero import create_app, tenant_id_for
 from bench.__main__ import MODULES, run_one
 from bench.results import Benchmark, Row, table, write_results
+from tests.conftest import REDIS_TEST_URL
 
 SERVICES = ("calls", "ratelimit", "planning", "latency", "web", "recovery")
 
@@ -42,6 +43,16 @@ def test_scale_out_runs_with_two_organisations() -> None:
     benchmark = run_one("scaleout", "tiny")
     _check(benchmark)
     assert [row.unit for row in benchmark.rows[:-1]] == ["orgs/min", "orgs/min"]
+
+
+@pytest.mark.redis
+def test_sync_now_with_a_pdf_backlog_runs_on_both_queues(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import lanes
+
+    monkeypatch.setattr(lanes, "REDIS", REDIS_TEST_URL)
+    benchmark = run_one("lanes", "tiny")
+    _check(benchmark)
+    assert [row.name.split()[0] for row in benchmark.rows] == ["SQLite"] * 4 + ["Redis"] * 4
 
 
 def test_calls_never_beat_the_batch_floor() -> None:

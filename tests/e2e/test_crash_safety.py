@@ -46,6 +46,14 @@ CRASH_POINTS = [
 
 
 def _worker(harness: Harness, region: str, lifetime: float, failpoint: str | None) -> int:
+    returncode = _worker_process(harness, region, lifetime, failpoint)
+    if returncode == -signal.SIGKILL:
+        time.sleep(LEASE_SECONDS + 0.2)  # the dead worker's lease must lapse first
+    return returncode
+
+
+def _worker_process(harness: Harness, region: str, lifetime: float, failpoint: str | None) -> int:
+    """Run one crash worker to its end (or its kill); its return code."""
     environment = dict(os.environ)
     environment.pop("ABXERO_FAILPOINT", None)
     for line in simulator_environment(harness.world.xero_url, harness.world.amazon_url):
@@ -71,8 +79,6 @@ def _worker(harness: Harness, region: str, lifetime: float, failpoint: str | Non
     )
     if result.returncode not in (0, -signal.SIGKILL):
         print(result.stdout.decode(), result.stderr.decode()[-3000:])
-    if result.returncode == -signal.SIGKILL:
-        time.sleep(LEASE_SECONDS + 0.2)  # the dead worker's lease must lapse first
     return result.returncode
 
 

@@ -18,6 +18,7 @@ from abxero.domain.mapping import MappingConfig, PaymentMethod
 from abxero.domain.mapping_checks import MappingProblem
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import Runtime
+from abxero.services.activity import CurrentRun, current_activity, next_sync_note, retry_until
 from abxero.services.amazon_link import STORES
 from abxero.services.connections import forget_token_set, syncing_as
 from abxero.services.setup import save_checked_mapping, saved_mapping
@@ -153,6 +154,8 @@ class Status:
     counts: dict[str, int]
     running: bool
     last_run: LastRun | None = None
+    activity: CurrentRun | None = None
+    next_sync_note: str = ""
 
     @property
     def region(self) -> str:
@@ -172,7 +175,13 @@ def status(runtime: Runtime, connection_id: int) -> Status:
                 .group_by(SourceTransaction.status)
             ).all()
         )
-        running = _sync_in_progress(session, connection_id, runtime.now())
+        now = runtime.now()
+        running = _sync_in_progress(session, connection_id, now)
+        activity = current_activity(session, connection_id, now)
+        next_at, retry = _next_sync(connection, now), retry_until(session, connection)
+        if next_at is not None and retry is not None:
+            next_at = max(next_at, retry)
+        note = next_sync_note(connection, next_at, now, activity, retry)
         return Status(
             connection_id=connection.id,
             name=connection.tenant_name,
@@ -183,11 +192,13 @@ def status(runtime: Runtime, connection_id: int) -> Status:
             if amazon
             else None,
             last_sync_at=connection.last_sync_at,
-            next_sync_at=_next_sync(connection, runtime.now()),
+            next_sync_at=next_at,
             parked_until=connection.parked_until,
             counts={str(key): int(value) for key, value in counts.items()},
             running=bool(running),
             last_run=last_run(session, connection_id),
+            activity=activity,
+            next_sync_note=note,
         )
 
 

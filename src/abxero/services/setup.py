@@ -33,6 +33,7 @@ from abxero.domain.sellers import sellers_seen as seller_list
 from abxero.domain.transactions import Instrument, Transaction, parse_transaction
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import Runtime
+from abxero.services.activity import run_line
 from abxero.services.connections import NotFound
 from abxero.store.db import transaction
 from abxero.store.models import (
@@ -262,7 +263,12 @@ class RunProgress:
 
     @property
     def finished(self) -> bool:
-        return self.status in {"ok", "failed"}
+        return self.status in {"ok", "failed", "interrupted"}
+
+    @property
+    def line(self) -> str:
+        """Queued, running (what and how far), done or failed, in one line."""
+        return run_line(self.status, self.kind, self.counts, self.started_at)
 
     @property
     def new(self) -> int:
@@ -278,7 +284,7 @@ def _progress_of(run: SyncRun) -> RunProgress:
         run.id,
         run.kind,
         run.status,
-        100 if run.status in {"ok", "failed"} else run.progress,
+        100 if run.status in {"ok", "failed", "interrupted"} else run.progress,
         dict(run.counts or {}),
         run.error,
         run.range_start,

@@ -9,8 +9,9 @@ One bad document never blocks the lane: a permanent refusal on either side (Docu
 400/404/415 or a FATAL/CANCELLED report, after Amazon's documented error codes in
 document-2021-09-30.json; Xero 400, 404 for a bill deleted since, 413 for a file over the
 limit, per xero-api.md) marks that document and the lane goes on; only rate limits and other
-passing failures defer the rest to the next run. Xero replaces an attachment of the same file
-name, so a repeat after a crash changes nothing.
+passing failures defer the rest to the next run, at the time Amazon asked for when it said
+(the queue's task gives its worker thread back until then rather than sleeping in it). Xero
+replaces an attachment of the same file name, so a repeat after a crash changes nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from abxero.amazon import (
     AmazonError,
     DocumentClient,
     FatalError,
+    RetriableError,
     SkippableRecordError,
 )
 from abxero.domain import jsontext
@@ -33,7 +35,7 @@ from abxero.domain.transactions import Instrument
 from abxero.store.db import transaction
 from abxero.store.models import Event, InvoiceDetail, OutboxDocument, SourceTransaction
 from abxero.sync.invoice_details import MAX_ATTEMPTS, PENDING
-from abxero.sync.leases import held
+from abxero.sync.leases import DEFAULT_TTL, held
 from abxero.sync.ledger import POSTED
 from abxero.sync.summaries import SummaryAttacher
 from abxero.xero import (
@@ -47,7 +49,7 @@ from abxero.xero import (
 ATTACHED, UNAVAILABLE, FAILED = "attached", "unavailable", "failed"
 PERMANENT_XERO = (NotFoundError, ValidationFailedError, RejectedError)
 KINDS = {"bill": ("Invoices", "Invoice"), "credit_note": ("CreditNotes", "Credits")}
-LEASE_TTL = timedelta(minutes=10)
+LEASE_TTL = DEFAULT_TTL
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ class AttachReport:
     deferred: bool = False
     deferred_because: str = ""
     summaries: int = 0
+    retry_after: timedelta | None = None
+    """How long Amazon asked us to wait, when it said."""
 
 
 def candidates(session: Session, connection_id: int, region: str, limit: int) -> list[Candidate]:
@@ -166,6 +170,7 @@ class AttachmentLane:
         self._summaries = SummaryAttacher(
             factory, connection_id, region, xero, now, nothing_to_ask=nothing_to_ask_amazon
         )
+        self._asked_wait: float | None = None
 
     def run(self, limit: int = 5) -> AttachReport:
         report = AttachReport()
@@ -177,6 +182,8 @@ class AttachmentLane:
                 outcome = self._attach(candidate)
                 if isinstance(outcome, str):
                     report.deferred, report.deferred_because = True, outcome
+                    if self._asked_wait:
+                        report.retry_after = timedelta(seconds=self._asked_wait)
                     break
                 self._record(candidate.document_id, outcome)
                 report.attached += outcome.status == ATTACHED
@@ -220,6 +227,9 @@ class AttachmentLane:
             return Outcome(
                 UNAVAILABLE, f"Amazon has no PDF for {candidate.invoice_number}: {problem}"
             )
+        except RetriableError as problem:
+            self._asked_wait = problem.retry_after
+            return f"Amazon: {problem}"
         except AmazonError as problem:
             return f"Amazon: {problem}"
 

@@ -1,8 +1,10 @@
 """One sync of one organisation: fetch → store → plan → post → record (design §3).
 
 The engine holds the organisation's lease for the whole run, so a queue that delivers a task
-twice, or two workers, still run one sync. Every step commits its own small transaction, and
-each is safe to repeat after a crash at any instruction:
+twice, or two workers, still run one sync. The lease is short and kept alive by a heartbeat;
+the engine checks it before every batch it opens or sends, so a run that lost it stops there.
+Every step commits its own small transaction, and each is safe to repeat after a crash at any
+instruction:
 
 * a fetched page and the bookmark that covers it commit together;
 * a batch and the ``sending`` mark of its documents commit before the request goes out;
@@ -42,7 +44,7 @@ from abxero.sync import batches, ledger, routing, run_failures, seller_contacts
 from abxero.sync.bills import LedgerBills
 from abxero.sync.failpoints import reached
 from abxero.sync.invoice_details import DetailsHook
-from abxero.sync.leases import held, new_holder_id
+from abxero.sync.leases import DEFAULT_TTL, held, new_holder_id
 from abxero.sync.mappings import latest_mapping
 from abxero.sync.ports import AmazonFeed, ComeBackAt, NeedsReconnect, SideError, TryLater, XeroBooks
 from abxero.sync.refusals import FOUND_CODE, FOUND_REMEDY, found_message, recheck_refusals
@@ -54,7 +56,7 @@ from abxero.sync.windows import advanced_cursor, incremental_start, windows
 CONTACT_NAME = "Amazon Business"
 PLAN_CHUNK = 200
 KEY_LIFETIME = timedelta(minutes=5)
-LEASE_TTL = timedelta(minutes=10)
+LEASE_TTL = DEFAULT_TTL
 _UNCONFIRMED = (
     "Xero answered OK but gave no id for this document, so it is not yet known to exist.",
     "Nothing to do: abxero looks it up in Xero within minutes and posts it again if missing.",
@@ -426,6 +428,7 @@ class Engine:
         with self._factory() as session:
             interrupted = batches.interrupted_batches(session, self._id)
         for batch in interrupted:
+            renew()  # a holder that lost its lease sends nothing more
             self._subject = Subject("batch", str(batch.id))
             sent_at = batch.sent_at or batch.created_at
             if self._now() - sent_at < self._key_lifetime:
@@ -441,7 +444,6 @@ class Engine:
                 report.documents_posted += counts.posted
             self._subject = None
             reached("recovery_done")
-            renew()
 
     def _post(self, report: SyncReport, renew: Callable[[], None]) -> None:
         """Send ready documents endpoint by endpoint, in full batches; bills before payments."""
@@ -453,6 +455,7 @@ class Engine:
     def _post_round(
         self, report: SyncReport, endpoint: Endpoint, renew: Callable[[], None]
     ) -> bool:
+        renew()  # a holder that lost its lease opens and sends nothing more
         with transaction(self._factory) as session:
             ready = batches.ready_documents(
                 session, self._id, (endpoint,), limit=batches.BATCH_SIZE * 4
@@ -460,9 +463,10 @@ class Engine:
             outgoing = batches.open_batches(session, self._id, ready, self._now())
         if outgoing:
             reached("batch_opened")
-        for batch in outgoing:
+        for index, batch in enumerate(outgoing):
+            if index:
+                renew()
             self._send(report, batch)
-            renew()
             self._progress(report)
         return bool(outgoing)
 

@@ -17,6 +17,7 @@ from huey import Huey
 
 from abxero.jobs.queue import build_queue
 from abxero.jobs.tasks import Jobs
+from abxero.jobs.worker import DEFAULT_PDF_WORKERS, lane_consumer
 from abxero.logs import configure_from
 from abxero.runtime import Runtime
 from abxero.settings import Settings
@@ -52,23 +53,33 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
 
 
 class QueueWorker:
-    """A huey consumer's scheduler and worker threads inside this process (demo and tests).
+    """huey consumers' scheduler and worker threads inside this process (demo and tests): one
+    pool for the main queue and, given ``pdf_queue``, one thread for the PDF lane.
 
     The consumer's own loop and signal handling belong to a main thread; here the host
     process keeps its signals and only the scheduler and worker threads run.
     """
 
-    def __init__(self, queue: Huey, workers: int = 1, *, periodic: bool = True) -> None:
-        self.consumer = queue.create_consumer(
-            workers=workers, worker_type="thread", periodic=periodic, max_delay=1.0
-        )
-        self.consumer._set_signal_handlers = lambda: None
+    def __init__(
+        self,
+        queue: Huey,
+        workers: int = 1,
+        *,
+        periodic: bool = True,
+        pdf_queue: Huey | None = None,
+    ) -> None:
+        self.consumer = lane_consumer(queue, workers, periodic=periodic)
+        self.consumers = [self.consumer]
+        if pdf_queue is not None:
+            self.consumers.append(lane_consumer(pdf_queue, DEFAULT_PDF_WORKERS, periodic=False))
 
     def start(self) -> None:
-        self.consumer.start()
+        for consumer in self.consumers:
+            consumer.start()
 
     def stop(self) -> None:
-        self.consumer.stop(graceful=True)
+        for consumer in self.consumers:
+            consumer.stop(graceful=True)
 
 
 @dataclass(frozen=True)
@@ -91,7 +102,7 @@ def run_with_worker(
 ) -> Iterator[RunningApp]:
     """Serve the app on ``host:port`` (a free port when 0) with a worker thread; stop both after."""
     app, runtime, jobs = build_app(settings, periodic=periodic)
-    worker = QueueWorker(jobs.queue, periodic=periodic)
+    worker = QueueWorker(jobs.queue, periodic=periodic, pdf_queue=jobs.pdf_queue)
     worker.start()
     served = start_server(app, host, port, **UVICORN_LOGGING)
     try:

@@ -116,7 +116,7 @@ def render_manage(
 def sync_now(request: Request, connection_id: int) -> Response:
     org = organisation(request, connection_id)
     jobs_of(request).enqueue_sync(org.id)
-    flash(request, "Sync started. New purchases appear below when it finishes.")
+    flash(request, "Sync queued ahead of background work; the status above shows when it runs.")
     return see_other(manage_url(org))
 
 

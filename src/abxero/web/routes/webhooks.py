@@ -37,4 +37,4 @@ def _handle(request: Request, events: list[webhooks.WebhookEvent]) -> None:
     runtime = runtime_of(request)
     jobs = jobs_of(request)
     for connection_id in webhooks.record_events(runtime.sessions, events, runtime.now()):
-        jobs.enqueue_sync(connection_id)
+        jobs.enqueue_sync(connection_id, user=False)

@@ -270,6 +270,7 @@ def run_status(request: Request, connection_id: int, run_id: int) -> Response:
             "new": progress.new,
             "already_known": progress.already_known,
             "error": progress.error,
+            "line": progress.line,
         }
     )
 

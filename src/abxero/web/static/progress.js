@@ -19,15 +19,9 @@
           window.location.reload();
           return;
         }
-        var status = "Reading from Amazon… " + run.fetched + " transactions so far";
-        if (run.windows_done || run.windows_left) {
-          status += "; " + run.windows_done + " of " + (run.windows_done + run.windows_left) +
-            " thirty-day windows done, " + run.windows_left + " left";
-        }
-        if (run.time_left) {
-          status += ", about " + run.time_left + " to go";
-        }
-        text.textContent = status + ".";
+        text.textContent = run.time_left
+          ? run.line.replace(/\.$/, ", about " + run.time_left + " to go.")
+          : run.line;
         window.setTimeout(poll, 700);
       })
       .catch(function () { window.setTimeout(poll, 2000); });
