@@ -120,17 +120,25 @@ def default_card_accounts(
     """
     seen = currencies or {}
     usable = [a for a in context.accounts if a.is_active and a.is_bank]
+    ordered = sorted(set(cards))
+
+    def fitting(card: Instrument) -> list[Account]:
+        return [a for a in usable if _fits(a, context, seen.get(card.key, frozenset()))]
+
     exact: dict[str, Account] = {}
-    by_brand: dict[str, Account] = {}
-    for card in sorted(set(cards)):
-        fitting = [a for a in usable if _fits(a, context, seen.get(card.key, frozenset()))]
-        last4 = _by_last4(card, fitting)
-        brand = _by_brand(card, fitting)
+    for card in ordered:
+        last4 = _by_last4(card, fitting(card))
         if len(last4) == 1:
             exact[card.key] = last4[0]
-        elif not last4 and len(brand) == 1:
+    taken = {a.account_id for a in exact.values()}
+    by_brand: dict[str, Account] = {}
+    for card in ordered:
+        if card.key in exact or _by_last4(card, fitting(card)):
+            continue
+        brand = [a for a in _by_brand(card, fitting(card)) if a.account_id not in taken]
+        if len(brand) == 1:
             by_brand[card.key] = brand[0]
-    claimed = Counter(a.account_id for a in [*exact.values(), *by_brand.values()])
+    claimed = Counter(a.account_id for a in by_brand.values())
     exact.update({key: a for key, a in by_brand.items() if claimed[a.account_id] == 1})
     return exact
 
