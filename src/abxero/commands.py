@@ -380,7 +380,7 @@ def run_each(
         if report.error:
             remedy = failure_remedy(runtime, connection_id)
             if remedy:
-                console.print(f"{label}: what to do: {remedy}", **_PLAIN)
+                console.print(f"  what to do: {remedy}", **_PLAIN)
         all_ok = all_ok and not report.error
     return all_ok
 
