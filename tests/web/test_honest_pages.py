@@ -295,3 +295,22 @@ def test_every_mapping_problem_is_shown_at_once_next_to_its_field(browser: Brows
     assert "Enter a number of days from 0 to 365." in answer.text
     assert "Value error" not in answer.text
     assert "String should have" not in answer.text
+
+
+def test_a_card_remapped_to_an_account_in_another_currency_is_refused_on_the_manage_page(
+    browser: Browser,
+) -> None:
+    browser.sign_in(["uk"])
+    organisation = set_up_organisation(
+        browser, UK, "UK", "uk-thistle", {"Visa/6604": "account:092"}
+    )
+    page = f"/orgs/{organisation}"
+    fields = {k: v for k, v in form_fields(browser.web.get(page).text).items() if "[" in k}
+    fields["payment_methods['Visa/6604']"] = "spend:094"  # Spend Money from the EUR account
+    answer = browser.post(f"{page}/payment-methods", fields, page)
+    assert answer.status_code == 400
+    summary = re.search(r'id="payment-errors".*?</div>', answer.text, re.S)
+    assert summary is not None
+    assert "Visa ending 6604 pays in GBP, but 094 Euro Account holds EUR" in summary.group(0)
+    assert 'href="#f-payment-methods-Visa-6604"' in summary.group(0)
+    assert 'id="f-payment-methods-Visa-6604"' in answer.text
