@@ -15,7 +15,7 @@ from abxero.amazon import AmazonError
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import NotConnected, Runtime
 from abxero.services.connections import NotFound
-from abxero.services.setup import ContextCache
+from abxero.services.setup import ContextCache, XeroUnreadable
 from abxero.sync.ports import SideError
 from abxero.web.pages import HERE, SignInRequired, render
 from abxero.web.routes import auth, manage, webhooks, wizard
@@ -84,7 +84,9 @@ def add_error_pages(app: FastAPI) -> None:
             request,
             "problem.html",
             502,
-            title=f"{side} did not answer",
+            title=f"{side} could not be read"
+            if isinstance(problem, XeroUnreadable)
+            else f"{side} did not answer",
             message=problem.message,
             remedy="Wait a minute and try again. If Xero asks you to reconnect, sign in again.",
             retry_label="Back to your organisations",

@@ -98,7 +98,7 @@ class Business:
             return buyer
         domain = buyer.get("email", "@example").rpartition("@")[2]
         return {
-            "id": f"amzn1.account.SIM{self.order_prefix}BUSINESS",
+            "id": f"amzn1.account.SIMBUSINESS-{self.business_id}",
             "name": self.name,
             "email": f"accounts@{domain}",
         }
