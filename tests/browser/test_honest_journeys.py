@@ -6,6 +6,7 @@ disconnecting, and a mapping form that shows every problem at once."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +35,18 @@ def forget_xero_reads(live: RunningApp) -> None:
     app: Any = live.served.server.config.app
     for connection_id in range(1, 10):
         app.state.contexts.forget(connection_id)
+
+
+def wait_for_source(live: RunningApp, transaction_id: str, seconds: float = 60) -> None:
+    """Until the worker has stored ``transaction_id`` (a queued sync may not have started)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with live.runtime.sessions() as session:
+            found = session.query(SourceTransaction).filter_by(transaction_id=transaction_id)
+            if found.count():
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"{transaction_id} was not stored")
 
 
 def set_up_bluebird(page: Page, live: RunningApp, shots: Shots) -> None:
@@ -95,6 +108,7 @@ def test_the_manage_page_puts_what_blocks_posting_first(
         f"{amazon}/_sim/transactions", json={"business_id": "us-bluebird", "transactions": [broken]}
     ).raise_for_status()
     page.click("#sync-now")
+    wait_for_source(live, "BROWSERBROKEN1")
     wait_until_idle(live)
     with live.runtime.sessions() as session:
         contact_id = session.query(XeroConnection).one().contact_id
