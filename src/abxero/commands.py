@@ -394,8 +394,19 @@ def run_each(
             all_ok = False
             continue
         console.print(f"{label}: {report_line(report)}", **_PLAIN)
+        if report.error:
+            remedy = failure_remedy(runtime, connection_id)
+            if remedy:
+                console.print(f"  what to do: {remedy}", **_PLAIN)
         all_ok = all_ok and not report.error
     return all_ok
+
+
+def failure_remedy(runtime: Runtime, connection_id: int) -> str:
+    """What to do about the organisation's latest failed run, as recorded with it."""
+    with runtime.sessions() as session:
+        run = last_run(session, connection_id)
+    return run.remedy if run is not None and run.failed else ""
 
 
 _PLAIN: dict[str, Any] = {"highlight": False, "markup": False, "soft_wrap": True}

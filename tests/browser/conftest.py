@@ -3,6 +3,7 @@ both simulators on loopback ports."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,15 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+SCREENSHOTS = (
+    Path(
+        os.environ.get("ABXERO_TEST_ARTIFACTS")
+        or Path(__file__).resolve().parents[2] / "test-artifacts"
+    )
+    / "screenshots"
+)
+"""Where each journey's screenshots are kept (``test-artifacts/`` is ignored by git); set
+``ABXERO_TEST_ARTIFACTS`` to keep them elsewhere, e.g. a CI artifacts folder."""
 
 
 @pytest.fixture(scope="session")

@@ -93,7 +93,9 @@ def test_uk_journey(page: Page, live: RunningApp, outside: httpx.Client, shots: 
     page.click("text=Demo Company (UK)")
     connect_amazon(page, shots, "UK", "uk-thistle", allow=True)
     import_history(page, live, shots, days=10)
-    map_accounts(page, shots, {})  # the one card maps to the one credit-card account
+    # "Company Credit Card" names neither brand nor digits: the card starts unmapped
+    expect(page.locator("#f-payment-methods-Visa-6604")).to_have_value("")
+    map_accounts(page, shots, {"f-payment-methods-Visa-6604": "account:092"})
     assert review_and_finish(page, shots) > 0
     bills = wait_for_bills(outside, live, "uk", at_least=1)
     assert bills

@@ -25,6 +25,7 @@ POST_ROUTES = [
     "/orgs/{id}/setup/finish",
     "/orgs/{id}/sync",
     "/orgs/{id}/retry",
+    "/orgs/{id}/quarantine",
     "/orgs/{id}/payment-methods",
     "/orgs/{id}/import",
     "/orgs/{id}/mapping",
@@ -154,7 +155,9 @@ def test_another_users_organisation_is_not_found(browser: Browser) -> None:
 
 def test_tokens_never_appear_in_pages(browser: Browser) -> None:
     browser.sign_in(["us", "uk"])
-    organisation = set_up_organisation(browser, "Demo Company (UK)", "UK", "uk-thistle", {}, days=5)
+    organisation = set_up_organisation(
+        browser, "Demo Company (UK)", "UK", "uk-thistle", {"Visa/6604": "account:092"}, days=5
+    )
     pages = [
         browser.web.get(path).text
         for path in (

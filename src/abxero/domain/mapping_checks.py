@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from abxero.domain.context import Account, OrgContext
@@ -80,15 +80,52 @@ def tracking_problem(rule: TrackingRule, context: OrgContext) -> str | None:
     return None
 
 
-def check_mapping(mapping: MappingConfig, context: OrgContext) -> tuple[MappingProblem, ...]:
-    """Every problem of ``mapping`` against ``context``; empty when it is usable."""
-    return tuple(_problems(mapping, context))
+def currency_problem(
+    method: AccountPayment, label: str, currencies: frozenset[str], context: OrgContext
+) -> str | None:
+    """Why the account of ``method`` cannot take purchases paid in ``currencies``, or ``None``.
+
+    A Xero bank account holds one currency (its ``CurrencyCode``, else the base currency), and
+    a payment from it is in that currency, so a card's purchases must all be in it.
+    """
+    account = context.account(method.account)
+    if account is None or not currencies:
+        return None
+    holds = (account.currency or context.base_currency).upper()
+    other = sorted(code for code in currencies if code.upper() != holds)
+    if not other:
+        return None
+    return (
+        f"{label} pays in {', '.join(other)}, but {account.label} holds {holds}; choose an "
+        f"account in {other[0]}"
+    )
 
 
-def _problems(mapping: MappingConfig, context: OrgContext) -> Iterator[MappingProblem]:
+def check_mapping(
+    mapping: MappingConfig,
+    context: OrgContext,
+    currencies: Mapping[str, frozenset[str]] | None = None,
+) -> tuple[MappingProblem, ...]:
+    """Every problem of ``mapping`` against ``context``; empty when it is usable.
+
+    ``currencies``: the currencies each instrument's transactions are in, by instrument key.
+    """
+    return tuple(_problems(mapping, context, currencies or {}))
+
+
+def _instrument_label(key: str) -> str:
+    kind, _, last4 = key.rpartition("/")
+    return f"{kind} ending {last4}" if kind and last4.isdigit() else key
+
+
+def _problems(
+    mapping: MappingConfig, context: OrgContext, currencies: Mapping[str, frozenset[str]]
+) -> Iterator[MappingProblem]:
     for key, method in sorted(mapping.payment_methods.items()):
         if isinstance(method, AccountPayment):
-            problem = payment_account_problem(method, context)
+            problem = payment_account_problem(method, context) or currency_problem(
+                method, _instrument_label(key), currencies.get(key, frozenset()), context
+            )
             if problem:
                 yield MappingProblem(f"payment_methods[{key!r}].account", problem)
     yield from _expense_problems(mapping, context)

@@ -30,8 +30,9 @@ from abxero.amazon import (
     consent_url,
 )
 from abxero.amazon import TokenSet as AmazonTokens
+from abxero.domain.amazon_fit import FeedFacts, account_mismatch, feed_facts
 from abxero.runtime import Runtime
-from abxero.services.connections import pair_amazon
+from abxero.services.connections import pair_amazon, refuse_if_paired_elsewhere
 
 REGIONS = {"US": "United States (amazon.com)", "UK": "United Kingdom (amazon.co.uk)"}
 STORES = {"US": "https://www.amazon.com", "UK": "https://www.amazon.co.uk"}
@@ -46,10 +47,18 @@ NO_ACCESS_REMEDY = (
 class AmazonConnectFailed(RuntimeError):
     """The consent did not give a usable connection; ``message`` and ``remedy`` are for users."""
 
+    title = "Amazon Business was not connected"
+
     def __init__(self, message: str, remedy: str) -> None:
         super().__init__(message)
         self.message = message
         self.remedy = remedy
+
+
+class AccountDoesNotFit(AmazonConnectFailed):
+    """The account buys on another store or in another currency than the organisation keeps."""
+
+    title = "This Amazon Business account does not fit this organisation"
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,15 @@ class AmazonAccount:
     business_id: str
     business_name: str
     keys: frozenset[str] = field(default_factory=frozenset)
+    facts: FeedFacts = field(default_factory=lambda: FeedFacts(frozenset(), frozenset(), ""))
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """What the fit check needs of the Xero organisation."""
+
+    name: str
+    base_currency: str
 
 
 def amazon_consent_url(runtime: Runtime, region: str, state: str) -> str:
@@ -70,11 +88,17 @@ def amazon_consent_url(runtime: Runtime, region: str, state: str) -> str:
 
 
 def connect_amazon(
-    runtime: Runtime, connection_id: int, region: str, code: str, viewer: int | None = None
+    runtime: Runtime,
+    connection_id: int,
+    region: str,
+    code: str,
+    viewer: int | None = None,
+    organisation: Organisation | None = None,
 ) -> AmazonAccount:
-    """Exchange the consent code, check data access, and pair the account with the organisation.
+    """Exchange the consent code, check data access and that the account fits the store and
+    ``organisation``, then pair the account with the organisation.
 
-    Raises :class:`AmazonConnectFailed` or
+    Raises :class:`AmazonConnectFailed` (:class:`AccountDoesNotFit` for a mismatch) or
     :class:`~abxero.services.connections.AlreadyPaired`.
     """
     try:
@@ -85,6 +109,11 @@ def connect_amazon(
             "Connect again; if it keeps failing, check the Amazon settings of this installation.",
         ) from problem
     account = identify_account(runtime, region, tokens)
+    if organisation is not None:
+        refuse_if_paired_elsewhere(
+            runtime, connection_id, account.business_id, account.keys, viewer
+        )
+        check_fit(runtime, region, account, organisation)
     pair_amazon(
         runtime,
         connection_id,
@@ -96,6 +125,23 @@ def connect_amazon(
         viewer=viewer,
     )
     return account
+
+
+def check_fit(
+    runtime: Runtime, region: str, account: AmazonAccount, organisation: Organisation
+) -> None:
+    """Refuse, before anything is stored or imported, an account of another store or currency."""
+    regions = {runtime.amazon_endpoints(key).marketplace_id: key for key in REGIONS}
+    mismatch = account_mismatch(
+        account.facts,
+        region=region,
+        marketplace_id=runtime.amazon_endpoints(region).marketplace_id,
+        marketplace_regions=regions,
+        organisation=organisation.name,
+        base_currency=organisation.base_currency,
+    )
+    if mismatch is not None:
+        raise AccountDoesNotFit(mismatch.message, mismatch.remedy)
 
 
 def identify_account(runtime: Runtime, region: str, tokens: AmazonTokens) -> AmazonAccount:
@@ -147,11 +193,13 @@ def _key(region: str, kind: str, value: str) -> str:
 def account_identity(
     region: str, records: list[Mapping[str, Any]], refresh_token: str
 ) -> AmazonAccount:
-    """The account's keys and a display name; the grant itself names it when the feed is empty."""
+    """The account's keys, its business name (see :func:`abxero.domain.amazon_fit.business_name`)
+    and what its records say about store and currency; the grant itself names it when the feed
+    is empty."""
     keys = account_keys(region, records)
-    entities = sorted({_text(r.get("legalEntityName")) for r in records} - {""})
+    facts = feed_facts(records)
     if keys:
         digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:24]
-        return AmazonAccount(f"{region}:keys:{digest}", entities[0][:200] if entities else "", keys)
+        return AmazonAccount(f"{region}:keys:{digest}", facts.name[:200], keys, facts)
     digest = hashlib.sha256(refresh_token.encode()).hexdigest()[:24]
-    return AmazonAccount(f"{region}:grant:{digest}", f"Amazon Business ({region})")
+    return AmazonAccount(f"{region}:grant:{digest}", f"Amazon Business ({region})", facts=facts)

@@ -42,6 +42,7 @@ class Organisation:
     name: str
     setup_step: str
     amazon_region: str | None
+    status: str = "connected"
 
 
 def record_sign_in(
@@ -179,7 +180,7 @@ def organisations_for(session: Session, user_id: int) -> list[Organisation]:
         .order_by(XeroConnection.tenant_name)
     ).all()
     return [
-        Organisation(org.id, org.tenant_id, org.tenant_name, org.setup_step, region)
+        Organisation(org.id, org.tenant_id, org.tenant_name, org.setup_step, region, org.status)
         for org, region in rows
     ]
 
@@ -244,6 +245,21 @@ def pair_amazon(
         organisation = session.get_one(XeroConnection, connection_id)
         if organisation.setup_step == "amazon":
             organisation.setup_step = "import"
+
+
+def refuse_if_paired_elsewhere(
+    runtime: Runtime,
+    connection_id: int,
+    business_id: str,
+    keys: Iterable[str],
+    viewer: int | None = None,
+) -> None:
+    """:class:`AlreadyPaired` when another organisation holds this account (read only; the
+    pairing itself checks again in its own transaction)."""
+    with runtime.sessions() as session:
+        other = _paired_elsewhere(session, connection_id, business_id, sorted(set(keys)))
+        if other is not None:
+            raise AlreadyPaired(_taken_message(session, other, viewer))
 
 
 def _paired_elsewhere(

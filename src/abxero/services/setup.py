@@ -12,10 +12,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+import httpx
+from pydantic import ValidationError as PydanticError
 from sqlalchemy import case, func, select
 
 from abxero.domain import jsontext
-from abxero.domain.context import OrgContext
+from abxero.domain.context import ContextError, OrgContext
 from abxero.domain.defaults import NoExpenseAccount, default_mapping
 from abxero.domain.history import (
     CallModel,
@@ -24,13 +26,14 @@ from abxero.domain.history import (
     estimate_import,
     posting_progress,
 )
+from abxero.domain.lookup import BillLookup, OriginalBill, line_refs
 from abxero.domain.mapping import AccountPayment, MappingConfig, PayByInvoice, PaymentPolicy
 from abxero.domain.mapping_checks import MappingProblem, check_mapping
-from abxero.domain.plan import Held, Planned, Skipped
+from abxero.domain.plan import Held, Planned, Role, Skipped
 from abxero.domain.planner import plan_record
 from abxero.domain.sellers import SellerSeen
 from abxero.domain.sellers import sellers_seen as seller_list
-from abxero.domain.transactions import Instrument, Transaction, parse_transaction
+from abxero.domain.transactions import Instrument, Quarantined, Transaction, parse_transaction
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import Runtime
 from abxero.services.activity import run_line
@@ -47,8 +50,10 @@ from abxero.sync.batches import BATCH_SIZE
 from abxero.sync.bills import LedgerBills
 from abxero.sync.ledger import NEW, PLANNED, POSTED, REPLANNABLE
 from abxero.sync.mappings import latest_mapping, save_mapping
+from abxero.sync.ports import SideError
 from abxero.sync.routing import ROUTED
 from abxero.sync.xero_books import XeroBooksClient
+from abxero.xero import XeroError
 
 STEPS = ("amazon", "import", "mapping", "review", "done")
 DEFAULT_IMPORT_DAYS = 90
@@ -380,14 +385,41 @@ def sellers_seen(runtime: Runtime, connection_id: int) -> list[SellerSeen]:
     return seller_list([item for item in parsed if isinstance(item, Transaction)])
 
 
+def instrument_currencies(runtime: Runtime, connection_id: int) -> dict[str, frozenset[str]]:
+    """The currencies each instrument's stored transactions are in, by instrument key."""
+    found: dict[str, set[str]] = {}
+    for item in instruments_seen(runtime, connection_id):
+        if item.currency:
+            found.setdefault(item.key, set()).add(item.currency.upper())
+    return {key: frozenset(codes) for key, codes in found.items()}
+
+
 # -- the organisation, live from Xero -----
+
+
+class XeroUnreadable(SideError):
+    """Xero answered, but not with an organisation abxero can read (e.g. a 400)."""
+
+
+def read_organisation(runtime: Runtime, connection_id: int, contact_id: str) -> OrgContext:
+    """The organisation from Xero; every failure becomes a :class:`SideError` with Xero's words.
+
+    Pages show it with its remedy instead of failing; nothing here is retried.
+    """
+    books = XeroBooksClient(runtime.xero_api(connection_id))
+    try:
+        return books.organisation_context(contact_id)
+    except SideError:
+        raise
+    except (XeroError, ContextError, PydanticError, httpx.HTTPError) as problem:
+        raise XeroUnreadable("xero", f"Xero could not be read: {problem}") from problem
 
 
 def organisation_context(runtime: Runtime, connection_id: int) -> OrgContext:
     """Accounts, tax rates and tracking read live from Xero (raises the engine's SideError)."""
     with runtime.sessions() as session:
         contact_id = session.get_one(XeroConnection, connection_id).contact_id
-    context = XeroBooksClient(runtime.xero_api(connection_id)).organisation_context(contact_id)
+    context = read_organisation(runtime, connection_id, contact_id)
     with transaction(runtime.sessions) as session:
         connection = session.get_one(XeroConnection, connection_id)
         connection.short_code = context.short_code or connection.short_code
@@ -504,8 +536,9 @@ def current_mapping(
     if found is not None:
         return found[1], True
     instruments = [item.instrument for item in instruments_seen(runtime, connection_id)]
+    currencies = instrument_currencies(runtime, connection_id)
     try:
-        return default_mapping(context, instruments), False
+        return default_mapping(context, instruments, currencies), False
     except NoExpenseAccount:
         return None, False
 
@@ -514,7 +547,7 @@ def save_checked_mapping(
     runtime: Runtime, connection_id: int, mapping: MappingConfig, context: OrgContext
 ) -> tuple[MappingProblem, ...]:
     """Save ``mapping`` as a new version when it fits the organisation; else its problems."""
-    problems = check_mapping(mapping, context)
+    problems = check_mapping(mapping, context, instrument_currencies(runtime, connection_id))
     if problems:
         return problems
     with transaction(runtime.sessions) as session:
@@ -549,6 +582,8 @@ class Preview:
     skipped: int = 0
     unreadable: int = 0
     roles: dict[str, int] = field(default_factory=dict)
+    """Documents Finish would create, by kind (bill, payment, credit note, refund, allocation,
+    spend, receive); they add up to ``documents_to_create``."""
 
     @property
     def held_count(self) -> int:
@@ -571,15 +606,19 @@ def preview(
     roles: Counter[str] = Counter()
     with runtime.sessions() as session:
         sources = session.scalars(
-            select(SourceTransaction).where(
+            select(SourceTransaction)
+            .where(
                 SourceTransaction.xero_connection_id == connection_id,
                 SourceTransaction.status.in_(REPLANNABLE),
             )
+            .order_by(SourceTransaction.id)
         ).all()
-        bills = LedgerBills(session, connection_id)
+        bills = PreviewBills(LedgerBills(session, connection_id))
         for source in sources:
-            plan = plan_record(jsontext.loads(source.raw), mapping, context, bills)
+            raw = jsontext.loads(source.raw)
+            plan = plan_record(raw, mapping, context, bills)
             if isinstance(plan, Planned):
+                bills.note(parse_transaction(raw), plan)
                 result.transactions_to_post += 1
                 result.documents_to_create += len(plan.documents)
                 roles.update(document.role.value for document in plan.documents)
@@ -590,20 +629,62 @@ def preview(
             else:
                 result.unreadable += 1
         outbox = session.execute(
-            select(OutboxDocument.status, func.count())
+            select(OutboxDocument.status, OutboxDocument.role, func.count())
             .where(OutboxDocument.xero_connection_id == connection_id)
-            .group_by(OutboxDocument.status)
+            .group_by(OutboxDocument.status, OutboxDocument.role)
         ).all()
-    for status, count in outbox:
+    for status, role, count in outbox:
         if status == "posted":
             result.already_in_xero += int(count)
         else:
             result.documents_to_create += int(count)
+            roles[str(role)] += int(count)
     result.held = [
         HeldReason(message, remedy, count) for (message, remedy), count in reasons.most_common()
     ]
     result.roles = dict(roles)
     return result
+
+
+class PreviewBills:
+    """The ledger's bills, plus the Pay-by-Invoice bills this preview has planned so far.
+
+    Before Finish nothing is in the outbox yet, so a refund imported with its charge would find
+    no bill and the preview would miss its allocation; the engine plans the charge first and
+    finds it.
+    """
+
+    def __init__(self, ledger: BillLookup) -> None:
+        self._ledger = ledger
+        self._planned: dict[str, OriginalBill] = {}
+
+    def bills_of_orders(self, order_ids: tuple[str, ...]) -> Sequence[OriginalBill]:
+        known = list(self._ledger.bills_of_orders(order_ids))
+        keys = {bill.key for bill in known}
+        wanted = set(order_ids)
+        planned = [
+            bill
+            for bill in self._planned.values()
+            if bill.key not in keys and wanted & set(bill.order_ids)
+        ]
+        return known + planned
+
+    def note(self, charge: Transaction | Quarantined, plan: Planned) -> None:
+        """Remember an unpaid bill of ``plan`` with the lines it charged; lower what
+        allocations used."""
+        roles = {document.role for document in plan.documents}
+        for document in plan.documents:
+            if document.role is Role.BILL and Role.PAYMENT not in roles:
+                lines = line_refs(charge) if isinstance(charge, Transaction) else frozenset()
+                orders = charge.order_ids if isinstance(charge, Transaction) else ()
+                self._planned[document.key] = OriginalBill(
+                    document.key, document.amount, document.currency, lines=lines, order_ids=orders
+                )
+            if document.role is Role.ALLOCATION:
+                for key, bill in list(self._planned.items()):
+                    if key in document.depends_on:
+                        due = bill.amount_due - document.amount
+                        self._planned[key] = replace(bill, amount_due=due)
 
 
 def finish_setup(runtime: Runtime, jobs: Jobs, connection_id: int) -> None:

@@ -64,11 +64,23 @@ _UNCONFIRMED = (
 log = structlog.get_logger(__name__)
 
 
-def _log_failure(connection_id: int, run_id: int) -> None:
-    """Log the failed run's traceback; a broken log stream must not hide the failure itself
-    (it is already recorded on the run row and as an event), as stdlib logging also swallows."""
+def _log_failure(connection_id: int, run_id: int, problem: Exception) -> None:
+    """Log the failed run; a broken log stream must not hide the failure itself (it is already
+    recorded on the run row and as an event), as stdlib logging also swallows.
+
+    An outside system's refusal is logged as its cause alone: the traceback says nothing more
+    and would bury the message on a terminal. Anything else keeps its traceback.
+    """
     with contextlib.suppress(Exception):
-        log.exception("sync run failed", connection_id=connection_id, run_id=run_id)
+        if run_failures.is_outside_refusal(problem):
+            log.error(
+                "sync run failed",
+                connection_id=connection_id,
+                run_id=run_id,
+                cause=run_failures.cause_of(problem),
+            )
+        else:
+            log.exception("sync run failed", connection_id=connection_id, run_id=run_id)
 
 
 @dataclass
@@ -163,7 +175,7 @@ class Engine:
             except Exception as problem:  # any failure ends the run as failed, never as ok
                 report.error = run_failures.cause_of(problem)
                 self._record_failure(run_id, problem)
-                _log_failure(self._id, run_id)
+                _log_failure(self._id, run_id, problem)
             except BaseException:
                 report.error = "the run was interrupted before it finished"
                 raise

@@ -24,6 +24,7 @@ from abxero.domain.plan import (
     PlannedDocument,
     Skipped,
 )
+from abxero.domain.quarantine import SET_ASIDE_STATUSES
 from abxero.domain.transactions import Quarantined, Transaction
 from abxero.store.models import Event, OutboxDocument, SourceTransaction
 
@@ -37,6 +38,7 @@ NEW, PLANNED, HELD, POSTED, QUARANTINED, SKIPPED, FAILED = (
     "failed",
 )
 REPLANNABLE = (NEW, HELD)
+
 Fetched = tuple[Mapping[str, Any], Transaction | Quarantined]
 
 
@@ -84,7 +86,11 @@ def store_fetched(session: Session, connection_id: int, page: Sequence[Fetched])
             counts.new += 1
         elif row.content_hash == digest and not _now_readable(row, parsed):
             counts.unchanged += 1
-        elif _has_sent_documents(session, connection_id, identifier):
+        elif row.status in SET_ASIDE_STATUSES or _has_sent_documents(
+            session, connection_id, identifier
+        ):
+            # entered by hand or dismissed by a person: a corrected record from Amazon is
+            # flagged, never posted on top of what they did
             _flag_for_review(session, row, digest)
             counts.flagged += 1
         else:

@@ -22,9 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from abxero.amazon.errors import AmazonError
 from abxero.domain.context import ContextError
 from abxero.store.models import Batch, Event, OutboxDocument, SyncRun
 from abxero.sync.ledger import FAILED, find_source
+from abxero.xero.errors import XeroError
 
 RUN_FAILED = "run_failed"
 ISOLATED = "document_isolated"
@@ -56,9 +58,19 @@ class Subject:
         return f"transaction {self.key}" if self.kind == "transaction" else f"batch {self.key}"
 
 
+def is_outside_refusal(problem: BaseException) -> bool:
+    """Xero or Amazon answered with an error: the cause is theirs, not abxero's code."""
+    return isinstance(problem, XeroError | AmazonError)
+
+
 def cause_of(problem: BaseException) -> str:
-    """The exception as one line: its type and its message."""
+    """The exception as one line: its type and its message (in words for Xero's and Amazon's
+    refusals)."""
     text = " ".join(str(problem).split())
+    if isinstance(problem, XeroError):
+        return f"Xero refused a request: {text or type(problem).__name__}"
+    if isinstance(problem, AmazonError):
+        return f"Amazon Business refused a request: {text or type(problem).__name__}"
     name = type(problem).__name__
     return f"{name}: {text}" if text else name
 
@@ -76,6 +88,12 @@ def remedy_for_failure(problem: BaseException) -> str:
         return (
             f"Xero sent organisation settings abxero cannot read ({problem}). Check the "
             "organisation's settings in Xero (lock dates, time zone); " + RETRY_NOTE
+        )
+    if isinstance(problem, XeroError):
+        return (
+            "Check in Xero that the organisation is active (subscription, restrictions) and "
+            "that its settings and the Amazon Business contact open normally; if Xero keeps "
+            "refusing, reconnect Xero from the organisation's page. " + RETRY_NOTE
         )
     return RETRY_NOTE
 

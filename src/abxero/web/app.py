@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from abxero.amazon import AmazonError
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import NotConnected, Runtime
 from abxero.services.connections import NotFound
-from abxero.services.setup import ContextCache
+from abxero.services.setup import ContextCache, XeroUnreadable
 from abxero.sync.ports import SideError
 from abxero.web.pages import HERE, SignInRequired, render
 from abxero.web.routes import alerts_page, auth, checks, entities, manage, webhooks, wizard
 from abxero.web.security import BodyLimit, SecurityHeaders, ServerSessions
+from abxero.xero import XeroError
 
 
 def create_app(runtime: Runtime, jobs: Jobs) -> FastAPI:
@@ -90,9 +93,29 @@ def add_error_pages(app: FastAPI) -> None:
             request,
             "problem.html",
             502,
-            title=f"{side} did not answer",
+            title=f"{side} could not be read"
+            if isinstance(problem, XeroUnreadable)
+            else f"{side} did not answer",
             message=problem.message,
             remedy="Wait a minute and try again. If Xero asks you to reconnect, sign in again.",
+            retry_label="Back to your organisations",
+            retry_href="/orgs",
+        )
+
+    @app.exception_handler(XeroError)
+    @app.exception_handler(AmazonError)
+    @app.exception_handler(httpx.HTTPError)
+    async def unexpected_answer(request: Request, problem: Exception) -> Response:
+        """An outside answer no page expected: still a page with the cause and a remedy."""
+        side = "Amazon Business" if isinstance(problem, AmazonError) else "Xero"
+        return render(
+            request,
+            "problem.html",
+            502,
+            title=f"{side} gave an answer abxero could not use",
+            message=str(problem)[:500] or type(problem).__name__,
+            remedy="Wait a minute and try again. If it goes on, reconnect from the organisation's "
+            "page.",
             retry_label="Back to your organisations",
             retry_href="/orgs",
         )

@@ -201,6 +201,7 @@ class ParsedForm:
     errors: dict[str, str] = field(default_factory=dict)
     rule_rows: list[int] = field(default_factory=list)
     tracking_rows: list[int] = field(default_factory=list)
+    candidate: MappingConfig | None = None
 
 
 def form_values(form: Mapping[str, object]) -> dict[str, str]:
@@ -252,10 +253,23 @@ def _message(problem: ValidationError) -> str:
     return str(first.get("msg", "is not valid")).removeprefix("Value error, ")
 
 
+PLACEHOLDER = "?"
+"""Stands in for a missing account while the rest of the form is checked; never saved."""
+SALES_TAX_ACCOUNT_NEEDED = (
+    'Choose the account for sales tax, or choose "The same account as the item".'
+)
+DEFAULT_ACCOUNT_NEEDED = "Choose the default expense account for item lines."
+
+
 def mapping_from_values(
     values: Mapping[str, str], *, uk: bool, base: MappingConfig | None
 ) -> ParsedForm:
-    """Build the mapping; each unusable entry gets a message under its field name."""
+    """Build the mapping; each unusable entry gets a message under its field name.
+
+    Every field is looked at, whatever else is wrong: ``candidate`` is the mapping with
+    placeholders where a field could not be read, so the caller can check the rest against the
+    organisation and show all problems at once.
+    """
     values, limits = bounded(values)
     parsed = ParsedForm(None, dict(limits))
     terms = _terms(values, parsed)
@@ -267,26 +281,32 @@ def mapping_from_values(
             method = method_from_value(value, terms)
             if method is not None:
                 methods[match.group(1)] = method
+    default = values.get("expenses.default_account", "").strip()
+    if not default:
+        parsed.errors["expenses.default_account"] = DEFAULT_ACCOUNT_NEEDED
     try:
-        mapping = MappingConfig(
+        parsed.candidate = MappingConfig(
             payment_methods=methods,
             pay_by_invoice=PayByInvoice(terms_days=terms),
-            expenses=Expenses(
-                default_account=values.get("expenses.default_account", ""), rules=tuple(rules)
-            ),
+            expenses=Expenses(default_account=default or PLACEHOLDER, rules=tuple(rules)),
             line_types=LineTypes(
                 **{name: values.get(f"line_types.{name}") or None for name, _ in LINE_TYPES}
             ),
-            taxes=_taxes(values, uk),
+            taxes=_taxes(values, uk, parsed),
             tracking=_tracking(values, parsed, base),
             sellers=_sellers(values, uk, base),
         )
     except ValidationError as problem:
-        parsed.errors.setdefault(_field_of(problem), _message(problem))
+        parsed.errors.setdefault(_field_of(problem), _sentence(_message(problem)))
         return parsed
     if not parsed.errors:
-        parsed.mapping = mapping
+        parsed.mapping = parsed.candidate
     return parsed
+
+
+def merged_errors(first: Mapping[str, str], then: Mapping[str, str]) -> dict[str, str]:
+    """``first``'s messages, and ``then``'s for fields ``first`` says nothing about."""
+    return {**then, **first}
 
 
 def _field_of(problem: ValidationError) -> str:
@@ -431,7 +451,7 @@ def method_from_value(value: str, terms: int) -> PaymentMethod | None:
     return None
 
 
-def _taxes(values: Mapping[str, str], uk: bool) -> Taxes:
+def _taxes(values: Mapping[str, str], uk: bool, parsed: ParsedForm) -> Taxes:
     no_tax = values.get("taxes.no_tax_type") or "NONE"
     if uk:
         rates = {
@@ -440,11 +460,18 @@ def _taxes(values: Mapping[str, str], uk: bool) -> Taxes:
             if (match := VAT_FIELD.match(key)) and value
         }
         return Taxes(mode=TaxMode.UK_VAT, vat_rates=rates, no_tax_type=no_tax)
-    target = values.get("taxes.sales_tax_target") or SalesTaxTarget.ITEM_ACCOUNT.value
+    text = values.get("taxes.sales_tax_target") or SalesTaxTarget.ITEM_ACCOUNT.value
+    target = SalesTaxTarget(text) if text in set(SalesTaxTarget) else None
+    account = values.get("taxes.sales_tax_account") or None
+    if target is None:
+        parsed.errors["taxes.sales_tax_target"] = "Choose where sales tax goes."
+    elif target is SalesTaxTarget.ACCOUNT and not account:
+        parsed.errors["taxes.sales_tax_account"] = SALES_TAX_ACCOUNT_NEEDED
+    usable = target if target is SalesTaxTarget.ACCOUNT and account else None
     return Taxes(
         mode=TaxMode.US_SALES_TAX,
-        sales_tax_target=SalesTaxTarget(target),
-        sales_tax_account=values.get("taxes.sales_tax_account") or None,
+        sales_tax_target=usable or SalesTaxTarget.ITEM_ACCOUNT,
+        sales_tax_account=account,
         no_tax_type=no_tax,
     )
 

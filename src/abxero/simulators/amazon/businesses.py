@@ -76,6 +76,13 @@ class Business:
     order_info_labels: tuple[str, ...]
     orders_per_day: float
     history_days: int = 120
+    shared_payment_methods: bool = True
+    """Knob: the cards and Pay by Invoice belong to the business account (Amazon Business
+    "shared payment methods"), so each record's ``payer`` is that account. The Reconciliation
+    model defines ``payer`` as "The customer account that owns the payment instrument with which
+    the order was paid" (``Transaction.payer``, ../shared/specs/amazon-business/
+    reconciliation-2021-01-08.json). False: buyers pay with their own methods and ``payer`` is
+    the buyer, as in Amazon's sandbox sample."""
 
     @property
     def currency(self) -> str:
@@ -84,6 +91,17 @@ class Business:
     @property
     def marketplace_id(self) -> str:
         return self.region.marketplace_id
+
+    def payer(self, buyer: dict[str, str]) -> dict[str, str]:
+        """The ``payer`` customer of a record whose ``buyer`` is ``buyer``."""
+        if not self.shared_payment_methods:
+            return buyer
+        domain = buyer.get("email", "@example").rpartition("@")[2]
+        return {
+            "id": f"amzn1.account.SIMBUSINESS-{self.business_id}",
+            "name": self.name,
+            "email": f"accounts@{domain}",
+        }
 
     @property
     def cards(self) -> tuple[PaymentMethod, ...]:

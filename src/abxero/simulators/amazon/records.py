@@ -265,7 +265,7 @@ def _record(
         "amount": money(total, business.currency),
         "paymentInstrumentType": method.kind,
         "buyer": plan.buyer,
-        "payer": plan.buyer,
+        "payer": business.payer(plan.buyer),
         "transactionLineItems": lines,
     }
     if not method.is_invoice:

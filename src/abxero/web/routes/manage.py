@@ -11,7 +11,7 @@ from abxero.domain.context import OrgContext
 from abxero.domain.history import describe_duration
 from abxero.domain.mapping import PaymentMethod
 from abxero.runtime import NotConnected
-from abxero.services import manage, reconcile, routing, setup, web_sessions
+from abxero.services import manage, page_state, reconcile, routing, setup, web_sessions
 from abxero.sync.ports import SideError
 from abxero.web import mapping_form as form
 from abxero.web.pages import (
@@ -24,6 +24,7 @@ from abxero.web.pages import (
     user_id,
 )
 from abxero.web.routes.mapping_page import (
+    POLICIES,
     PageMode,
     PostedForm,
     initial_values,
@@ -45,12 +46,24 @@ def manage_url(org: Org) -> str:
     return f"/orgs/{org.id}"
 
 
-def live_context(request: Request, org: Org) -> OrgContext | None:
-    """The organisation read from Xero, or ``None`` when Xero cannot be reached right now."""
+def read_xero(
+    request: Request, org: Org
+) -> tuple[OrgContext | None, str, page_state.Problem | None]:
+    """The organisation and its supplier contact from Xero; else why Xero could not be read."""
     try:
-        return org_context(request, org.id)
-    except (SideError, NotConnected):
+        context = org_context(request, org.id)
+        contact = page_state.contact_problem(runtime_of(request), org.id)
+    except (SideError, NotConnected) as problem:
+        return None, page_state.xero_problem(problem), None
+    return context, "", contact
+
+
+def refuse_when_disconnected(request: Request, org: Org) -> Response | None:
+    """Disconnected organisations offer only reconnecting; anything else goes back to the page."""
+    if org.status != "disconnected":
         return None
+    flash(request, "This organisation is disconnected. Reconnect Xero first.", "error")
+    return see_other(manage_url(org))
 
 
 @router.get("/orgs/{connection_id}")
@@ -73,8 +86,14 @@ def render_manage(
     """The manage page; with ``chosen``, the Xero estimate of that import range to confirm."""
     runtime = runtime_of(request)
     state = manage.status(runtime, org.id)
-    context = live_context(request, org) if state.xero_status == "connected" else None
+    context, xero_error, contact = (
+        read_xero(request, org) if state.xero_status == "connected" else (None, "", None)
+    )
+    problems = page_state.blocking_problems(
+        state, xero_error=xero_error, contact=contact, now=runtime.now()
+    )
     mapping = setup.saved_mapping(runtime, org.id)
+    held, held_fresh = page_state.current_holds(runtime, org.id, mapping, context)
     seen = setup.instruments_seen(runtime, org.id)
     values = form.values_from_mapping(mapping, [item.key for item in seen]) if mapping else {}
     today = runtime.now().date()
@@ -88,7 +107,12 @@ def render_manage(
         syncing_as=manage.syncing_as_name(runtime, org.id),
         fed_by=routing.fed_by_name(runtime, org.id, user_id(request)),
         failed=manage.failed_documents(runtime, org.id),
-        held=manage.held_groups(runtime, org.id),
+        problems=problems,
+        disconnected=state.xero_status == "disconnected",
+        held=held,
+        held_fresh=held_fresh,
+        quarantine=page_state.quarantined(runtime, org.id),
+        policies=POLICIES,
         notices=manage.recent_events(runtime, org.id),
         activity=manage.recent_activity(runtime, org.id),
         seen=seen,
@@ -115,6 +139,8 @@ def render_manage(
 @router.post("/orgs/{connection_id}/sync")
 def sync_now(request: Request, connection_id: int) -> Response:
     org = organisation(request, connection_id)
+    if refused := refuse_when_disconnected(request, org):
+        return refused
     jobs_of(request).enqueue_sync(org.id)
     flash(request, "Sync queued ahead of background work; the status above shows when it runs.")
     return see_other(manage_url(org))
@@ -133,6 +159,8 @@ def retry(request: Request, connection_id: int, transaction_id: str = Form("")) 
 @router.post("/orgs/{connection_id}/payment-methods")
 def remap_payment_methods(request: Request, connection_id: int, values: PostedForm) -> Response:
     org = organisation(request, connection_id)
+    if refused := refuse_when_disconnected(request, org):
+        return refused
     values, limits = form.bounded(values)
     if limits:
         flash(request, limits["form"], "error")
@@ -165,6 +193,8 @@ def manual_import(
     confirm: str = Form(""),
 ) -> Response:
     org = organisation(request, connection_id)
+    if refused := refuse_when_disconnected(request, org):
+        return refused
     runtime = runtime_of(request)
     try:
         chosen = setup.parse_import_range(first, last, runtime.now().date())
@@ -175,6 +205,20 @@ def manual_import(
         return render_manage(request, org, chosen=chosen)
     run_id = setup.start_import(runtime, jobs_of(request), org.id, chosen)
     return see_other(f"{manage_url(org)}?run={run_id}#import")
+
+
+@router.post("/orgs/{connection_id}/quarantine")
+def decide_quarantined(
+    request: Request, connection_id: int, transaction_id: str = Form(""), decision: str = Form("")
+) -> Response:
+    """A person sets a quarantined record aside: entered by hand in Xero, or dismissed."""
+    org = organisation(request, connection_id)
+    who = str(request.session.get("user_name") or "")
+    if page_state.set_aside(runtime_of(request), org.id, transaction_id, decision, who):
+        flash(request, "Recorded. abxero will not post that record.")
+    else:
+        flash(request, "That record is no longer waiting for a decision.", "warning")
+    return see_other(f"{manage_url(org)}#quarantine")
 
 
 # -- accounts ----------------------------------------------------------------------------
@@ -188,6 +232,8 @@ def manage_mode(org: Org) -> PageMode:
 @router.get("/orgs/{connection_id}/mapping")
 def mapping(request: Request, connection_id: int) -> Response:
     org = organisation(request, connection_id)
+    if refused := refuse_when_disconnected(request, org):
+        return refused
     context = org_context(request, org.id)
     values = initial_values(request, org, context)
     if values is None:
@@ -198,6 +244,8 @@ def mapping(request: Request, connection_id: int) -> Response:
 @router.post("/orgs/{connection_id}/mapping")
 def save_mapping(request: Request, connection_id: int, posted: PostedForm) -> Response:
     org = organisation(request, connection_id)
+    if refused := refuse_when_disconnected(request, org):
+        return refused
     context = org_context(request, org.id, fresh=True)
     saved, values, errors = submitted_mapping(request, org, context, posted)
     if saved is None:

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from abxero.domain.context import OrgContext
 from abxero.domain.mapping import MAX_TRACKING_CATEGORIES, MappingConfig
+from abxero.domain.mapping_checks import check_mapping
 from abxero.services import setup
 from abxero.web import mapping_form as form
 from abxero.web.pages import Org, render, runtime_of
@@ -38,6 +39,27 @@ def payment_choices(choices: setup.MappingChoices) -> list[tuple[str, str]]:
         (form.SPEND_FROM + c.value, f"Spend money from {c.label}") for c in choices.bank_accounts
     ]
     return options
+
+
+POLICIES = (
+    (
+        "Bill paid from an account",
+        "Each purchase becomes a bill to Amazon with its invoice, paid at once from that "
+        "account, so the bill sits in your payables history and the payment matches the card "
+        "statement line.",
+    ),
+    (
+        "Spend money from an account",
+        "Each purchase becomes one Spend Money transaction in that account, with no bill: "
+        "simpler, and it still matches the statement line, but the purchase never appears in "
+        "accounts payable.",
+    ),
+    (
+        "Pay by Invoice",
+        "The bill stays in accounts payable, due after the terms below, until you pay Amazon.",
+    ),
+    ("Not mapped yet", "Nothing is posted for that card; its purchases wait until you choose."),
+)
 
 
 def choice_pairs(choices: Sequence[setup.Choice]) -> list[tuple[str, str]]:
@@ -81,6 +103,7 @@ def render_mapping(
         payment_keys=payment_keys,
         payment_field=form.payment_field,
         payment_options=payment_choices(choices),
+        policies=POLICIES,
         vat_rates=vat_rates,
         vat_field=form.vat_field,
         rule_rows=range(form.rule_row_count(values)),
@@ -122,11 +145,18 @@ def submitted_mapping(
     request: Request, org: Org, context: OrgContext, values: dict[str, str]
 ) -> tuple[MappingConfig | None, dict[str, str], dict[str, str]]:
     """The mapping the form holds, checked against the organisation; else field errors."""
-    base = setup.saved_mapping(runtime_of(request), org.id)
+    runtime = runtime_of(request)
+    base = setup.saved_mapping(runtime, org.id)
     parsed = form.mapping_from_values(values, uk=context.is_uk, base=base)
     if parsed.mapping is None:
-        return None, values, parsed.errors
-    problems = setup.save_checked_mapping(runtime_of(request), org.id, parsed.mapping, context)
+        problems = (
+            check_mapping(parsed.candidate, context, setup.instrument_currencies(runtime, org.id))
+            if parsed.candidate is not None
+            else ()
+        )
+        found = form.problem_fields(problems, parsed.rule_rows, parsed.tracking_rows)
+        return None, values, form.merged_errors(parsed.errors, found)
+    problems = setup.save_checked_mapping(runtime, org.id, parsed.mapping, context)
     if problems:
         return None, values, form.problem_fields(problems, parsed.rule_rows, parsed.tracking_rows)
     return parsed.mapping, values, {}

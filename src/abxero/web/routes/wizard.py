@@ -7,8 +7,10 @@ import secrets
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from abxero.domain.amazon_fit import store_for
 from abxero.domain.history import describe_duration
 from abxero.jobs.tasks import Jobs
+from abxero.runtime import NotConnected
 from abxero.services import routing, setup
 from abxero.services.amazon_link import (
     REGIONS,
@@ -16,7 +18,9 @@ from abxero.services.amazon_link import (
     amazon_consent_url,
     connect_amazon,
 )
+from abxero.services.amazon_link import Organisation as FitFor
 from abxero.services.connections import AlreadyPaired
+from abxero.sync.ports import SideError
 from abxero.web.pages import (
     Org,
     flash,
@@ -73,11 +77,31 @@ def wizard_page(
 # -- 1. Amazon Business -------------------------------------------------------------------
 
 
+def organisation_read(request: Request, org: Org) -> tuple[FitFor | None, str]:
+    """What the fit check and the store choice need from Xero; else why Xero could not say."""
+    try:
+        context = org_context(request, org.id)
+    except (SideError, NotConnected) as problem:
+        return None, getattr(problem, "message", "") or "abxero has no access to it right now."
+    return FitFor(context.name or org.name, context.base_currency), store_for(
+        context.country_code, context.base_currency
+    )
+
+
 @router.get("/orgs/{connection_id}/setup/amazon")
 def amazon_step(request: Request, connection_id: int) -> Response:
     org = organisation(request, connection_id)
-    fed_by = routing.fed_by_name(runtime_of(request), org.id, user_id(request))
-    return wizard_page(request, org, "wizard_amazon.html", "amazon", regions=REGIONS, fed_by=fed_by)
+    found, store = organisation_read(request, org)
+    return wizard_page(
+        request,
+        org,
+        "wizard_amazon.html",
+        "amazon",
+        regions=REGIONS,
+        chosen=store if found else "",
+        xero_problem="" if found else store,
+        fed_by=routing.fed_by_name(runtime_of(request), org.id, user_id(request)),
+    )
 
 
 @router.post("/orgs/{connection_id}/setup/amazon")
@@ -90,6 +114,7 @@ def amazon_consent(request: Request, connection_id: int, region: str = Form(""))
             "wizard_amazon.html",
             "amazon",
             regions=REGIONS,
+            chosen="",
             error="Choose the Amazon store you buy from.",
             status_code=400,
         )
@@ -125,24 +150,33 @@ def amazon_callback(request: Request, state: str = "", code: str = "", error: st
             "Connect again and choose Allow on the Amazon page.",
             retry,
         )
+    fit_for, why_not = organisation_read(request, org)
+    if fit_for is None:
+        return amazon_problem(
+            request,
+            org,
+            "Xero could not be read",
+            f"abxero checks the Amazon account against the organisation's base currency before "
+            f"connecting it, and Xero did not answer: {why_not}",
+            "Wait a minute and connect again. If Xero asks you to reconnect, sign in again.",
+            retry,
+        )
     try:
         account = connect_amazon(
-            runtime_of(request), org.id, str(pending["region"]), code, user_id(request)
+            runtime_of(request),
+            org.id,
+            str(pending["region"]),
+            code,
+            user_id(request),
+            organisation=fit_for,
         )
     except AlreadyPaired as problem:
         return amazon_problem(
             request, org, "This Amazon Business account is taken", str(problem), "", retry
         )
     except AmazonConnectFailed as problem:
-        return amazon_problem(
-            request,
-            org,
-            "Amazon Business was not connected",
-            problem.message,
-            problem.remedy,
-            retry,
-        )
-    flash(request, f"Connected Amazon Business: {account.business_name}.")
+        return amazon_problem(request, org, problem.title, problem.message, problem.remedy, retry)
+    flash(request, f"Connected Amazon Business: {account.business_name.rstrip('.')}.")
     refreshed = organisation(request, org.id)
     return see_other(step_url(org.id, "import" if refreshed.setup_step != "done" else "done"))
 
@@ -279,6 +313,15 @@ def run_status(request: Request, connection_id: int, run_id: int) -> Response:
 
 
 WIZARD_MAPPING = "Save and continue"
+ROLE_NAMES = {
+    "bill": "bills",
+    "payment": "bill payments",
+    "credit_note": "credit notes",
+    "refund": "refunds of credit notes",
+    "allocation": "credit note allocations to bills",
+    "spend": "spend money",
+    "receive": "receive money",
+}
 
 
 def wizard_mode(org: Org) -> PageMode:
@@ -360,6 +403,7 @@ def review_step(request: Request, connection_id: int) -> Response:
         tax_name=lambda ref: taxes.get(ref, ref),
         uk=context.is_uk,
         fed_by=routing.fed_by_name(runtime, org.id, user_id(request)),
+        role_names=ROLE_NAMES,
     )
 
 
