@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from email.utils import parseaddr
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
@@ -137,6 +138,11 @@ class Settings(BaseSettings):
     def resolved_queue_url(self) -> str:
         """The queue URL, defaulting to a SQLite file in the data directory."""
         return self.queue_url or f"sqlite:///{self.data_dir / 'queue.db'}"
+
+    @property
+    def smtp_from_address(self) -> str:
+        """The bare address of ``smtp_from``, without a display name."""
+        return parseaddr(self.smtp_from)[1] or self.smtp_from
 
     @property
     def key_file(self) -> Path:

@@ -88,4 +88,7 @@ def test_a_plain_or_named_sender_address_is_accepted(
     value: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ABXERO_SMTP_FROM", value)
-    assert load_settings().smtp_from == value
+    settings = load_settings()
+    assert settings.smtp_from == value
+    bare = value.partition("<")[2].rstrip(">") or value  # the Message-ID domain comes from it
+    assert settings.smtp_from_address == bare
