@@ -116,6 +116,7 @@ class Runtime:
                     xero_tokens_as_dict(tokens),
                     tokens.expires_at,
                     row,
+                    issued_at=self.now(),
                 )
 
         return TokenManager(
@@ -204,7 +205,13 @@ class Runtime:
             with transaction(self.sessions) as session:
                 row = session.get_one(TokenSet, token_set_id)
                 save_token_set(
-                    session, self.cipher, "amazon", tokens.as_dict(), tokens.expires_at, row
+                    session,
+                    self.cipher,
+                    "amazon",
+                    tokens.as_dict(),
+                    tokens.expires_at,
+                    row,
+                    issued_at=self.now(),
                 )
 
         keeper = TokenKeeper(

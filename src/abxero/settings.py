@@ -8,6 +8,8 @@ the environment variable to fix.
 from __future__ import annotations
 
 import os
+import re
+from email.utils import parseaddr
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
@@ -34,6 +36,25 @@ def _http_url(value: str) -> str:
 
 
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+# One plain address (the domain may be a bare host such as ``localhost``), optionally after a
+# display name: ``alerts@example.com`` or ``Abxero alerts <alerts@example.com>``. Nothing that
+# could end the From header or add a second address (line breaks, commas, semicolons).
+_MAILBOX = r"[^@\s<>,;\"()\[\]\\]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*"
+_SENDER = re.compile(rf"^(?:{_MAILBOX}|[^<>@,;\"\r\n\t]{{1,100}}<{_MAILBOX}>)$")
+
+
+def _sender_address(value: str) -> str:
+    value = value.strip()
+    if len(value) > 254 or not _SENDER.match(value):
+        raise ValueError(
+            f"must be an email address such as alerts@example.com or "
+            f"'Abxero <alerts@example.com>', got {value[:80]!r}"
+        )
+    return value
+
+
+SenderAddress = Annotated[str, AfterValidator(_sender_address)]
 
 
 def default_data_dir() -> Path:
@@ -83,7 +104,7 @@ class Settings(BaseSettings):
     # Alerts by email (see alerts/mail.py): smtp://user:pass@host:587?starttls=1, or smtps://
     # for TLS from the first byte. Unset: no email is sent, and the manage page says so.
     smtp_url: SecretStr | None = None
-    smtp_from: str = "abxero@localhost"
+    smtp_from: SenderAddress = "abxero@localhost"
 
     @field_validator("database_url", "queue_url")
     @classmethod
@@ -117,6 +138,11 @@ class Settings(BaseSettings):
     def resolved_queue_url(self) -> str:
         """The queue URL, defaulting to a SQLite file in the data directory."""
         return self.queue_url or f"sqlite:///{self.data_dir / 'queue.db'}"
+
+    @property
+    def smtp_from_address(self) -> str:
+        """The bare address of ``smtp_from``, without a display name."""
+        return parseaddr(self.smtp_from)[1] or self.smtp_from
 
     @property
     def key_file(self) -> Path:

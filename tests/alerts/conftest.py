@@ -50,7 +50,7 @@ def add_organisation(runtime: Runtime, now: datetime) -> int:
         session.add(user)
         session.flush()
         sealed = runtime.cipher.encrypt({"refresh_token": "unused here"})
-        tokens = TokenSet(provider="xero", ciphertext=sealed, updated_at=now)
+        tokens = TokenSet(provider="xero", ciphertext=sealed, issued_at=now, updated_at=now)
         session.add(tokens)
         session.flush()
         org = XeroConnection(

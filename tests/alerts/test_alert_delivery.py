@@ -130,9 +130,7 @@ def _amazon_reconnected(world: World) -> None:
 def _token_idle(days: int) -> Change:
     def change(world: World) -> None:
         with transaction(world.runtime.sessions) as session:
-            session.execute(
-                update(TokenSet).values(updated_at=world.clock() - timedelta(days=days))
-            )
+            session.execute(update(TokenSet).values(issued_at=world.clock() - timedelta(days=days)))
 
     return change
 
@@ -445,3 +443,28 @@ def test_rotating_keys_rewrites_the_webhook_secret_too(world: World) -> None:
         assert stored is not None
         with pytest.raises(DecryptionError):
             world.runtime.cipher.decrypt(stored)
+
+
+def test_rotating_keys_does_not_hide_a_xero_grant_about_to_lapse(world: World) -> None:
+    """Xero ends a refresh token unused for 60 days (xero-api.md §1.5); re-encrypting the token
+    row under a new key (``abxero db rotate-keys``) does not use it, so the warning stays."""
+    from cryptography.fernet import Fernet
+
+    from abxero.store.crypto import TokenCipher
+    from abxero.store.tokens import rotate_all
+
+    _token_idle(51)(world)
+    with world.runtime.sessions() as session:
+        before = session.scalars(select(TokenSet)).one()
+    key = world.runtime.settings.key_file.read_text().strip()
+    spare = Fernet.generate_key().decode()  # the app's key stays primary: it reads on
+    with transaction(world.runtime.sessions) as session:
+        assert rotate_all(session, TokenCipher([key, spare])) >= 1
+    with world.runtime.sessions() as session:
+        after = session.scalars(select(TokenSet)).one()
+    assert after.ciphertext != before.ciphertext
+    assert after.updated_at > before.updated_at
+    assert after.issued_at == before.issued_at
+    world.run()
+    title = "The Xero connection is about to lapse"
+    assert [h["state"] for h in _hooks(world) if h["title"] == title] == ["raised"]

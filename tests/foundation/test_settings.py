@@ -55,3 +55,40 @@ def test_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("ABXERO_XERO_CLIENT_ID=from-dotenv\n")
     assert load_settings().xero_client_id == "from-dotenv"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "no-at-sign.example.com",
+        "two@@example.com",
+        "a@example.com, b@example.com",
+        "alerts@example.com\r\nBcc: someone@example.com",
+        "Abxero <alerts@example.com",
+        "alerts@exa mple.com",
+        "",
+    ],
+)
+def test_a_malformed_sender_address_names_abxero_smtp_from(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The From header of every alert email: a bad value would fail each send much later, or
+    add a header or a recipient, so it is refused when the settings are read."""
+    monkeypatch.setenv("ABXERO_SMTP_FROM", value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert "ABXERO_SMTP_FROM" in str(raised.value)
+    assert "must be an email address" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "value", ["abxero@localhost", "alerts@books.example.co.uk", "Abxero alerts <alerts@x.org>"]
+)
+def test_a_plain_or_named_sender_address_is_accepted(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ABXERO_SMTP_FROM", value)
+    settings = load_settings()
+    assert settings.smtp_from == value
+    bare = value.partition("<")[2].rstrip(">") or value  # the Message-ID domain comes from it
+    assert settings.smtp_from_address == bare

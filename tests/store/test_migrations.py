@@ -10,7 +10,14 @@ from sqlalchemy import inspect, select, text
 
 from abxero.store.db import make_engine, session_factory, transaction
 from abxero.store.migrate import downgrade, upgrade
-from abxero.store.models import Base, SourceTransaction, User, XeroConnection
+from abxero.store.models import (
+    Base,
+    OutboxDocument,
+    SourceTransaction,
+    TokenSet,
+    User,
+    XeroConnection,
+)
 
 
 def test_upgrade_creates_every_table_of_the_models(database_url: str) -> None:
@@ -135,3 +142,64 @@ def test_rows_stored_before_routing_get_their_legal_entity(database_url: str) ->
         names = dict(rows)
     engine.dispose()
     assert names == {"T1": "Acme Labs NY Corp.", "T2": "", "T3": ""}
+
+
+def test_rows_stored_before_0016_keep_their_issue_time_and_refused_pdfs_are_asked_again(
+    database_url: str,
+) -> None:
+    """Migration 0016: a token set's ``issued_at`` starts as its last change, and a PDF Amazon
+    refused before it gets its 30-day window from that refusal, due to be asked again."""
+    upgrade(database_url, "0011")
+    engine = make_engine(database_url)
+    then = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO token_sets (id, provider, ciphertext, generation, updated_at) "
+                "VALUES (1, 'xero', :blob, 1, :then)"
+            ),
+            {"blob": b"sealed", "then": then},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO users (id, xero_user_id, email, name, created_at) "
+                "VALUES (1, 'u', '', '', :then)"
+            ),
+            {"then": then},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO xero_connections (id, tenant_id, tenant_name, xero_connection_uid, "
+                "short_code, owner_user_id, contact_id, status, setup_step, "
+                "sync_interval_minutes, created_at) "
+                "VALUES (1, 't', 'Org', '', '', 1, '', 'connected', 'done', 15, :then)"
+            ),
+            {"then": then},
+        )
+        for number, attachment in enumerate(["unavailable", "attached"], start=1):
+            connection.execute(
+                text(
+                    "INSERT INTO outbox_documents (id, xero_connection_id, transaction_id, role, "
+                    "doc_key, endpoint, payload, links, content_hash, depends_on, amount, "
+                    "currency, status, xero_id, error, attachment, attachment_error, summary, "
+                    "created_at, updated_at) VALUES (:id, 1, :tid, 'bill', :key, 'Invoices', "
+                    "'{}', '[]', 'h', '[]', 1, 'GBP', 'posted', 'x', '', :attachment, '', '', "
+                    ":then, :then)"
+                ),
+                {
+                    "id": number,
+                    "tid": f"T{number}",
+                    "key": f"K{number}",
+                    "attachment": attachment,
+                    "then": then,
+                },
+            )
+    upgrade(database_url)
+    with session_factory(engine)() as session:
+        tokens = session.get_one(TokenSet, 1)
+        documents = {d.attachment: d for d in session.scalars(select(OutboxDocument))}
+    engine.dispose()
+    assert tokens.issued_at == then
+    refused, attached = documents["unavailable"], documents["attached"]
+    assert (refused.attachment_refused_at, refused.attachment_next_ask_at) == (then, then)
+    assert (attached.attachment_refused_at, attached.attachment_next_ask_at) == (None, None)

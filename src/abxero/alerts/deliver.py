@@ -167,7 +167,7 @@ class Deliverer:
         if url is None:
             raise mail.SmtpError("ABXERO_SMTP_URL is no longer set")
         recipients = [item.strip() for item in message.target.split(",") if item.strip()]
-        domain = self._settings.smtp_from.rpartition("@")[2] or "abxero"
+        domain = self._settings.smtp_from_address.rpartition("@")[2] or "abxero"
         built = mail.build_message(
             sender=self._settings.smtp_from,
             recipients=recipients,

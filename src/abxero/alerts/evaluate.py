@@ -108,7 +108,7 @@ def _refreshed_at(session: Session, token_set_id: int | None) -> datetime | None
     if token_set_id is None:
         return None
     tokens = session.get(TokenSet, token_set_id)
-    return tokens.updated_at if tokens is not None else None
+    return tokens.issued_at if tokens is not None else None
 
 
 def evaluate(

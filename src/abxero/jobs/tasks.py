@@ -195,6 +195,7 @@ class Jobs:
             "attached": report.attached,
             "unavailable": report.unavailable,
             "summaries": report.summaries,
+            "reasked": report.reasked,
         }
 
     def alerts(self) -> dict[str, Any]:
@@ -431,8 +432,9 @@ def due_connections(runtime: Runtime) -> list[int]:
 
 
 def attaching_connections(runtime: Runtime) -> list[int]:
-    """Organisations with posted bills or credit notes whose PDF is not settled yet, or a
-    posted document whose purchase summary may still be due."""
+    """Organisations with posted bills or credit notes whose PDF is not settled yet or is due
+    to be asked for again, or a posted document whose purchase summary may still be due."""
+    now = runtime.now()
     with runtime.sessions() as session:
         return list(
             session.scalars(
@@ -442,6 +444,8 @@ def attaching_connections(runtime: Runtime) -> list[int]:
                     or_(
                         OutboxDocument.role.in_(["bill", "credit_note"])
                         & (OutboxDocument.attachment == ""),
+                        # Amazon refused the PDF; asked again daily (sync/attachments.py)
+                        OutboxDocument.attachment_next_ask_at <= now,
                         # a purchase summary still to attach (sync/summaries.py)
                         (OutboxDocument.summary == "") & (OutboxDocument.attachment != "attached"),
                     ),

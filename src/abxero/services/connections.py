@@ -71,7 +71,12 @@ def record_sign_in(
         user.name = " ".join(part for part in (claims.given_name, claims.family_name) if part)
         session.flush()
         token_row = save_token_set(
-            session, runtime.cipher, "xero", xero_tokens_as_dict(tokens), tokens.expires_at
+            session,
+            runtime.cipher,
+            "xero",
+            xero_tokens_as_dict(tokens),
+            tokens.expires_at,
+            issued_at=runtime.now(),
         )
         session.execute(delete(UserTenant).where(UserTenant.user_id == user.id))
         replaced: dict[int, bool] = {}
@@ -230,6 +235,7 @@ def pair_amazon(
             session.get(TokenSet, amazon.token_set_id)
             if amazon is not None and amazon.token_set_id
             else None,
+            issued_at=runtime.now(),
         )
         if amazon is None:
             amazon = AmazonConnection(xero_connection_id=connection_id, business_id=business_id)

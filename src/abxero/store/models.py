@@ -88,6 +88,9 @@ class TokenSet(Base):
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     generation: Mapped[int] = mapped_column(Integer, default=1)
+    # When the provider last issued these tokens (a grant or a refresh). Xero ends a refresh
+    # token unused for 60 days; re-encrypting the row (rotate-keys) moves ``updated_at`` only.
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -229,6 +232,10 @@ class OutboxDocument(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     attachment: Mapped[str] = mapped_column(String(16), default="")
     attachment_error: Mapped[str] = mapped_column(Text, default="")
+    # Amazon refused the PDF (``attachment`` = ``unavailable``) first at ``attachment_refused_at``;
+    # it is asked again at ``attachment_next_ask_at``; NULL there means it is asked no more.
+    attachment_refused_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    attachment_next_ask_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     summary: Mapped[str] = mapped_column(String(16), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

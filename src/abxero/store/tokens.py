@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from abxero.store.crypto import TokenCipher
-from abxero.store.models import AlertSettings, TokenSet
+from abxero.store.models import AlertSettings, TokenSet, utcnow
 
 
 def save_token_set(
@@ -19,15 +19,25 @@ def save_token_set(
     tokens: dict[str, Any],
     expires_at: datetime | None,
     existing: TokenSet | None = None,
+    *,
+    issued_at: datetime | None = None,
 ) -> TokenSet:
-    """Store ``tokens`` encrypted, as a new row or over ``existing`` (bumping its generation)."""
+    """Store ``tokens`` the provider just issued (``issued_at``, default now) encrypted, as a
+    new row or over ``existing`` (bumping its generation)."""
+    issued = issued_at or utcnow()
     if existing is None:
-        row = TokenSet(provider=provider, ciphertext=cipher.encrypt(tokens), expires_at=expires_at)
+        row = TokenSet(
+            provider=provider,
+            ciphertext=cipher.encrypt(tokens),
+            expires_at=expires_at,
+            issued_at=issued,
+        )
         session.add(row)
     else:
         row = existing
         row.ciphertext = cipher.encrypt(tokens)
         row.expires_at = expires_at
+        row.issued_at = issued
         row.generation += 1
     session.flush()
     return row
@@ -39,7 +49,7 @@ def read_token_set(cipher: TokenCipher, row: TokenSet) -> dict[str, Any]:
 
 def rotate_all(session: Session, cipher: TokenCipher) -> int:
     """Re-encrypt every token set and alert webhook secret under the newest key; returns how
-    many rows changed."""
+    many rows changed. ``issued_at`` is left alone: the tokens themselves are unchanged."""
     rows = session.scalars(select(TokenSet)).all()
     for row in rows:
         row.ciphertext = cipher.rotate(row.ciphertext)

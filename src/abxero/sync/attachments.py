@@ -12,6 +12,15 @@ limit, per xero-api.md) marks that document and the lane goes on; only rate limi
 passing failures defer the rest to the next run, at the time Amazon asked for when it said
 (the queue's task gives its worker thread back until then rather than sleeping in it). Xero
 replaces an attachment of the same file name, so a repeat after a crash changes nothing.
+
+Amazon may issue a PDF it refused before (an invoice still being generated), so an
+``unavailable`` document is asked again once a day (``attachment_next_ask_at``) for 30 days
+after the first refusal (``attachment_refused_at``); then ``attachment_next_ask_at`` is cleared,
+the error says so and an event records it. When the PDF comes it is attached beside the
+purchase summary the refusal earned (``summaries.py``). Re-asks use only runs with no document
+waiting for its first ask, one per run: with the lane ticking once a minute they stay within
+``createReport``'s 0.0167 requests a second (about one a minute, burst 15; amazon-business-api.md
+§5.1) even on their own.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.amazon import (
@@ -50,6 +59,9 @@ ATTACHED, UNAVAILABLE, FAILED = "attached", "unavailable", "failed"
 PERMANENT_XERO = (NotFoundError, ValidationFailedError, RejectedError)
 KINDS = {"bill": ("Invoices", "Invoice"), "credit_note": ("CreditNotes", "Credits")}
 LEASE_TTL = DEFAULT_TTL
+REASK_EVERY = timedelta(days=1)
+REASK_WINDOW = timedelta(days=30)
+REASKS_PER_RUN = 1
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,7 @@ class Candidate:
     document_type: str
     xero_id: str
     invoice_number: str
+    reask: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,10 +92,35 @@ class AttachReport:
     summaries: int = 0
     retry_after: timedelta | None = None
     """How long Amazon asked us to wait, when it said."""
+    reasked: int = 0
 
 
 def candidates(session: Session, connection_id: int, region: str, limit: int) -> list[Candidate]:
     """Posted bills and credit notes without an attachment outcome whose PDF Amazon offers."""
+    return _collect(
+        session, connection_id, region, limit, OutboxDocument.attachment == "", reask=False
+    )
+
+
+def reasks(
+    session: Session, connection_id: int, region: str, now: datetime, limit: int
+) -> list[Candidate]:
+    """Documents whose PDF Amazon refused and which are due to be asked again."""
+    due = (OutboxDocument.attachment == UNAVAILABLE) & (
+        OutboxDocument.attachment_next_ask_at <= now
+    )
+    return _collect(session, connection_id, region, limit, due, reask=True)
+
+
+def _collect(
+    session: Session,
+    connection_id: int,
+    region: str,
+    limit: int,
+    wanted: ColumnElement[bool],
+    *,
+    reask: bool,
+) -> list[Candidate]:
     rows = session.execute(
         select(OutboxDocument, SourceTransaction)
         .join(
@@ -94,7 +132,7 @@ def candidates(session: Session, connection_id: int, region: str, limit: int) ->
             OutboxDocument.xero_connection_id == connection_id,
             OutboxDocument.status == POSTED,
             OutboxDocument.role.in_(list(KINDS)),
-            OutboxDocument.attachment == "",
+            wanted,
         )
         .order_by(OutboxDocument.id)
     )
@@ -107,7 +145,9 @@ def candidates(session: Session, connection_id: int, region: str, limit: int) ->
         number = _invoice_to_fetch(session, source)
         if number:
             kind, document_type = KINDS[document.role]
-            found.append(Candidate(document.id, kind, document_type, document.xero_id, number))
+            found.append(
+                Candidate(document.id, kind, document_type, document.xero_id, number, reask)
+            )
     return found
 
 
@@ -177,7 +217,9 @@ class AttachmentLane:
         lease = f"attach:{self._id}"
         with held(self._factory, lease, self._holder, LEASE_TTL, self._now) as renew:
             with self._factory() as session:
-                todo = candidates(session, self._id, self._region, limit)
+                todo = candidates(session, self._id, self._region, limit) or reasks(
+                    session, self._id, self._region, self._now(), min(limit, REASKS_PER_RUN)
+                )
             for candidate in todo:
                 outcome = self._attach(candidate)
                 if isinstance(outcome, str):
@@ -189,6 +231,7 @@ class AttachmentLane:
                 report.attached += outcome.status == ATTACHED
                 report.unavailable += outcome.status == UNAVAILABLE
                 report.failed += outcome.status == FAILED
+                report.reasked += candidate.reask
                 renew()
             if not report.deferred:  # then a summary behind each document without a PDF
                 report.summaries, why = self._summaries.run(limit, renew)
@@ -238,6 +281,9 @@ class AttachmentLane:
             document = session.get_one(OutboxDocument, document_id)
             document.attachment = outcome.status
             document.attachment_error = outcome.reason
+            document.attachment_next_ask_at = None
+            if outcome.status == UNAVAILABLE:
+                self._plan_next_ask(session, document)
             if outcome.status == FAILED:
                 session.add(
                     Event(
@@ -251,3 +297,28 @@ class AttachmentLane:
                         created_at=self._now(),
                     )
                 )
+
+    def _plan_next_ask(self, session: Session, document: OutboxDocument) -> None:
+        """Ask again in a day while within 30 days of the first refusal; else stop, visibly."""
+        now = self._now()
+        first = document.attachment_refused_at or now
+        document.attachment_refused_at = first
+        if now + REASK_EVERY <= first + REASK_WINDOW:
+            document.attachment_next_ask_at = now + REASK_EVERY
+            return
+        document.attachment_error += (
+            f" Asked daily since {first:%Y-%m-%d} without a PDF: not asked again."
+        )
+        session.add(
+            Event(
+                xero_connection_id=self._id,
+                level="info",
+                code="attachment_never_offered",
+                message=f"{document.doc_key}: Amazon offered no invoice PDF within "
+                f"{REASK_WINDOW.days} days; the purchase summary stays its only document.",
+                remedy="Download the invoice from Amazon Business and attach it in Xero by "
+                "hand if you need it.",
+                data={"key": document.doc_key},
+                created_at=now,
+            )
+        )
