@@ -148,17 +148,31 @@ class Jobs:
         for connection_id in attaching_connections(runtime):
             self.enqueue_attach(connection_id)
         self._queue_daily_checks(runtime)
-        self._alerts()
+        self._queue_once(self._alerts, "alerts", 0)
         return due
+
+    def _queue_once(self, task: Any, kind: str, connection_id: int, *args: Any) -> None:
+        """Queue ``task`` unless one of its kind is already pending for the organisation, so
+        a busy queue never stacks a minute's worth of the same background work."""
+        token = uuid.uuid4().hex
+        if self.queue.put_if_empty(_pending_key(kind, connection_id), token):
+            task(*args, token=token)
 
     def _queue_daily_checks(self, runtime: Runtime) -> None:
         from abxero.services.reconcile import reconciliation_due
 
         for connection_id in reconciliation_due(runtime):
-            self._reconcile(connection_id, "", "", "daily")
+            self._queue_once(
+                self._reconcile, "reconcile", connection_id, connection_id, "", "", "daily"
+            )
 
     def reconcile_connection(
-        self, connection_id: int, since: str, until: str, trigger: str = "manual"
+        self,
+        connection_id: int,
+        since: str,
+        until: str,
+        trigger: str = "manual",
+        token: str | None = None,
     ) -> dict[str, Any]:
         """Check that Xero holds what Amazon charged over the period; the result is stored.
         The daily check covers the last 90 days and runs at most once a day."""
@@ -166,6 +180,8 @@ class Jobs:
 
         from abxero.services.reconcile import Period, run_check, run_daily
 
+        if not self._claim(self.queue, _pending_key("reconcile", connection_id), token):
+            return {"skipped": "superseded"}
         runtime = self._runtime()
         if trigger == "daily":
             row = run_daily(runtime, connection_id)
@@ -198,8 +214,10 @@ class Jobs:
             "reasked": report.reasked,
         }
 
-    def alerts(self) -> dict[str, Any]:
+    def alerts(self, token: str | None = None) -> dict[str, Any]:
         """Evaluate every organisation's alerts and send the deliveries that are due."""
+        if not self._claim(self.queue, _pending_key("alerts", 0), token):
+            return {"skipped": "superseded"}
         from abxero.alerts import service  # here: it imports failing_since from this module
 
         return service.run(self._runtime())
