@@ -33,7 +33,8 @@ Routes, like Xero's but on one host:
 ``POST /connect/token``, ``POST /connect/revocation``, ``GET /.well-known/openid-configuration``,
 ``GET /.well-known/openid-configuration/jwks``, ``GET /connections``, ``DELETE /connections/{id}``,
 and ``/api.xro/2.0/...`` (Organisation, Organisation/Actions, Accounts, TaxRates,
-TrackingCategories, Currencies, Contacts, Invoices, CreditNotes (+ Allocations), Payments,
+TrackingCategories, Currencies, Contacts, Invoices, CreditNotes (+ Allocations, and their
+DELETE), Payments,
 BankTransactions, and ``{Invoices|CreditNotes|BankTransactions}/{id}/Attachments[/{FileName}]``
 and ``.../History``).
 
@@ -63,6 +64,9 @@ Test-only admin namespace (mounted only with ``admin=True``; production never mo
   signed webhook delivery of CONTACT and INVOICE events (see ``webhooks.py``).
 * ``POST /_sim/orgs/{key-or-tenant-id}`` ``{"organisation": {...}, "accounts": {code: {...}},
   "contacts": {id: {...}}, "currencies": [...]}`` – edit seeded data (lock dates, archiving).
+* ``POST /_sim/orgs/{key-or-tenant-id}/reconcile`` ``{"payments": [ids], "bank_transactions":
+  [ids]}`` – mark them reconciled (``IsReconciled``); Xero then refuses to delete them
+  (``removals.py``, which also serves ``DELETE CreditNotes/{id}/Allocations/{AllocationID}``).
 """
 
 from __future__ import annotations
