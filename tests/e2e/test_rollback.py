@@ -227,3 +227,45 @@ def test_killed_rollback_resumes_to_the_books_before_the_sync(
         assert xero_books(harness, "US") == before
         _import(harness, "US")
         _one_set_per_transaction(harness, "US", posted)
+
+
+def test_rollback_command_previews_with_dry_run_then_removes(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command runs at Xero's real pace (60 calls a minute), so it rolls back one week."""
+    from typer.testing import CliRunner
+
+    from abxero.cli import app
+
+    for line in simulator_environment(harness.world.xero_url, harness.world.amazon_url):
+        name, _, value = line.partition("=")
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ABXERO_DATABASE_URL", harness.runtime.settings.resolved_database_url)
+    monkeypatch.setenv("ABXERO_DATA_DIR", str(harness.data_dir))
+    monkeypatch.setenv("COLUMNS", "200")
+    _import_and_post(harness, "US")
+    posted = xero_books(harness, "US")
+    today = harness.runtime.now().date()
+    period = ["--since", (today - timedelta(days=6)).isoformat(), "--until", today.isoformat()]
+    us = ["--organisation", str(harness.connections["US"])]
+    dry = CliRunner().invoke(app, ["rollback", *period, *us, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "would remove" in dry.output
+    assert "bills and credit notes voided" in dry.output
+    assert xero_books(harness, "US") == posted
+    done = CliRunner().invoke(app, ["rollback", *period, *us])
+    assert done.exit_code == 0, done.output
+    assert "removed" in done.output
+    rolled_back = [s for s in harness.sources("US") if s.status == "rolled_back"]
+    assert rolled_back
+    assert all(
+        s.transaction_date and s.transaction_date.date() >= today - timedelta(days=6)
+        for s in rolled_back
+    )
+    live = sum(xero_books(harness, "US")["documents"].values())
+    main = [d for d in harness.documents("US") if d.role in {"bill", "credit_note"}]
+    assert live == len(main) < sum(posted["documents"].values())
+    backwards = CliRunner().invoke(
+        app, ["rollback", "--since", "2026-05-10", "--until", "2026-05-01"]
+    )
+    assert backwards.exit_code == 2
