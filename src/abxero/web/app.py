@@ -16,7 +16,7 @@ from abxero.services.connections import NotFound
 from abxero.services.setup import ContextCache
 from abxero.sync.ports import SideError
 from abxero.web.pages import HERE, SignInRequired, render
-from abxero.web.routes import auth, manage, webhooks, wizard
+from abxero.web.routes import auth, manage, rollback_page, webhooks, wizard
 from abxero.web.security import BodyLimit, SecurityHeaders, ServerSessions
 
 
@@ -30,7 +30,7 @@ def create_app(runtime: Runtime, jobs: Jobs) -> FastAPI:
     app.add_middleware(SecurityHeaders, settings=runtime.settings)
     app.add_middleware(BodyLimit)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for group in (auth.router, wizard.router, manage.router, webhooks.router):
+    for group in (auth.router, wizard.router, manage.router, rollback_page.router, webhooks.router):
         app.include_router(group)
     add_error_pages(app)
     return app
