@@ -3,6 +3,7 @@ kept in Xero with the reason, then (without ``--dry-run``) the rollback itself."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -47,12 +48,25 @@ def kept_lines(summary: Summary) -> list[str]:
     ]
 
 
+Chooser = Callable[[Runtime, int], Summary]
+"""Makes the preview of one organisation's rollback."""
+
+
+def for_period(start: datetime, end: datetime) -> Chooser:
+    """The rollback of the transactions dated in ``[start, end)``."""
+    return lambda runtime, connection_id: rollback.preview(runtime, connection_id, start, end)
+
+
+def for_run(run_id: int) -> Chooser:
+    """The rollback of what import run ``run_id`` read."""
+    return lambda runtime, connection_id: rollback.preview_run(runtime, connection_id, run_id)
+
+
 def run_rollback(
     console: Console,
     runtime: Runtime,
     connection_ids: list[int],
-    start: datetime,
-    end: datetime,
+    choose: Chooser,
     dry_run: bool,
 ) -> bool:
     """Preview (and unless ``dry_run`` carry out) the rollback for each organisation; an
@@ -61,9 +75,12 @@ def run_rollback(
     for connection_id in connection_ids:
         label = f"organisation {connection_id}"
         try:
-            all_ok = _one(console, runtime, connection_id, label, start, end, dry_run) and all_ok
+            all_ok = _one(console, runtime, connection_id, label, choose, dry_run) and all_ok
         except rollback.LeaseBusy:
             console.print(f"{label}: a sync is running; try again when it has finished.", **_PLAIN)
+            all_ok = False
+        except rollback.NotThisOrganisation:
+            console.print(f"{label}: that import run is not this organisation's", **_PLAIN)
             all_ok = False
         except (rollback.RollbackBlocked, rollback.SideError) as problem:
             console.print(f"{label}: {problem}", **_PLAIN)
@@ -76,15 +93,14 @@ def _one(
     runtime: Runtime,
     connection_id: int,
     label: str,
-    start: datetime,
-    end: datetime,
+    choose: Chooser,
     dry_run: bool,
 ) -> bool:
     waiting = rollback.unfinished(runtime, connection_id)
     if waiting is not None and not dry_run:
         console.print(f"{label}: finishing interrupted rollback {waiting} first", **_PLAIN)
         _show(console, rollback.carry_out(runtime, connection_id, waiting), label, "finished")
-    preview = rollback.preview(runtime, connection_id, start, end)
+    preview = choose(runtime, connection_id)
     _show(console, preview, label, "would remove" if dry_run else "removing")
     if dry_run:
         return True

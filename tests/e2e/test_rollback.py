@@ -269,3 +269,35 @@ def test_rollback_command_previews_with_dry_run_then_removes(
         app, ["rollback", "--since", "2026-05-10", "--until", "2026-05-01"]
     )
     assert backwards.exit_code == 2
+    assert CliRunner().invoke(app, ["rollback"]).exit_code == 2
+
+
+def test_rollback_of_one_import_run_takes_what_it_read(harness: Harness) -> None:
+    from abxero.store.models import SyncRun
+
+    _import_and_post(harness, "US")
+    connection_id = harness.connections["US"]
+    now = harness.runtime.now()
+    with transaction(harness.runtime.sessions) as session:
+        run = SyncRun(
+            xero_connection_id=connection_id,
+            kind="import",
+            status="ok",
+            range_start=now - timedelta(days=5),
+            range_end=now,
+        )
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    preview = rollback.preview_run(harness.runtime, connection_id, run_id)
+    done = rollback.carry_out(harness.runtime, connection_id, preview.rollback_id)
+    assert done.status == "done"
+    statuses: Counter[str] = Counter()
+    for source in harness.sources("US"):
+        inside = source.feed_date is not None and source.feed_date >= now - timedelta(days=5)
+        statuses[f"{'inside' if inside else 'outside'} {source.status}"] += 1
+    assert statuses["inside rolled_back"] > 0
+    assert statuses["outside posted"] > 0
+    assert {key for key in statuses if key.startswith("inside")} == {"inside rolled_back"}
+    with pytest.raises(rollback.NotThisOrganisation):
+        rollback.preview_run(harness.runtime, harness.connections["UK"], run_id)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from abxero.runtime import Runtime
-from abxero.store.models import Rollback
+from abxero.store.models import Rollback, SyncRun
 from abxero.sync import rollback as protocol
 from abxero.sync.leases import LeaseBusy, held
 from abxero.sync.ports import SideError
@@ -41,6 +41,27 @@ def preview(runtime: Runtime, connection_id: int, since: datetime, until: dateti
         since,
         until,
         runtime.now(),
+    )
+    return summary(runtime, connection_id, rollback_id)
+
+
+def preview_run(runtime: Runtime, connection_id: int, run_id: int) -> Summary:
+    """The preview of rolling back what one import run read (its feed-date range)."""
+    with runtime.sessions() as session:
+        run = session.get(SyncRun, run_id)
+        if run is None or run.xero_connection_id != connection_id:
+            raise NotThisOrganisation(run_id)
+        if run.kind != "import" or run.range_start is None or run.range_end is None:
+            raise RollbackBlocked(f"Run {run_id} is not an import of a date range.")
+        since, until = run.range_start, run.range_end
+    rollback_id = protocol.plan(
+        runtime.sessions,
+        _remover(runtime, connection_id),
+        connection_id,
+        since,
+        until,
+        runtime.now(),
+        by_feed_date=True,
     )
     return summary(runtime, connection_id, rollback_id)
 

@@ -124,15 +124,18 @@ def plan(
     since: datetime,
     until: datetime,
     now: datetime,
+    *,
+    by_feed_date: bool = False,
 ) -> int:
-    """Read Xero and store the preview of rolling back ``[since, until)``; its id."""
+    """Read Xero and store the preview of rolling back the transactions dated in
+    ``[since, until)`` (or fetched in it, ``by_feed_date``, for one import run); its id."""
     with factory() as session:
         if interrupted_batches(session, connection_id):
             raise RollbackBlocked(
                 "A sync was interrupted while sending to Xero; let the next sync finish "
                 "(it settles what was sent), then preview the rollback again."
             )
-        sources = _sources_in(session, connection_id, since, until)
+        sources = _sources_in(session, connection_id, since, until, by_feed_date)
         documents = _documents(session, connection_id, [s.transaction_id for s in sources])
         known = _all_posted_ids(session, connection_id)
         outside = _dependants_outside(session, connection_id, {s.transaction_id for s in sources})
@@ -157,15 +160,16 @@ def plan(
 
 
 def _sources_in(
-    session: Session, connection_id: int, since: datetime, until: datetime
+    session: Session, connection_id: int, since: datetime, until: datetime, by_feed_date: bool
 ) -> list[SourceTransaction]:
+    dated = SourceTransaction.feed_date if by_feed_date else SourceTransaction.transaction_date
     return list(
         session.scalars(
             select(SourceTransaction)
             .where(
                 SourceTransaction.xero_connection_id == connection_id,
-                SourceTransaction.transaction_date >= since,
-                SourceTransaction.transaction_date < until,
+                dated >= since,
+                dated < until,
             )
             .order_by(SourceTransaction.id)
         )
