@@ -301,3 +301,34 @@ def test_rollback_of_one_import_run_takes_what_it_read(harness: Harness) -> None
     assert {key for key in statuses if key.startswith("inside")} == {"inside rolled_back"}
     with pytest.raises(rollback.NotThisOrganisation):
         rollback.preview_run(harness.runtime, harness.connections["UK"], run_id)
+
+
+def test_a_bill_a_later_refund_is_allocated_to_stays_with_the_reason(harness: Harness) -> None:
+    _import_and_post(harness, "US")
+    connection_id = harness.connections["US"]
+    documents = {d.doc_key: d for d in harness.documents("US")}
+    sources = {s.transaction_id: s for s in harness.sources("US")}
+    pairs = [
+        (documents[key], allocation)
+        for allocation in documents.values()
+        if allocation.role == "allocation"
+        for key in allocation.depends_on
+        if documents[key].role == "bill"
+        and documents[key].transaction_id != allocation.transaction_id
+    ]
+    bill, allocation = next(
+        (b, a)
+        for b, a in pairs
+        if (sources[b.transaction_id].transaction_date or 0)
+        < (sources[a.transaction_id].transaction_date or 0)
+    )
+    day = sources[bill.transaction_id].transaction_date
+    assert day is not None
+    preview = rollback.preview(harness.runtime, connection_id, day, day + timedelta(seconds=1))
+    kept = {line.xero_id: line.reason for line in preview.kept}
+    assert f"transaction {allocation.transaction_id}, which stays in Xero" in kept[bill.xero_id]
+    done = rollback.carry_out(harness.runtime, connection_id, preview.rollback_id)
+    assert {s.transaction_id: s.status for s in harness.sources("US")}[bill.transaction_id] == (
+        "posted"
+    )
+    assert bill.xero_id in {line.xero_id for line in done.kept}
