@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from abxero.store.db import transaction
+from abxero.store.models import Rollback
 from abxero.web.routes import rollback_page
 from tests.web.conftest import Browser, set_up_organisation, sim_invoices
 
@@ -55,7 +57,14 @@ def test_preview_changes_nothing_and_confirm_voids_the_bills(browser: Browser) -
         browser.web.get(page.replace(f"/orgs/{organisation}/", f"/orgs/{other}/")).status_code
         == 404
     )
+    rollback_id = int(page.rsplit("/", 1)[1])
+    with transaction(browser.runtime.sessions) as session:  # as a worker killed mid-rollback
+        session.get_one(Rollback, rollback_id).status = "running"
+    manage_page = browser.web.get(f"/orgs/{organisation}").text
+    assert 'id="rollback-waiting"' in manage_page
+    assert f"/rollbacks/{rollback_id}" in manage_page
     confirmed = browser.post(f"{page}/confirm", {}, page)
     assert confirmed.status_code == 303
     assert 'id="rollback-done"' in browser.web.get(page).text
     assert {bill["Status"] for bill in sim_invoices(browser, "us")} <= {"VOIDED", "DELETED"}
+    assert 'id="rollback-waiting"' not in browser.web.get(f"/orgs/{organisation}").text

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from abxero.domain.context import OrgContext
 from abxero.domain.mapping import PaymentMethod
 from abxero.runtime import NotConnected
-from abxero.services import manage, setup, web_sessions
+from abxero.services import manage, rollback, setup, web_sessions
 from abxero.sync.ports import SideError
 from abxero.web import mapping_form as form
 from abxero.web.pages import Org, flash, org_context, organisation, render, runtime_of
@@ -88,6 +88,7 @@ def render_manage(
         last=today.isoformat(),
         earliest=chosen.first.isoformat(),
         today=today.isoformat(),
+        rollback_waiting=rollback.unfinished(runtime, org.id),
     )
 
 
