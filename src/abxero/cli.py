@@ -288,6 +288,43 @@ def import_range(
 
 
 @app.command()
+def rollback(
+    since: datetime | None = typer.Option(None, formats=["%Y-%m-%d"], help="First day (UTC)."),
+    until: datetime | None = typer.Option(
+        None, formats=["%Y-%m-%d"], help="Last day (UTC), inclusive."
+    ),
+    run: int | None = typer.Option(None, help="Instead of a period: what this import run read."),
+    dry_run: bool = typer.Option(False, help="Only show what would be removed from Xero."),
+    organisation: int | None = typer.Option(None, help="Only this organisation id."),
+) -> None:
+    """Take what abxero posted for the period (or one import run) back out of Xero; reconciled
+    items stay. A later import of the period posts it again, once."""
+    from datetime import UTC, timedelta
+
+    from abxero.commands import ready_connections
+    from abxero.rollback_commands import for_period, for_run, run_rollback
+
+    if run is not None:
+        choose = for_run(run)
+    elif since is not None and until is not None:
+        start = since.replace(tzinfo=UTC)
+        end = until.replace(tzinfo=UTC) + timedelta(days=1)
+        if end <= start:
+            console.print("[red]--until must not be before --since[/red]")
+            raise typer.Exit(2)
+        choose = for_period(start, end)
+    else:
+        console.print("[red]give --since and --until, or --run[/red]")
+        raise typer.Exit(2)
+    runtime = runtime_or_exit()
+    ids = ready_connections(runtime, organisation)
+    all_ok = run_rollback(console, runtime, ids, choose, dry_run)
+    runtime.close()
+    if not all_ok:
+        raise typer.Exit(1)
+
+
+@app.command()
 def status() -> None:
     """Show every organisation: setup, last and next sync, ledger counts, a sync in progress
     and batches waiting to be reconciled."""

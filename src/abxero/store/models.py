@@ -491,3 +491,49 @@ class EntityRoute(Base):
     entity_name: Mapped[str] = mapped_column(String(200), default="")
     target_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"), index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Rollback(Base):
+    """One rollback of a period: previewed, then (once confirmed) carried out action by action."""
+
+    __tablename__ = "rollbacks"
+    __table_args__ = (Index("ix_rollbacks_connection", "xero_connection_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    xero_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"))
+    range_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    range_end: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="previewed")
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class RollbackAction(Base):
+    """One thing a rollback removes from Xero (or keeps, with the reason), with its outcome.
+
+    The row is ``sending`` from just before the request until its outcome is written, so a
+    crash in between is settled by looking at Xero, never by acting twice.
+    """
+
+    __tablename__ = "rollback_actions"
+    __table_args__ = (UniqueConstraint("rollback_id", "doc_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rollback_id: Mapped[int] = mapped_column(ForeignKey("rollbacks.id"), index=True)
+    transaction_id: Mapped[str] = mapped_column(String(128))
+    doc_key: Mapped[str] = mapped_column(String(160))
+    role: Mapped[str] = mapped_column(String(16))
+    endpoint: Mapped[str] = mapped_column(String(32))
+    xero_id: Mapped[str] = mapped_column(String(64))
+    parent_xero_id: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(24))
+    phase: Mapped[int] = mapped_column(Integer, default=1)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

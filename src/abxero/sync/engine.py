@@ -40,7 +40,7 @@ from abxero.store.models import (
     XeroConnection,
     utcnow,
 )
-from abxero.sync import batches, ledger, routing, run_failures, seller_contacts
+from abxero.sync import batches, ledger, rollback, routing, run_failures, seller_contacts
 from abxero.sync.bills import LedgerBills
 from abxero.sync.failpoints import reached
 from abxero.sync.invoice_details import DetailsHook
@@ -147,8 +147,15 @@ class Engine:
         return self._run("sync", self._incremental_windows, run_id)
 
     def import_range(self, start: datetime, end: datetime, run_id: int | None = None) -> SyncReport:
-        """Read ``[start, end)`` again, then plan and post; nothing already posted repeats."""
-        return self._run("import", lambda: list(windows(start, end)), run_id)
+        """Read ``[start, end)`` again, then plan and post; nothing already posted repeats.
+        Transactions a rollback took out of Xero in that range are posted again, once."""
+
+        def import_windows() -> list[tuple[datetime, datetime]]:
+            with transaction(self._factory) as session:
+                rollback.release(session, self._id, start, end)
+            return list(windows(start, end))
+
+        return self._run("import", import_windows, run_id)
 
     def post_pending(self, run_id: int | None = None) -> SyncReport:
         """Plan and post what is stored, without reading Amazon."""

@@ -31,6 +31,10 @@ POINTS = (
     "batch_recorded",
     "batch_reconciling",
     "recovery_done",
+    "rollback_intent",
+    "rollback_answered",
+    "rollback_recorded",
+    "rollback_settled",
 )
 EVERY = "*"
 _arrivals: Counter[tuple[str, str]] = Counter()

@@ -18,7 +18,16 @@ from abxero.services.connections import NotFound
 from abxero.services.setup import ContextCache, XeroUnreadable
 from abxero.sync.ports import SideError
 from abxero.web.pages import HERE, SignInRequired, render
-from abxero.web.routes import alerts_page, auth, checks, entities, manage, webhooks, wizard
+from abxero.web.routes import (
+    alerts_page,
+    auth,
+    checks,
+    entities,
+    manage,
+    rollback_page,
+    webhooks,
+    wizard,
+)
 from abxero.web.security import BodyLimit, SecurityHeaders, ServerSessions
 from abxero.xero import XeroError
 
@@ -40,6 +49,7 @@ def create_app(runtime: Runtime, jobs: Jobs) -> FastAPI:
         entities.router,
         webhooks.router,
         checks.router,
+        rollback_page.router,
         alerts_page.router,
     )
     for group in routers:

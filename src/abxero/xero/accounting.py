@@ -412,6 +412,48 @@ class XeroAccounting:
     def history(self, kind: str, document_id: str) -> list[HistoryRecord]:
         return self._list(f"{kind}/{quote(document_id)}/History", "HistoryRecords", HistoryRecord)
 
+    # removals (rollback) -------------------------------------------------------------------
+
+    def get_payment(self, payment_id: str) -> dict[str, Any] | None:
+        """One payment with ``Status`` and ``IsReconciled``, or None when it does not exist."""
+        try:
+            items = self._get(f"Payments/{quote(payment_id)}").get("Payments", [])
+        except NotFoundError:
+            return None
+        return dict(items[0]) if items else None
+
+    def delete_payment(self, payment_id: str, idempotency_key: str) -> None:
+        """``POST /Payments/{PaymentID}`` with ``{"Status": "DELETED"}`` (``deletePayment``,
+        request schema ``PaymentDelete`` in xero_accounting.yaml); raises on a refusal."""
+        self._post_update(f"Payments/{quote(payment_id)}", {"Status": "DELETED"}, idempotency_key)
+
+    def update_status(
+        self, kind: str, document_id: str, document: Payload, idempotency_key: str
+    ) -> None:
+        """``POST /{kind}/{id}`` with one element (``updateInvoice``, ``updateCreditNote``,
+        ``updateBankTransaction``): e.g. ``Status`` VOIDED or DELETED; raises on a refusal."""
+        body = {kind: [dict(document)]}
+        self._post_update(f"{kind}/{quote(document_id)}", body, idempotency_key)
+
+    def delete_allocation(self, credit_note_id: str, allocation_id: str) -> bool:
+        """``DELETE /CreditNotes/{id}/Allocations/{AllocationID}``
+        (``deleteCreditNoteAllocations``);
+        False when Xero no longer has the allocation (404)."""
+        path = f"CreditNotes/{quote(credit_note_id)}/Allocations/{quote(allocation_id)}"
+        try:
+            self._transport.call("DELETE", path)
+        except NotFoundError:
+            return False
+        return True
+
+    def _post_update(self, path: str, body: Payload, idempotency_key: str) -> None:
+        options = CallOptions(
+            content=encode_json(body),
+            content_type="application/json",
+            idempotency_key=idempotency_key,
+        )
+        self._transport.call("POST", path, options)
+
 
 def _listed_elements(response: httpx.Response, kind: _Kind) -> list[dict[str, Any]]:
     """The elements of a batch answer; an answer we cannot read may still have been applied."""

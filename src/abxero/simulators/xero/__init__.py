@@ -33,7 +33,8 @@ Routes, like Xero's but on one host:
 ``POST /connect/token``, ``POST /connect/revocation``, ``GET /.well-known/openid-configuration``,
 ``GET /.well-known/openid-configuration/jwks``, ``GET /connections``, ``DELETE /connections/{id}``,
 and ``/api.xro/2.0/...`` (Organisation, Organisation/Actions, Accounts, TaxRates,
-TrackingCategories, Currencies, Contacts, Invoices, CreditNotes (+ Allocations), Payments,
+TrackingCategories, Currencies, Contacts, Invoices, CreditNotes (+ Allocations, and their
+DELETE), Payments,
 BankTransactions, and ``{Invoices|CreditNotes|BankTransactions}/{id}/Attachments[/{FileName}]``
 and ``.../History``).
 
@@ -66,6 +67,9 @@ Test-only admin namespace (mounted only with ``admin=True``; production never mo
 * ``POST /_sim/orgs/{key-or-tenant-id}/documents/{id}`` ``{"Status"?: "DELETED"|"VOIDED",
   "add_to_first_line"?: "5.00"}`` – what a user does in Xero's web app behind abxero's back:
   delete or void a document, edit an amount (refused on a paid document, as Xero does).
+* ``POST /_sim/orgs/{key-or-tenant-id}/reconcile`` ``{"payments": [ids], "bank_transactions":
+  [ids]}`` – mark them reconciled (``IsReconciled``); Xero then refuses to delete them
+  (``removals.py``, which also serves ``DELETE CreditNotes/{id}/Allocations/{AllocationID}``).
 """
 
 from __future__ import annotations

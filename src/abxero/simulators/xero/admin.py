@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from abxero.simulators.clock import SimClock
-from abxero.simulators.xero import webhooks
+from abxero.simulators.xero import removals, webhooks
 from abxero.simulators.xero.ledger import trial_balance
 from abxero.simulators.xero.limits import LimitSettings
 from abxero.simulators.xero.runtime import Behaviour, Faults, Sim
@@ -178,6 +178,23 @@ async def patch_org(request: Request) -> Response:
         return _json_reply({"tenant_id": org.tenant_id, "organisation": org.info})
 
 
+async def reconcile(request: Request) -> Response:
+    """``{"payments": [ids], "bank_transactions": [ids]}``: mark them reconciled, as a person
+    reconciling the bank account in Xero would (then Xero refuses to delete them)."""
+    sim = _sim(request)
+    body = await _json(request)
+    with sim.world.lock:
+        org = sim.world.org_by_key_or_id(request.path_params["ref"])
+        if org is None:
+            return _json_reply({"error": "unknown organisation"}, 404)
+        found = removals.mark_reconciled(
+            org,
+            [str(i) for i in body.get("payments") or []],
+            [str(i) for i in body.get("bank_transactions") or []],
+        )
+    return _json_reply({"reconciled": found})
+
+
 async def webhook_settings(request: Request) -> Response:
     """Configure delivery (``url``, ``key``, ``auto``); ``flush`` or ``intent_to_receive`` now."""
     sim = _sim(request)
@@ -243,6 +260,7 @@ ROUTES = [
     Route("/_sim/faults", faults, methods=["POST"]),
     Route("/_sim/token", token, methods=["POST"]),
     Route("/_sim/orgs/{ref}", patch_org, methods=["POST"]),
+    Route("/_sim/orgs/{ref}/reconcile", reconcile, methods=["POST"]),
     Route("/_sim/webhooks", webhook_settings, methods=["POST"]),
     Route("/_sim/behaviour", behaviour, methods=["POST"]),
     Route("/_sim/clock", move_clock, methods=["POST"]),

@@ -9,7 +9,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from abxero.simulators.xero import contacts, doc_resources, extras, settings_resources, webhooks
+from abxero.simulators.xero import (
+    contacts,
+    doc_resources,
+    extras,
+    removals,
+    settings_resources,
+    webhooks,
+)
 from abxero.simulators.xero.call import Call, Reply, problem
 from abxero.simulators.xero.documents import BuildContext
 from abxero.simulators.xero.idempotency import MAX_KEY_LENGTH, fingerprint
@@ -53,6 +60,8 @@ def _route(method: str, parts: list[str]) -> Handler | None:
             return extras.history if method in {"GET", "PUT"} else None
         if parts[2] == "Allocations" and root == "CreditNotes" and method == "PUT":
             return doc_resources.write_allocations
+        if parts[2] == "Allocations" and root == "CreditNotes" and method == "DELETE":
+            return removals.delete_allocation if depth == 4 else None
         return None
     if method == "GET":
         if root == "Organisation":

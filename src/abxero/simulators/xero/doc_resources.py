@@ -25,6 +25,11 @@ from abxero.simulators.xero.payments import (
     build_allocation,
     build_payment,
 )
+from abxero.simulators.xero.removals import (
+    bank_transaction_refusal,
+    credit_note_touched,
+    payment_refusal,
+)
 from abxero.simulators.xero.settings_resources import filtered
 from abxero.simulators.xero.state import Record
 
@@ -149,6 +154,9 @@ _TRANSITIONS = {
     ("SUBMITTED", "DELETED"),
     ("AUTHORISED", "VOIDED"),
 }
+_BANK_TRANSITIONS = {("AUTHORISED", "DELETED"), ("AUTHORISED", "VOIDED")}
+"""Spend/receive money is deleted (or voided) from AUTHORISED (xero-api.md §4.4: Status
+AUTHORISED, DELETED, VOIDED; xeroizer#437 and xero-php#137 delete them with Status DELETED)."""
 
 
 def _update(call: Call, kind: DocKind, doc_id: str, raw: Record) -> tuple[Record, list[str]]:
@@ -157,9 +165,15 @@ def _update(call: Call, kind: DocKind, doc_id: str, raw: Record) -> tuple[Record
         return {**raw, kind.id_field: ZERO_GUID}, [f"{kind.label} could not be found"]
     target = str(raw.get("Status") or record["Status"])
     if target != record["Status"]:
-        if (record["Status"], target) not in _TRANSITIONS:
+        allowed = _BANK_TRANSITIONS if kind is BANK_TRANSACTIONS else _TRANSITIONS
+        if (record["Status"], target) not in allowed:
             return record, [f"{kind.label} cannot be changed from {record['Status']} to {target}."]
-        touched = Decimal(record.get("AmountPaid", 0)) or Decimal(record.get("AmountCredited", 0))
+        refusal = bank_transaction_refusal(record, target) if kind is BANK_TRANSACTIONS else None
+        if refusal:
+            return record, [refusal]
+        touched = bool(
+            Decimal(record.get("AmountPaid", 0)) or Decimal(record.get("AmountCredited", 0))
+        ) or (kind is CREDIT_NOTES and credit_note_touched(record))
         if target == "VOIDED" and touched:
             return record, [
                 "This document cannot be edited as it has a payment or credit note allocated to it."
@@ -212,6 +226,9 @@ def _delete_payment(call: Call, payment_id: str, raw: Record) -> tuple[Record, l
         return {**raw, "PaymentID": ZERO_GUID}, ["Payment could not be found"]
     if raw.get("Status") != "DELETED" or payment["Status"] == "DELETED":
         return payment, ["Only the Status of a payment can be changed, to DELETED."]
+    refusal = payment_refusal(payment)
+    if refusal:
+        return payment, [refusal]
     payment["Status"] = "DELETED"
     ref = payment.get("Invoice") or payment.get("CreditNote") or {}
     doc = call.org.document(str(ref.get("InvoiceID") or ref.get("CreditNoteID") or ""))
@@ -222,6 +239,9 @@ def _delete_payment(call: Call, payment_id: str, raw: Record) -> tuple[Record, l
         if "AmountPaid" in doc:
             doc["AmountPaid"] = Decimal(doc["AmountPaid"]) - amount
         doc["Status"] = "AUTHORISED"
+        doc["Payments"] = [
+            p for p in doc.get("Payments", []) if str(p.get("PaymentID", "")).lower() != payment_id
+        ]
     return payment, []
 
 

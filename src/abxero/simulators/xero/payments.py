@@ -105,6 +105,7 @@ def build_payment(ctx: BuildContext, raw: Record) -> tuple[Record, list[str], Ta
         _check_target(ctx.org, target, account, amount, errors)
     record: Record = dict(raw)
     record.update(Date=when, Amount=amount, Status="AUTHORISED")
+    record["IsReconciled"] = bool(raw.get("IsReconciled", False))
     if account is not None:
         record["Account"] = {"AccountID": account["AccountID"], "Code": account.get("Code")}
     if target is not None:

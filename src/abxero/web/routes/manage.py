@@ -11,7 +11,7 @@ from abxero.domain.context import OrgContext
 from abxero.domain.history import describe_duration
 from abxero.domain.mapping import PaymentMethod
 from abxero.runtime import NotConnected
-from abxero.services import manage, page_state, reconcile, routing, setup, web_sessions
+from abxero.services import manage, page_state, reconcile, rollback, routing, setup, web_sessions
 from abxero.sync.ports import SideError
 from abxero.web import mapping_form as form
 from abxero.web.pages import (
@@ -133,6 +133,7 @@ def render_manage(
         confirm=chosen is not None,
         describe=describe_duration,
         import_action=f"/orgs/{org.id}/import",
+        rollback_waiting=rollback.unfinished(runtime, org.id),
     )
 
 
