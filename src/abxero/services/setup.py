@@ -27,6 +27,7 @@ from abxero.runtime import Runtime
 from abxero.services.connections import NotFound
 from abxero.store.db import transaction
 from abxero.store.models import OutboxDocument, SourceTransaction, SyncRun, XeroConnection
+from abxero.sync import context_reads
 from abxero.sync.bills import LedgerBills
 from abxero.sync.ledger import REPLANNABLE
 from abxero.sync.mappings import latest_mapping, save_mapping
@@ -217,8 +218,10 @@ def organisation_context(runtime: Runtime, connection_id: int) -> OrgContext:
     """Accounts, tax rates and tracking read live from Xero (raises the engine's SideError)."""
     with runtime.sessions() as session:
         contact_id = session.get_one(XeroConnection, connection_id).contact_id
-    context = XeroBooksClient(runtime.xero_api(connection_id)).organisation_context(contact_id)
+    facts = XeroBooksClient(runtime.xero_api(connection_id)).organisation_facts()
+    context = OrgContext.from_facts(facts, contact_id)
     with transaction(runtime.sessions) as session:
+        context_reads.remember(session, connection_id, facts, runtime.now())
         connection = session.get_one(XeroConnection, connection_id)
         connection.short_code = context.short_code or connection.short_code
         connection.tenant_name = context.name or connection.tenant_name

@@ -374,3 +374,17 @@ class ReconciliationResult(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     trigger: Mapped[str] = mapped_column(String(16), default="manual")
     finished_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ContextRead(Base):
+    """The organisation context as last read from Xero (organisation, accounts, tax rates,
+    currencies, tracking), so back-to-back runs need not read it again. ``body`` is the read
+    as JSON; the row is deleted when a Xero write suggests it is stale."""
+
+    __tablename__ = "context_reads"
+
+    xero_connection_id: Mapped[int] = mapped_column(
+        ForeignKey("xero_connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    read_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    body: Mapped[str] = mapped_column(Text)
