@@ -27,6 +27,7 @@ from abxero.domain.transactions import Instrument
 from abxero.runtime import Runtime
 from abxero.services.amazon_link import amazon_consent_url, connect_amazon
 from abxero.services.connections import organisations_for
+from abxero.services.setup import organisation_context
 from abxero.services.signin import complete_sign_in, sign_in_request
 from abxero.settings import Settings, load_settings
 from abxero.simulators import amazon as amazon_sim
@@ -38,7 +39,6 @@ from abxero.store.migrate import upgrade
 from abxero.store.models import AmazonConnection, OutboxDocument, SourceTransaction, XeroConnection
 from abxero.sync.engine import SyncReport
 from abxero.sync.mappings import save_mapping
-from abxero.sync.xero_books import XeroBooksClient
 
 IMPORT_DAYS = 90
 PAIRS = (("Demo Company (US)", "US", "us-acme"), ("Demo Company (UK)", "UK", "uk-harbour"))
@@ -156,16 +156,14 @@ def _redirect_query(response: httpx.Response) -> dict[str, str]:
 
 def demo_mapping(runtime: Runtime, connection_id: int) -> MappingConfig:
     """The suggested defaults, with every card spread over the organisation's card accounts."""
-    books = XeroBooksClient(runtime.xero_api(connection_id))
     with runtime.sessions() as session:
-        contact_id = session.get_one(XeroConnection, connection_id).contact_id
         keys = session.scalars(
             select(SourceTransaction.instrument_key)
             .where(SourceTransaction.xero_connection_id == connection_id)
             .distinct()
         ).all()
     instruments = [_instrument(key) for key in keys if key]
-    context = books.organisation_context(contact_id)
+    context = organisation_context(runtime, connection_id)
     mapping = default_mapping(context, instruments)
     cards = [account for account in context.accounts if account.is_active and account.is_bank]
     card_accounts = [a for a in cards if "CREDIT" in (a.bank_account_type or "").upper()] or cards

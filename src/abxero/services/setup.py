@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 import httpx
 from pydantic import ValidationError as PydanticError
@@ -46,6 +47,7 @@ from abxero.store.models import (
     SyncRun,
     XeroConnection,
 )
+from abxero.sync import context_reads
 from abxero.sync.batches import BATCH_SIZE
 from abxero.sync.bills import LedgerBills
 from abxero.sync.ledger import NEW, PLANNED, POSTED, REPLANNABLE
@@ -406,9 +408,16 @@ def read_organisation(runtime: Runtime, connection_id: int, contact_id: str) -> 
 
     Pages show it with its remedy instead of failing; nothing here is retried.
     """
+    return _read_facts(runtime, connection_id, contact_id)[1]
+
+
+def _read_facts(
+    runtime: Runtime, connection_id: int, contact_id: str
+) -> tuple[dict[str, Any], OrgContext]:
     books = XeroBooksClient(runtime.xero_api(connection_id))
     try:
-        return books.organisation_context(contact_id)
+        facts = books.organisation_facts()
+        return facts, OrgContext.from_facts(facts, contact_id)
     except SideError:
         raise
     except (XeroError, ContextError, PydanticError, httpx.HTTPError) as problem:
@@ -419,8 +428,9 @@ def organisation_context(runtime: Runtime, connection_id: int) -> OrgContext:
     """Accounts, tax rates and tracking read live from Xero (raises the engine's SideError)."""
     with runtime.sessions() as session:
         contact_id = session.get_one(XeroConnection, connection_id).contact_id
-    context = read_organisation(runtime, connection_id, contact_id)
+    facts, context = _read_facts(runtime, connection_id, contact_id)
     with transaction(runtime.sessions) as session:
+        context_reads.remember(session, connection_id, facts, runtime.now())
         connection = session.get_one(XeroConnection, connection_id)
         connection.short_code = context.short_code or connection.short_code
         connection.tenant_name = context.name or connection.tenant_name

@@ -537,3 +537,17 @@ class RollbackAction(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class ContextRead(Base):
+    """The organisation context as last read from Xero (organisation, accounts, tax rates,
+    currencies, tracking), so back-to-back runs need not read it again. ``body`` is the read
+    as JSON; the row is deleted when a Xero write suggests it is stale."""
+
+    __tablename__ = "context_reads"
+
+    xero_connection_id: Mapped[int] = mapped_column(
+        ForeignKey("xero_connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    read_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    body: Mapped[str] = mapped_column(Text)

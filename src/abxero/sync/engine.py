@@ -21,6 +21,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import select
@@ -35,12 +36,21 @@ from abxero.store.db import transaction
 from abxero.store.models import (
     Bookmark,
     Event,
+    OutboxDocument,
     SourceTransaction,
     SyncRun,
     XeroConnection,
     utcnow,
 )
-from abxero.sync import batches, ledger, rollback, routing, run_failures, seller_contacts
+from abxero.sync import (
+    batches,
+    context_reads,
+    ledger,
+    rollback,
+    routing,
+    run_failures,
+    seller_contacts,
+)
 from abxero.sync.bills import LedgerBills
 from abxero.sync.failpoints import reached
 from abxero.sync.invoice_details import DetailsHook
@@ -128,6 +138,7 @@ class Engine:
         lease_ttl: timedelta = LEASE_TTL,
         progress: Progress | None = None,
         details: DetailsHook | None = None,
+        context_max_age: timedelta = context_reads.CONTEXT_MAX_AGE,
     ) -> None:
         self._factory = factory
         self._id = connection_id
@@ -141,6 +152,8 @@ class Engine:
         self._run_id: int | None = None
         self._details = details
         self._subject: Subject | None = None
+        self._context_max_age = context_max_age
+        self._used_stored_read = False
 
     def sync(self, run_id: int | None = None) -> SyncReport:
         """Read the feed from the bookmark (with overlap) to now, then plan and post."""
@@ -212,8 +225,22 @@ class Engine:
             return
         self._fetch_details()
         self._plan(report, context)
+        if self._used_stored_read and report.held:
+            # A hold decided on a stored read is confirmed on a fresh one: the account, lock
+            # date or currency may have been fixed in Xero since.
+            context = self._fresh_context(context.contact_id)
+            report.held = 0
+            self._plan(report, context)
         self._settle_unapplied()
         self._post(report, renew)
+        if self._used_stored_read and report.failures:
+            # Xero refused documents planned on a stored read: read again and plan them anew,
+            # so that what changed in Xero (an archived account, a lock date) holds them with
+            # its reason and remedy, as a fresh read would have before posting.
+            context = self._fresh_context(context.contact_id)
+            self._replan_refused(report)
+            self._plan(report, context)
+            self._post(report, renew)
 
     def _may_post(self, connection: XeroConnection) -> bool:
         if connection.setup_step != "done" or connection.status != "connected":
@@ -295,10 +322,56 @@ class Engine:
                     "Restore the contact in Xero (Contacts → Archived → Restore), then sync again.",
                 )
                 return None
-        context = self._xero.organisation_context(contact.contact_id)
+        context = OrgContext.from_facts(self._organisation_facts(), contact.contact_id)
         reached("context_read")
         self._note_context(context)
         return context
+
+    def _organisation_facts(self) -> dict[str, Any]:
+        """The stored read of the organisation if it is recent, else a fresh one (kept)."""
+        with self._factory() as session:
+            facts = context_reads.recall(session, self._id, self._now(), self._context_max_age)
+        self._used_stored_read = facts is not None
+        if facts is not None:
+            return facts
+        return self._read_organisation()
+
+    def _fresh_context(self, contact_id: str) -> OrgContext:
+        self._used_stored_read = False
+        context = OrgContext.from_facts(self._read_organisation(), contact_id)
+        self._note_context(context)
+        return context
+
+    def _replan_refused(self, report: SyncReport) -> None:
+        """Drop the documents Xero refused in this run and put their transactions back to
+        ``new`` (as the manage page's Retry does); nothing refused was created in Xero."""
+        keys = {key for key, _ in report.failures}
+        with transaction(self._factory) as session:
+            refused = session.scalars(
+                select(OutboxDocument).where(
+                    OutboxDocument.xero_connection_id == self._id,
+                    OutboxDocument.doc_key.in_(keys),
+                    OutboxDocument.status == ledger.FAILED,
+                )
+            ).all()
+            sources = {document.transaction_id for document in refused}
+            for document in refused:
+                session.delete(document)
+            for transaction_id in sources:
+                source = ledger.find_source(session, self._id, transaction_id)
+                if source is not None:
+                    source.status = ledger.NEW
+                    source.reason_code = source.reason = source.remedy = ""
+        report.planned = max(report.planned - len(sources), 0)
+        report.documents_failed -= len(refused)
+        gone = {document.doc_key for document in refused}
+        report.failures = [(key, error) for key, error in report.failures if key not in gone]
+
+    def _read_organisation(self) -> dict[str, Any]:
+        facts = self._xero.organisation_facts()
+        with transaction(self._factory) as session:
+            context_reads.remember(session, self._id, facts, self._now())
+        return facts
 
     def _note_context(self, context: OrgContext) -> None:
         """Each note about the context (e.g. a time-zone fallback) once, as a warning."""
@@ -504,6 +577,10 @@ class Engine:
                 self._event(session, "info", FOUND_CODE, message, FOUND_REMEDY, key=keys[index])
             for key, error in counts.failures:
                 self._event(session, "error", "document_rejected", f"{key}: {error}", "", key=key)
+            if counts.failures:
+                # Xero refused a document: an account, tax rate or contact may have changed
+                # since the stored read, so the next run reads the organisation again.
+                context_reads.forget(session, self._id)
             for key in counts.unconfirmed:
                 self._event(session, "warning", "document_unconfirmed", *_UNCONFIRMED, key=key)
         self._subject = None

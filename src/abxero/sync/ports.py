@@ -44,6 +44,10 @@ class XeroBooks(Protocol):
         """Organisation, accounts, tax rates, currencies and tracking, read fresh."""
         ...
 
+    def organisation_facts(self) -> dict[str, Any]:
+        """The same read as JSON-ready lists (``OrgContext.from_facts`` builds the context)."""
+        ...
+
     def ensure_contact(
         self, contact_id: str | None, name: str, key_suffix: str = ""
     ) -> ContactState:

@@ -55,20 +55,22 @@ class XeroBooksClient:
         self._api = api
 
     def organisation_context(self, contact_id: str) -> OrgContext:
+        return OrgContext.from_facts(self.organisation_facts(), contact_id)
+
+    def organisation_facts(self) -> dict[str, Any]:
         facts = translated(self._api.org_context)
 
         def plain(model: Any) -> dict[str, Any]:
             dumped: dict[str, Any] = model.model_dump(by_alias=True, mode="json")
             return dumped
 
-        return OrgContext.from_xero(
-            plain(facts.organisation),
-            [plain(account) for account in facts.accounts],
-            [plain(rate) for rate in facts.tax_rates],
-            [plain(currency) for currency in facts.currencies],
-            [plain(category) for category in facts.tracking_categories],
-            contact_id,
-        )
+        return {
+            "organisation": plain(facts.organisation),
+            "accounts": [plain(account) for account in facts.accounts],
+            "tax_rates": [plain(rate) for rate in facts.tax_rates],
+            "currencies": [plain(currency) for currency in facts.currencies],
+            "tracking": [plain(category) for category in facts.tracking_categories],
+        }
 
     def ensure_contact(
         self, contact_id: str | None, name: str, key_suffix: str = ""

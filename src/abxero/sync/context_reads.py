@@ -1,0 +1,47 @@
+"""The organisation context kept between runs, so back-to-back runs read Xero once.
+
+A stored read is used while it is younger than ``CONTEXT_MAX_AGE`` and no Xero write has been
+refused since (a refusal may mean an account was archived, a tax rate changed or a contact
+renamed in Xero, so the next run reads everything again). The supplier contact is not kept
+here: every posting run reads it, so an archived or renamed contact is noticed before posting.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from abxero.domain import jsontext
+from abxero.store.models import ContextRead
+
+#: How long a stored read may stand in for a fresh one.
+CONTEXT_MAX_AGE = timedelta(minutes=15)
+
+
+def remember(session: Session, connection_id: int, facts: dict[str, Any], now: datetime) -> None:
+    """Keep ``facts`` (``XeroBooks.organisation_facts``) as read at ``now``."""
+    stored = session.get(ContextRead, connection_id)
+    if stored is None:
+        stored = ContextRead(xero_connection_id=connection_id)
+        session.add(stored)
+    stored.read_at = now
+    stored.body = jsontext.dumps(facts)
+
+
+def recall(
+    session: Session, connection_id: int, now: datetime, max_age: timedelta = CONTEXT_MAX_AGE
+) -> dict[str, Any] | None:
+    """The stored read if it is young enough, else None."""
+    stored = session.get(ContextRead, connection_id)
+    if stored is None or now - stored.read_at >= max_age or stored.read_at > now:
+        return None
+    facts: dict[str, Any] = jsontext.loads(stored.body)
+    return facts
+
+
+def forget(session: Session, connection_id: int) -> None:
+    """Drop the stored read: the next run reads Xero again."""
+    session.execute(delete(ContextRead).where(ContextRead.xero_connection_id == connection_id))
