@@ -143,6 +143,8 @@ def test_uk_long_history_and_seller_coding(
     page.fill("#f-tracking-0-default-option", "London")
     page.select_option("#f-sellers-contact", "per_seller")
     page.select_option("#f-sellers-flagged-tax-type", "NONE")
+    # the card names neither brand nor digits, so it starts unmapped: map it to the card account
+    page.select_option("#f-payment-methods-Visa-6604", "account:092")
     shots.take("long-2-sellers")
     page.click("#save-mapping")
     assert review_and_finish(page, shots) > 0
