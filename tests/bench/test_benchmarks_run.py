@@ -13,7 +13,7 @@ from abxero.simulators.xero import create_app, tenant_id_for
 from bench.__main__ import MODULES, run_one
 from bench.results import Benchmark, Row, table, write_results
 
-SERVICES = ("calls", "ratelimit", "planning", "latency", "web", "recovery")
+SERVICES = ("calls", "ratelimit", "importtime", "planning", "latency", "web", "recovery")
 
 
 def _check(benchmark: Benchmark) -> None:
