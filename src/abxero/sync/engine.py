@@ -43,7 +43,7 @@ from abxero.sync import batches, ledger, routing, run_failures
 from abxero.sync.bills import LedgerBills
 from abxero.sync.failpoints import reached
 from abxero.sync.invoice_details import DetailsHook
-from abxero.sync.leases import held, new_holder_id
+from abxero.sync.leases import LeaseBusy, held, new_holder_id
 from abxero.sync.mappings import latest_mapping
 from abxero.sync.pipeline import Ahead
 from abxero.sync.ports import AmazonFeed, ComeBackAt, NeedsReconnect, SideError, TryLater, XeroBooks
@@ -241,6 +241,13 @@ class Engine:
             ahead.start_planning(context)
             if context is not None:
                 self._post_while_ahead(report, ahead, renew)
+            while worker.is_alive():
+                worker.join(AHEAD_WAIT)
+                renew()
+        except LeaseBusy:
+            ahead.stop()  # another worker holds the organisation now: stop at the next window
+            worker.join()
+            raise
         except Exception:
             ahead.start_planning(None)  # fetching still finishes, as a sequential run's would
             worker.join()
@@ -249,9 +256,6 @@ class Engine:
             ahead.stop()
             worker.join()
             raise
-        while worker.is_alive():
-            worker.join(AHEAD_WAIT)
-            renew()
         if ahead.failure is not None:
             self._subject = ahead.failed_on
             raise ahead.failure
