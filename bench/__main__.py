@@ -9,7 +9,17 @@ from collections.abc import Sequence
 
 from bench.results import Benchmark, table, write_results
 
-MODULES = ("calls", "ratelimit", "planning", "latency", "scaleout", "web", "recovery", "lanes")
+MODULES = (
+    "calls",
+    "ratelimit",
+    "importtime",
+    "planning",
+    "latency",
+    "scaleout",
+    "web",
+    "recovery",
+    "lanes",
+)
 
 
 def run_one(module_name: str, size: str) -> Benchmark:

@@ -14,7 +14,7 @@ from bench.__main__ import MODULES, run_one
 from bench.results import Benchmark, Row, table, write_results
 from tests.conftest import REDIS_TEST_URL
 
-SERVICES = ("calls", "ratelimit", "planning", "latency", "web", "recovery")
+SERVICES = ("calls", "ratelimit", "importtime", "planning", "latency", "web", "recovery")
 
 
 def _check(benchmark: Benchmark) -> None:

@@ -12,8 +12,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from abxero.cli import simulator_environment
+from abxero.store.models import Bookmark, OutboxDocument
 from tests.conftest import empty_database
 from tests.e2e.crash_worker import LEASE_SECONDS
 from tests.e2e.harness import Harness, exactly_once_report, running_harness
@@ -118,6 +120,45 @@ def test_killed_worker_restarts_without_duplicates_or_losses(
     assert result["trial_balance_total"] == Decimal(0)
     unposted = {s.status for s in harness.sources("US")} - {"posted", "skipped", "held"}
     assert unposted == set()
+
+
+def test_a_worker_killed_while_posting_ahead_of_fetching_loses_and_duplicates_nothing(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """The import posts full batches while later windows are still being read (Amazon answers
+    1 s late here); a SIGKILL right after the first batch is recorded lands in that overlap,
+    and two restarts still post everything exactly once."""
+    database_url = empty_database(request, "sqlite", tmp_path_factory)
+    with running_harness(tmp_path, database_url, orders_per_day=3.0) as harness:
+        connection_id = harness.connections["US"]
+        now = harness.runtime.now()
+        harness.runtime.engine_for(connection_id).import_range(
+            now - timedelta(days=90), now - timedelta(days=60)
+        )
+        harness.map_and_finish("US")
+        harness.amazon_admin("POST", "/_sim/faults", {"queue": ["slow"] * 8, "slow_seconds": 1})
+        assert _worker(harness, "US", 0, "batch_recorded:1") == -signal.SIGKILL
+        with harness.runtime.sessions() as session:
+            cursor = session.get_one(Bookmark, connection_id).feed_cursor
+            posted = session.scalar(
+                select(func.count())
+                .select_from(OutboxDocument)
+                .where(OutboxDocument.status == "posted")
+            )
+        assert posted == 50  # the first full batch reached Xero and was recorded ...
+        assert cursor is not None
+        assert cursor < now - timedelta(days=59)
+        assert _worker(harness, "US", 0, None) == 0
+        assert _worker(harness, "US", 0, None) == 0
+        result = exactly_once_report(harness, "US")
+        sources = harness.sources("US")
+    assert result["xero_documents"] == result["ledger_documents"] > 100
+    assert result["unknown_in_xero"] == []
+    assert result["mismatched_totals"] == []
+    assert result["payments_in_xero"] == result["ledger_payments"] == result["all_payments"]
+    assert result["trial_balance_total"] == Decimal(0)
+    assert max(s.feed_date for s in sources if s.feed_date) > now - timedelta(days=30)
+    assert {source.status for source in sources} - {"posted", "skipped", "held"} == set()
 
 
 def _killed_after_the_first_batch(harness: Harness) -> int:

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring
 from typing import Any
 
 
@@ -25,15 +26,25 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_float=Decimal)
 
 
+#: What ``json.dumps(text, ensure_ascii=False)`` writes for a string, without its set-up cost
+#: (this writer runs for every stored record and every planned document).
+_string = encode_basestring
+_LITERALS = {True: "true", False: "false"}
+
+
 def _write(value: Any, out: list[str], sort_keys: bool) -> None:
-    if isinstance(value, bool) or value is None:
-        out.append(json.dumps(value))
+    if isinstance(value, str):
+        out.append(_string(value))
+    elif value is None:
+        out.append("null")
+    elif isinstance(value, bool):
+        out.append(_LITERALS[value])
     elif isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"cannot write {value} as JSON")
         out.append(format(value, "f"))
-    elif isinstance(value, int | str):
-        out.append(json.dumps(value, ensure_ascii=False))
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
     elif isinstance(value, float):
         raise TypeError("money must be Decimal, not float")
     elif isinstance(value, datetime | date):
@@ -52,7 +63,7 @@ def _write_object(value: Mapping[Any, Any], out: list[str], sort_keys: bool) -> 
     for index, name in enumerate(names):
         if index:
             out.append(",")
-        out.append(json.dumps(str(name), ensure_ascii=False))
+        out.append(_string(str(name)))
         out.append(":")
         _write(value[name], out, sort_keys)
     out.append("}")

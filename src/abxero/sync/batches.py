@@ -140,11 +140,15 @@ def open_batches(
     connection_id: int,
     ready: Sequence[tuple[OutboxDocument, dict[str, Any]]],
     now: datetime,
+    *,
+    full_only: bool = False,
 ) -> list[OutgoingBatch]:
-    """Store batches for ``ready`` documents and mark them sending (the caller commits)."""
+    """Store batches for ``ready`` documents and mark them sending (the caller commits);
+    ``full_only`` leaves a part batch for later, when more documents may have joined it."""
     outgoing = []
     for endpoint, path, group in _groups(ready):
-        for start in range(0, len(group), BATCH_SIZE):
+        stop = len(group) - len(group) % BATCH_SIZE if full_only else len(group)
+        for start in range(0, stop, BATCH_SIZE):
             chunk = group[start : start + BATCH_SIZE]
             outgoing.append(_store_batch(session, connection_id, endpoint, path, chunk, now))
     return outgoing

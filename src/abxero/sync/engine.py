@@ -18,6 +18,7 @@ successful run moves ``last_sync_at``.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
@@ -54,8 +55,9 @@ from abxero.sync import (
 from abxero.sync.bills import LedgerBills
 from abxero.sync.failpoints import reached
 from abxero.sync.invoice_details import DetailsHook
-from abxero.sync.leases import DEFAULT_TTL, held, new_holder_id
+from abxero.sync.leases import DEFAULT_TTL, LeaseBusy, held, new_holder_id
 from abxero.sync.mappings import latest_mapping
+from abxero.sync.pipeline import Ahead
 from abxero.sync.ports import AmazonFeed, ComeBackAt, NeedsReconnect, SideError, TryLater, XeroBooks
 from abxero.sync.refusals import FOUND_CODE, FOUND_REMEDY, found_message, recheck_refusals
 from abxero.sync.remedies import remedy_for
@@ -65,6 +67,9 @@ from abxero.sync.windows import advanced_cursor, incremental_start, windows
 
 CONTACT_NAME = "Amazon Business"
 PLAN_CHUNK = 200
+#: How often the poster looks again for full batches, and renews the lease, while it waits for
+#: the thread fetching and planning ahead of it.
+AHEAD_WAIT = 0.2
 KEY_LIFETIME = timedelta(minutes=5)
 LEASE_TTL = DEFAULT_TTL
 _UNCONFIRMED = (
@@ -151,9 +156,21 @@ class Engine:
         self._on_progress = progress or (lambda report: None)
         self._run_id: int | None = None
         self._details = details
-        self._subject: Subject | None = None
+        self._local = threading.local()
+        self._ledger_lock = threading.Lock()
+        self._subject = None
         self._context_max_age = context_max_age
         self._used_stored_read = False
+
+    @property
+    def _subject(self) -> Subject | None:
+        """What the current thread works on, named if the run fails there."""
+        subject: Subject | None = getattr(self._local, "subject", None)
+        return subject
+
+    @_subject.setter
+    def _subject(self, value: Subject | None) -> None:
+        self._local.subject = value
 
     def sync(self, run_id: int | None = None) -> SyncReport:
         """Read the feed from the bookmark (with overlap) to now, then plan and post."""
@@ -216,11 +233,14 @@ class Engine:
         if report.posting:
             self._recover(report, renew)
         report.windows_total = len(feed_windows)
-        for start, end in feed_windows:
-            self._fetch_window(report, start, end, renew)
-        if not report.posting:
-            return
-        context = self._context(connection)
+        if report.posting and feed_windows:
+            context = self._pipelined(report, connection, feed_windows, renew)
+        else:
+            for start, end in feed_windows:
+                self._fetch_window(report, start, end, renew)
+            if not report.posting:
+                return
+            context = self._context(connection)
         if context is None:
             return
         self._fetch_details()
@@ -242,6 +262,93 @@ class Engine:
             self._plan(report, context)
             self._post(report, renew)
 
+    # -- the pipeline: fetching and planning run ahead of posting ------------------------------
+
+    def _pipelined(
+        self,
+        report: SyncReport,
+        connection: XeroConnection,
+        feed_windows: list[tuple[datetime, datetime]],
+        renew: Callable[[], None],
+    ) -> OrgContext | None:
+        """Fetch, store and plan page by page in a second thread while this one posts full
+        batches of what is already planned, so Xero's minute budget never waits for Amazon or
+        the planner. Each side commits its own short transactions; the ledger stays the only
+        hand-over, so a crash anywhere leaves what a sequential run would. What is left (the
+        last part batches, held records, unapplied credit) the caller posts as before."""
+        ahead = Ahead(self._stored_mapping())
+        worker = threading.Thread(
+            target=self._run_ahead,
+            args=(report, feed_windows, ahead),
+            name=f"abxero-ahead-{self._id}",
+            daemon=True,
+        )
+        worker.start()
+        try:
+            context = self._context(connection)
+            ahead.start_planning(context)
+            if context is not None:
+                self._post_while_ahead(report, ahead, renew)
+            while worker.is_alive():
+                worker.join(AHEAD_WAIT)
+                renew()
+        except LeaseBusy:
+            ahead.stop()  # another worker holds the organisation now: stop at the next window
+            worker.join()
+            raise
+        except Exception:
+            ahead.start_planning(None)  # fetching still finishes, as a sequential run's would
+            worker.join()
+            raise
+        except BaseException:
+            ahead.stop()
+            worker.join()
+            raise
+        if ahead.failure is not None:
+            self._subject = ahead.failed_on
+            raise ahead.failure
+        return context
+
+    def _run_ahead(
+        self, report: SyncReport, feed_windows: list[tuple[datetime, datetime]], ahead: Ahead
+    ) -> None:
+        """The second thread: every window page by page, each page planned once stored."""
+        after = 0
+
+        def plan_stored() -> None:
+            nonlocal after
+            context = ahead.planning_context()
+            if context is None or ahead.mapping is None:
+                return
+            self._fetch_details()
+            after = self._plan_from(report, context, ahead.mapping, (ledger.NEW,), after)
+            ahead.planned.set()
+
+        try:
+            for start, end in feed_windows:
+                if ahead.stopped:
+                    return
+                self._fetch_window(report, start, end, plan_stored)
+        except BaseException as problem:  # handed to the poster, which ends the run with it
+            ahead.fail(problem, self._subject)
+        finally:
+            ahead.finish()
+
+    def _post_while_ahead(
+        self, report: SyncReport, ahead: Ahead, renew: Callable[[], None]
+    ) -> None:
+        """Send full batches of ready documents until fetching and planning are done; a part
+        batch waits, as it may fill up (sending it now would cost an extra call)."""
+        endpoints = (*batches.FIRST_PHASE, *batches.SECOND_PHASE)
+        while not ahead.done.is_set():
+            ahead.planned.clear()
+            sent = False
+            for endpoint in endpoints:
+                sent = self._post_round(report, endpoint, renew, full_only=True) or sent
+            if not sent:
+                ahead.planned.wait(AHEAD_WAIT)
+                renew()
+
     def _may_post(self, connection: XeroConnection) -> bool:
         if connection.setup_step != "done" or connection.status != "connected":
             return False
@@ -257,11 +364,11 @@ class Engine:
         return list(windows(incremental_start(cursor, self._now()), self._now()))
 
     def _fetch_window(
-        self, report: SyncReport, start: datetime, end: datetime, renew: Callable[[], None]
+        self, report: SyncReport, start: datetime, end: datetime, after_page: Callable[[], None]
     ) -> None:
         token = self._resume_token(start, end)
         for page in self._amazon.pages(start, end, token):
-            with transaction(self._factory) as session:
+            with self._ledger_lock, transaction(self._factory) as session:
                 counts = routing.store_routed(session, self._id, page.records)
                 self._move_bookmark(session, start, end, page.next_token)
             reached("page_stored")
@@ -270,8 +377,8 @@ class Engine:
             report.unchanged += counts.unchanged
             report.updated += counts.updated
             report.flagged += counts.flagged
-            renew()
             self._progress(report)
+            after_page()
         report.windows_done += 1
         self._progress(report)
 
@@ -394,10 +501,14 @@ class Engine:
                         "details); abxero uses it from the next sync.",
                     )
 
-    def _plan(self, report: SyncReport, context: OrgContext) -> None:
+    def _stored_mapping(self) -> MappingConfig | None:
         with self._factory() as session:
             found = latest_mapping(session, self._id)
-        if found is None:
+        return None if found is None else found[1]
+
+    def _plan(self, report: SyncReport, context: OrgContext) -> None:
+        mapping = self._stored_mapping()
+        if mapping is None:
             with transaction(self._factory) as session:
                 self._event(
                     session,
@@ -407,13 +518,23 @@ class Engine:
                     "Finish the mapping step of the setup.",
                 )
             return
-        _, mapping = found
         if mapping.sellers.contact_per_seller:
             context = self._with_seller_contacts(context)
-        after = 0
+        self._plan_from(report, context, mapping, ledger.REPLANNABLE, 0)
+
+    def _plan_from(
+        self,
+        report: SyncReport,
+        context: OrgContext,
+        mapping: MappingConfig,
+        statuses: Sequence[str],
+        after: int,
+    ) -> int:
+        """Plan the sources in ``statuses`` past id ``after``, a chunk per transaction; the
+        last id planned."""
         while True:
-            with transaction(self._factory) as session:
-                sources = self._sources_after(session, after)
+            with self._ledger_lock, transaction(self._factory) as session:
+                sources = self._sources_after(session, after, statuses)
                 for source in sources:
                     self._subject = Subject("transaction", source.transaction_id)
                     reached("source_planning", source.transaction_id)
@@ -424,9 +545,10 @@ class Engine:
                     self._count_plan(report, source.status)
                 self._subject = None  # a failing commit is not the last source's fault
             reached("plan_chunk_stored")
+            if sources:
+                after = sources[-1].id
             if len(sources) < PLAN_CHUNK:
-                return
-            after = sources[-1].id
+                return after
 
     def _settle_unapplied(self) -> None:
         """Allocate Pay-by-Invoice credit whose bill is now known; say once what stays
@@ -491,12 +613,14 @@ class Engine:
         bills = LedgerBills(session, self._id)
         return plan_record_with(jsontext.loads(source.raw), mapping, context, bills, overrides)
 
-    def _sources_after(self, session: Session, after: int) -> Sequence[SourceTransaction]:
+    def _sources_after(
+        self, session: Session, after: int, statuses: Sequence[str]
+    ) -> Sequence[SourceTransaction]:
         return session.scalars(
             select(SourceTransaction)
             .where(
                 SourceTransaction.xero_connection_id == self._id,
-                SourceTransaction.status.in_(ledger.REPLANNABLE),
+                SourceTransaction.status.in_(statuses),
                 SourceTransaction.id > after,
             )
             .order_by(SourceTransaction.id)
@@ -545,14 +669,21 @@ class Engine:
                     pass
 
     def _post_round(
-        self, report: SyncReport, endpoint: Endpoint, renew: Callable[[], None]
+        self,
+        report: SyncReport,
+        endpoint: Endpoint,
+        renew: Callable[[], None],
+        *,
+        full_only: bool = False,
     ) -> bool:
         renew()  # a holder that lost its lease opens and sends nothing more
-        with transaction(self._factory) as session:
+        with self._ledger_lock, transaction(self._factory) as session:
             ready = batches.ready_documents(
                 session, self._id, (endpoint,), limit=batches.BATCH_SIZE * 4
             )
-            outgoing = batches.open_batches(session, self._id, ready, self._now())
+            outgoing = batches.open_batches(
+                session, self._id, ready, self._now(), full_only=full_only
+            )
         if outgoing:
             reached("batch_opened")
         for index, batch in enumerate(outgoing):
@@ -567,7 +698,7 @@ class Engine:
         answered = self._xero.send(batch)
         reached("batch_answered", str(batch.batch_id))
         rechecked = recheck_refusals(self._xero, batch, answered)
-        with transaction(self._factory) as session:
+        with self._ledger_lock, transaction(self._factory) as session:
             counts = batches.record_outcomes(
                 session, batch.batch_id, rechecked.outcomes, self._now(), remedy_for
             )

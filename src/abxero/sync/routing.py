@@ -62,6 +62,16 @@ def route_for(session: Session, home_id: int, name: str) -> int:
     return route.target_connection_id if route is not None else home_id
 
 
+def _routes_of(session: Session, home_id: int) -> dict[str, int]:
+    """Every routed entity of ``home_id`` (one query a page, not one a record)."""
+    rows = session.execute(
+        select(EntityRoute.entity_key, EntityRoute.target_connection_id).where(
+            EntityRoute.home_connection_id == home_id
+        )
+    )
+    return {str(key): int(target) for key, target in rows}
+
+
 def store_routed(
     session: Session, home_id: int, page: Sequence[ledger.Fetched]
 ) -> ledger.StoreCounts:
@@ -86,13 +96,14 @@ def store_routed(
         )
     }
     waiting: dict[int, int] = defaultdict(int)
+    routes = _routes_of(session, home_id)
     for identifier, (raw, parsed) in zip(ids, page, strict=True):
         row = stored.get(identifier)
         if row is None:  # not stored (cannot happen after store_fetched; never guess)
             continue
         row.legal_entity = entity_name(raw)
         if identifier not in known:
-            target = route_for(session, home_id, row.legal_entity)
+            target = routes.get(entity_key(row.legal_entity), home_id)
             if target != home_id:
                 _hand_over(session, row, target, (raw, parsed))
                 waiting[target] += 0 if _connected(session, target) else 1
