@@ -283,18 +283,9 @@ class LineBuilder:
             if amount == 0 and extra_taxes[kind] == 0:
                 continue
             part_account = self._part_account(kind, account, item)
+            tax_type = self._tax_type(rates[kind], part_account)
             lines.append(
-                DraftLine(
-                    kind,
-                    f"{PART_LABELS[kind]}: {trimmed(item.title or FALLBACK_TITLE, SHORT_TITLE)}",
-                    Decimal(1),
-                    amount,
-                    amount,
-                    part_account,
-                    self._tax_type(rates[kind], part_account),
-                    extra_taxes[kind],
-                    tracking,
-                )
+                _part_line(kind, item, amount, part_account, tax_type, extra_taxes[kind], tracking)
             )
         return lines
 
@@ -339,19 +330,8 @@ class LineBuilder:
             if amount == 0:
                 continue
             part_account = self._part_account(kind, account, item)
-            lines.append(
-                DraftLine(
-                    kind,
-                    f"{PART_LABELS[kind]}: {trimmed(item.title or FALLBACK_TITLE, SHORT_TITLE)}",
-                    Decimal(1),
-                    amount,
-                    amount,
-                    part_account,
-                    self._zero_rate(tax_type, part_account),
-                    ZERO,
-                    tracking,
-                )
-            )
+            zero_rate = self._zero_rate(tax_type, part_account)
+            lines.append(_part_line(kind, item, amount, part_account, zero_rate, ZERO, tracking))
         return lines
 
     def _zero_rate(self, tax_type: str, account: Account) -> str:
@@ -528,3 +508,27 @@ def _item_description(item: LineItem, quantity: Decimal) -> str:
     suffix = f" ({', '.join(notes)})" if notes else ""
     title = trimmed(item.title or FALLBACK_TITLE, DESCRIPTION_LIMIT - len(suffix))
     return title + suffix
+
+
+def _part_line(
+    kind: LineKind,
+    item: LineItem,
+    amount: Decimal,
+    account: Account,
+    tax_type: str,
+    tax: Decimal,
+    tracking: tuple[TrackingPick, ...],
+) -> DraftLine:
+    """One line for a part of an item (shipping, gift wrap, a fee …), quantity one."""
+    title = trimmed(item.title or FALLBACK_TITLE, SHORT_TITLE)
+    return DraftLine(
+        kind,
+        f"{PART_LABELS[kind]}: {title}",
+        Decimal(1),
+        amount,
+        amount,
+        account,
+        tax_type,
+        tax,
+        tracking,
+    )

@@ -45,7 +45,7 @@ from abxero.store.db import transaction
 from abxero.store.models import Event, InvoiceDetail, OutboxDocument, SourceTransaction
 from abxero.sync.invoice_details import MAX_ATTEMPTS, PENDING
 from abxero.sync.leases import DEFAULT_TTL, held
-from abxero.sync.ledger import POSTED
+from abxero.sync.ledger import posted_with_sources
 from abxero.sync.summaries import SummaryAttacher
 from abxero.xero import (
     NotFoundError,
@@ -121,21 +121,7 @@ def _collect(
     *,
     reask: bool,
 ) -> list[Candidate]:
-    rows = session.execute(
-        select(OutboxDocument, SourceTransaction)
-        .join(
-            SourceTransaction,
-            (SourceTransaction.xero_connection_id == OutboxDocument.xero_connection_id)
-            & (SourceTransaction.transaction_id == OutboxDocument.transaction_id),
-        )
-        .where(
-            OutboxDocument.xero_connection_id == connection_id,
-            OutboxDocument.status == POSTED,
-            OutboxDocument.role.in_(list(KINDS)),
-            wanted,
-        )
-        .order_by(OutboxDocument.id)
-    )
+    rows = posted_with_sources(session, connection_id, KINDS, wanted)
     found: list[Candidate] = []
     for document, source in rows:
         if len(found) == limit:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Result, select
 from sqlalchemy.orm import Session
 
 from abxero.domain import jsontext
@@ -306,3 +306,25 @@ def find_source(
             SourceTransaction.transaction_id == transaction_id,
         )
     ).first()
+
+
+def posted_with_sources(
+    session: Session, connection_id: int, roles: Iterable[str], *wanted: ColumnElement[bool]
+) -> Result[OutboxDocument, SourceTransaction]:
+    """Posted documents of ``roles`` meeting ``wanted``, each with its source, oldest first (the
+    attachment lane and the purchase summaries walk them)."""
+    return session.execute(
+        select(OutboxDocument, SourceTransaction)
+        .join(
+            SourceTransaction,
+            (SourceTransaction.xero_connection_id == OutboxDocument.xero_connection_id)
+            & (SourceTransaction.transaction_id == OutboxDocument.transaction_id),
+        )
+        .where(
+            OutboxDocument.xero_connection_id == connection_id,
+            OutboxDocument.status == POSTED,
+            OutboxDocument.role.in_(list(roles)),
+            *wanted,
+        )
+        .order_by(OutboxDocument.id)
+    )

@@ -20,14 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.domain import jsontext
 from abxero.domain.transactions import Instrument, Transaction, parse_transaction
 from abxero.store.db import transaction
 from abxero.store.models import Event, OutboxDocument, SourceTransaction
-from abxero.sync.ledger import POSTED
+from abxero.sync.ledger import posted_with_sources
 from abxero.sync.summary_pdf import purchase_summary_pdf
 from abxero.xero import (
     NotFoundError,
@@ -87,21 +86,7 @@ def wanted(
     limit: int,
     nothing_to_ask: NothingToAsk = lambda session, source: False,
 ) -> list[Wanted]:
-    rows = session.execute(
-        select(OutboxDocument, SourceTransaction)
-        .join(
-            SourceTransaction,
-            (SourceTransaction.xero_connection_id == OutboxDocument.xero_connection_id)
-            & (SourceTransaction.transaction_id == OutboxDocument.transaction_id),
-        )
-        .where(
-            OutboxDocument.xero_connection_id == connection_id,
-            OutboxDocument.status == POSTED,
-            OutboxDocument.role.in_(list(ENDPOINTS)),
-            OutboxDocument.summary == "",
-        )
-        .order_by(OutboxDocument.id)
-    )
+    rows = posted_with_sources(session, connection_id, ENDPOINTS, OutboxDocument.summary == "")
     found: list[Wanted] = []
     for document, source in rows:
         if len(found) == limit:
