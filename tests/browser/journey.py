@@ -109,3 +109,16 @@ def reload_until_visible(page: Page, selector: str, seconds: float = 30) -> None
             raise AssertionError(f"{selector} did not appear")
         time.sleep(0.5)
         page.reload()
+
+
+def set_up_uk(page: Page, live: RunningApp, outside: httpx.Client, shots: Shots) -> None:
+    """The UK journey with ten days of history and the suggested mapping, its card (which names
+    no brand or digits, so starts unmapped) on the card account, finished; returns once its
+    bills are in Xero and the queue is idle."""
+    sign_in(page, live, shots, ["uk"])
+    connect_amazon(page, shots, "UK", "uk-thistle", allow=True)
+    import_history(page, live, shots, days=10)
+    map_accounts(page, shots, {"f-payment-methods-Visa-6604": "account:092"})
+    assert review_and_finish(page, shots) > 0
+    assert wait_for_bills(outside, live, "uk", at_least=1)
+    wait_until_idle(live)

@@ -11,14 +11,8 @@ from abxero.services.export import COLUMNS
 from abxero.web.server import RunningApp
 from tests.browser.conftest import Shots
 from tests.browser.journey import (
-    connect_amazon,
-    import_history,
-    map_accounts,
     reload_until_visible,
-    review_and_finish,
-    sign_in,
-    wait_for_bills,
-    wait_until_idle,
+    set_up_uk,
 )
 
 pytestmark = pytest.mark.browser
@@ -27,13 +21,7 @@ pytestmark = pytest.mark.browser
 def test_check_now_detail_and_export_download(
     page: Page, live: RunningApp, outside: httpx.Client, shots: Shots
 ) -> None:
-    sign_in(page, live, shots, ["uk"])
-    connect_amazon(page, shots, "UK", "uk-thistle", allow=True)
-    import_history(page, live, shots, days=10)
-    map_accounts(page, shots, {})
-    assert review_and_finish(page, shots) > 0
-    assert wait_for_bills(outside, live, "uk", at_least=1)
-    wait_until_idle(live)
+    set_up_uk(page, live, outside, shots)
     page.reload()
     expect(page.locator("#reconciliation")).to_contain_text("Not checked yet")
     page.click("#reconcile-now")

@@ -12,14 +12,8 @@ from playwright.sync_api import Page, expect
 from abxero.web.server import RunningApp
 from tests.browser.conftest import Shots
 from tests.browser.journey import (
-    connect_amazon,
-    import_history,
-    map_accounts,
-    review_and_finish,
-    sign_in,
+    set_up_uk,
     sim_bills,
-    wait_for_bills,
-    wait_until_idle,
 )
 
 pytestmark = pytest.mark.browser
@@ -28,13 +22,7 @@ pytestmark = pytest.mark.browser
 def test_rollback_preview_then_confirm(
     page: Page, live: RunningApp, outside: httpx.Client, shots: Shots
 ) -> None:
-    sign_in(page, live, shots, ["uk"])
-    connect_amazon(page, shots, "UK", "uk-thistle", allow=True)
-    import_history(page, live, shots, days=10)
-    map_accounts(page, shots, {})
-    review_and_finish(page, shots)
-    wait_for_bills(outside, live, "uk", at_least=1)
-    wait_until_idle(live)
+    set_up_uk(page, live, outside, shots)
     live_bills = [b for b in sim_bills(outside, live, "uk") if b["Status"] not in {"VOIDED"}]
     assert live_bills
     today = live.runtime.now().date()

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from abxero.cli import simulator_environment
 from abxero.demo import World, connect_demo_organisations, demo_mapping, settings_for, simulators
 from abxero.domain import jsontext
 from abxero.runtime import Runtime
@@ -172,3 +173,15 @@ def exactly_once_report(harness: Harness, region: str) -> dict[str, Any]:
         "trial_balance_total": Decimal(str(state["trial_balance"]["total"])),
         "sources_posted": sum(1 for s in sources.values() if s.status == "posted"),
     }
+
+
+def abxero_environment(harness: Harness) -> dict[str, str]:
+    """The variables that point an abxero process (a CLI call, a worker) at this harness: the
+    simulators, the database and the data directory."""
+    found: dict[str, str] = {}
+    for line in simulator_environment(harness.world.xero_url, harness.world.amazon_url):
+        name, _, value = line.partition("=")
+        found[name] = value
+    found["ABXERO_DATABASE_URL"] = harness.runtime.settings.resolved_database_url
+    found["ABXERO_DATA_DIR"] = str(harness.data_dir)
+    return found

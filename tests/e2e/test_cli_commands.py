@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from abxero.cli import app, simulator_environment
+from abxero.cli import app
 from abxero.store.db import transaction
 from abxero.store.models import XeroConnection
-from tests.e2e.harness import Harness, exactly_once_report
+from tests.e2e.harness import Harness, abxero_environment, exactly_once_report
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -23,11 +23,8 @@ SRC = str(Path(__file__).parents[2] / "src")
 
 
 def _environment(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    for line in simulator_environment(harness.world.xero_url, harness.world.amazon_url):
-        name, _, value = line.partition("=")
+    for name, value in abxero_environment(harness).items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("ABXERO_DATABASE_URL", harness.runtime.settings.resolved_database_url)
-    monkeypatch.setenv("ABXERO_DATA_DIR", str(harness.data_dir))
     monkeypatch.setenv("COLUMNS", "200")
 
 

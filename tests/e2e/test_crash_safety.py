@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from abxero.cli import simulator_environment
 from abxero.store.models import Bookmark, OutboxDocument
 from tests.conftest import empty_database
 from tests.e2e.crash_worker import LEASE_SECONDS
-from tests.e2e.harness import Harness, exactly_once_report, running_harness
+from tests.e2e.harness import Harness, abxero_environment, exactly_once_report, running_harness
 
 pytestmark = pytest.mark.slow
 
@@ -58,11 +57,7 @@ def _worker_process(harness: Harness, region: str, lifetime: float, failpoint: s
     """Run one crash worker to its end (or its kill); its return code."""
     environment = dict(os.environ)
     environment.pop("ABXERO_FAILPOINT", None)
-    for line in simulator_environment(harness.world.xero_url, harness.world.amazon_url):
-        name, _, value = line.partition("=")
-        environment[name] = value
-    environment["ABXERO_DATABASE_URL"] = harness.runtime.settings.resolved_database_url
-    environment["ABXERO_DATA_DIR"] = str(harness.data_dir)
+    environment.update(abxero_environment(harness))
     if failpoint:
         environment["ABXERO_FAILPOINT"] = failpoint
     result = subprocess.run(

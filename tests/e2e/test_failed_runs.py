@@ -13,14 +13,14 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from abxero.cli import app, simulator_environment
+from abxero.cli import app
 from abxero.jobs.queue import build_queue
 from abxero.jobs.tasks import Jobs
 from abxero.services import manage
 from abxero.store.models import Batch, Event, SyncRun, XeroConnection
 from abxero.sync import failpoints
 from abxero.sync.engine import SyncReport
-from tests.e2e.harness import Harness, exactly_once_report
+from tests.e2e.harness import Harness, abxero_environment, exactly_once_report
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -73,11 +73,8 @@ def last_sync_at(harness: Harness, connection_id: int) -> Any:
 
 
 def cli_environment(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    for line in simulator_environment(harness.world.xero_url, harness.world.amazon_url):
-        name, _, value = line.partition("=")
+    for name, value in abxero_environment(harness).items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("ABXERO_DATABASE_URL", harness.runtime.settings.resolved_database_url)
-    monkeypatch.setenv("ABXERO_DATA_DIR", str(harness.data_dir))
     monkeypatch.setenv("COLUMNS", "250")
 
 

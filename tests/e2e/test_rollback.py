@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from abxero.cli import simulator_environment
 from abxero.demo import demo_mapping
 from abxero.domain.mapping import AccountPayment, PaymentPolicy
 from abxero.services import rollback
@@ -24,7 +23,7 @@ from abxero.store.db import transaction
 from abxero.store.models import XeroConnection
 from abxero.sync.mappings import save_mapping
 from tests.conftest import empty_database
-from tests.e2e.harness import Harness, running_harness
+from tests.e2e.harness import Harness, abxero_environment, running_harness
 from tests.e2e.rollback_worker import LEASE_SECONDS
 
 pytestmark = pytest.mark.slow
@@ -173,11 +172,7 @@ def test_reconciled_items_are_kept_and_listed_with_the_reason(harness: Harness) 
 def _worker(harness: Harness, module: str, args: list[str], failpoint: str | None) -> int:
     environment = dict(os.environ)
     environment.pop("ABXERO_FAILPOINT", None)
-    for line in simulator_environment(harness.world.xero_url, harness.world.amazon_url):
-        name, _, value = line.partition("=")
-        environment[name] = value
-    environment["ABXERO_DATABASE_URL"] = harness.runtime.settings.resolved_database_url
-    environment["ABXERO_DATA_DIR"] = str(harness.data_dir)
+    environment.update(abxero_environment(harness))
     if failpoint:
         environment["ABXERO_FAILPOINT"] = failpoint
     result = subprocess.run(
@@ -237,11 +232,8 @@ def test_rollback_command_previews_with_dry_run_then_removes(
 
     from abxero.cli import app
 
-    for line in simulator_environment(harness.world.xero_url, harness.world.amazon_url):
-        name, _, value = line.partition("=")
+    for name, value in abxero_environment(harness).items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("ABXERO_DATABASE_URL", harness.runtime.settings.resolved_database_url)
-    monkeypatch.setenv("ABXERO_DATA_DIR", str(harness.data_dir))
     monkeypatch.setenv("COLUMNS", "200")
     _import_and_post(harness, "US")
     posted = xero_books(harness, "US")

@@ -15,13 +15,12 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
-from abxero.cli import simulator_environment
 from abxero.jobs.queue import build_queue
 from abxero.jobs.tasks import Jobs
 from abxero.store.db import transaction
 from abxero.store.models import Batch, XeroConnection
 from abxero.sync import engine as engine_module
-from tests.e2e.harness import Harness
+from tests.e2e.harness import Harness, abxero_environment
 from tests.hardening.support import assert_exactly_once, connection, import_and_finish, post
 
 pytestmark = pytest.mark.slow
@@ -119,11 +118,7 @@ def test_a_lost_queue_task_is_enqueued_again_by_the_next_tick(
 
 def _worker_environment(harness: Harness) -> dict[str, str]:
     environment = dict(os.environ)
-    for line in simulator_environment(harness.world.xero_url, harness.world.amazon_url):
-        name, _, value = line.partition("=")
-        environment[name] = value
-    environment["ABXERO_DATABASE_URL"] = harness.runtime.settings.resolved_database_url
-    environment["ABXERO_DATA_DIR"] = str(harness.data_dir)
+    environment.update(abxero_environment(harness))
     return environment
 
 
