@@ -1,4 +1,8 @@
-"""Client-side pacing that keeps each tenant inside 5 in flight and 60 calls a minute."""
+"""Client-side pacing that keeps each tenant inside 5 in flight and 60 calls a minute.
+
+:class:`Pacer` counts within one process (tests, single-process tools);
+:class:`~abxero.xero.shared_pacing.SharedPacer` counts across every worker (the runtime's choice).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,19 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class Pacing(Protocol):
+    """What a transport needs from a pacer."""
+
+    def slot(self, tenant_id: str) -> AbstractContextManager[None]: ...
+
+    def observe(self, tenant_id: str, headers: Mapping[str, str]) -> None: ...
+
+    def hold(self, tenant_id: str, seconds: float, problem: str = "minute") -> None: ...
 
 
 @dataclass
@@ -67,8 +82,11 @@ class Pacer:
         if remaining is not None and remaining.strip().isdigit() and int(remaining) <= 0:
             self.hold(tenant_id, 60.0)
 
-    def hold(self, tenant_id: str, seconds: float) -> None:
-        """Send nothing for ``tenant_id`` for ``seconds``."""
+    def hold(self, tenant_id: str, seconds: float, problem: str = "minute") -> None:
+        """Send nothing for ``tenant_id`` (every tenant for ``appminute``) for ``seconds``."""
+        if problem == "appminute":
+            for other in list(self._tenants):
+                self.hold(other, seconds)
         pace = self._pace(tenant_id)
         with self._lock:
             pace.blocked_until = max(pace.blocked_until, self._monotonic() + seconds)

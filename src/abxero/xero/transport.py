@@ -19,7 +19,7 @@ from abxero.xero.errors import (
     ValidationFailedError,
 )
 from abxero.xero.oauth import DEFAULT_TIMEOUT, utc_now
-from abxero.xero.pacing import Pacer
+from abxero.xero.pacing import Pacer, Pacing
 from abxero.xero.wire import decode_json
 
 _WRITES = frozenset({"PUT", "POST", "DELETE"})
@@ -62,7 +62,7 @@ class AccountingTransport:
         access_token: Callable[[], str],
         *,
         refresh_token: Callable[[], str] | None = None,
-        pacer: Pacer | None = None,
+        pacer: Pacing | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], None] = time.sleep,
@@ -70,7 +70,7 @@ class AccountingTransport:
     ) -> None:
         self._http, self.base_url, self.tenant_id = http, base_url.rstrip("/"), tenant_id
         self._access_token, self._refresh = access_token, refresh_token
-        self._pacer = pacer or Pacer()
+        self._pacer: Pacing = pacer or Pacer()
         self._timeout, self._retry, self._sleep, self._now = timeout, retry, sleep, now
 
     def call(self, method: str, path: str, options: CallOptions | None = None) -> httpx.Response:
@@ -127,14 +127,15 @@ class AccountingTransport:
         problem = limit_problem(response.headers.get("x-rate-limit-problem"))
         retry_after = _seconds(response.headers.get("retry-after"), default=60.0)
         if problem == "day":
+            self._pacer.hold(self.tenant_id, retry_after, "day")
             raise DayLimitError(self._now() + timedelta(seconds=retry_after))
         if problem == "concurrent":
             return self._retry.concurrent_backoff
+        self._pacer.hold(self.tenant_id, retry_after, problem)
         if retry_after > self._retry.max_retry_after:
             raise RetriableError(
                 f"{problem or 'rate'} limit for {retry_after:.0f}s", retry_after=retry_after
             )
-        self._pacer.hold(self.tenant_id, retry_after)
         return retry_after
 
     def _checked(self, method: str, response: httpx.Response) -> httpx.Response:
