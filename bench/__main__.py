@@ -9,7 +9,16 @@ from collections.abc import Sequence
 
 from bench.results import Benchmark, table, write_results
 
-MODULES = ("calls", "ratelimit", "planning", "latency", "scaleout", "web", "recovery")
+MODULES = (
+    "calls",
+    "ratelimit",
+    "planning",
+    "latency",
+    "scaleout",
+    "sharedpacing",
+    "web",
+    "recovery",
+)
 
 
 def run_one(module_name: str, size: str) -> Benchmark:

@@ -10,8 +10,10 @@ import pytest
 
 from abxero.simulators.serving import served
 from abxero.simulators.xero import create_app, tenant_id_for
+from bench import sharedpacing
 from bench.__main__ import MODULES, run_one
 from bench.results import Benchmark, Row, table, write_results
+from tests.conftest import REDIS_TEST_URL
 
 SERVICES = ("calls", "ratelimit", "planning", "latency", "web", "recovery")
 
@@ -42,6 +44,18 @@ def test_scale_out_runs_with_two_organisations() -> None:
     benchmark = run_one("scaleout", "tiny")
     _check(benchmark)
     assert [row.unit for row in benchmark.rows[:-1]] == ["orgs/min", "orgs/min"]
+
+
+@pytest.mark.redis
+def test_shared_pacing_runs_with_worker_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes pace through one Redis; the tiny rounds stay inside Xero's limits."""
+    monkeypatch.setenv("ABXERO_BENCH_PACING_REDIS_URL", REDIS_TEST_URL)
+    monkeypatch.setattr(sharedpacing, "REDIS", REDIS_TEST_URL)
+    benchmark = run_one("sharedpacing", "tiny")
+    _check(benchmark)
+    rows = {row.name: row for row in benchmark.rows}
+    assert rows["scaling rounds: 429s"].value == 0
+    assert rows["shared pacing: 429s"].value == 0
 
 
 def test_calls_never_beat_the_batch_floor() -> None:
