@@ -14,8 +14,10 @@ queue is Redis, the database otherwise (:class:`PaceBackend`).
   once the expiry passes.
 * Xero's ``X-MinLimit-Remaining``/``X-DayLimit-Remaining``/``X-AppMinLimit-Remaining`` headers
   raise the local counts when Xero has counted more than we did (calls by another app instance,
-  or before a restart); a 429 with ``X-Rate-Limit-Problem`` and ``Retry-After`` parks everyone
-  sharing that limit: ``minute``/``day``/``concurrent`` the organisation, ``appminute`` all.
+  or before a restart); a 429 with ``X-Rate-Limit-Problem`` and a ``Retry-After`` the
+  transport waits out parks everyone sharing that limit: ``minute`` the organisation,
+  ``appminute`` all. A ``day`` 429 parks the organisation in the ledger instead
+  (``xero_connections.parked_until``, on the engine's clock), as before.
 """
 
 from __future__ import annotations

@@ -127,15 +127,14 @@ class AccountingTransport:
         problem = limit_problem(response.headers.get("x-rate-limit-problem"))
         retry_after = _seconds(response.headers.get("retry-after"), default=60.0)
         if problem == "day":
-            self._pacer.hold(self.tenant_id, retry_after, "day")
             raise DayLimitError(self._now() + timedelta(seconds=retry_after))
         if problem == "concurrent":
             return self._retry.concurrent_backoff
-        self._pacer.hold(self.tenant_id, retry_after, problem)
         if retry_after > self._retry.max_retry_after:
             raise RetriableError(
                 f"{problem or 'rate'} limit for {retry_after:.0f}s", retry_after=retry_after
             )
+        self._pacer.hold(self.tenant_id, retry_after, problem)
         return retry_after
 
     def _checked(self, method: str, response: httpx.Response) -> httpx.Response:
