@@ -16,6 +16,7 @@ MODULES = (
     "planning",
     "latency",
     "scaleout",
+    "sharedpacing",
     "web",
     "recovery",
     "lanes",

@@ -2,7 +2,8 @@
 
 The web app, the workers, the CLI and the demo all go through a :class:`Runtime`, so each
 organisation's clients are wired the same way everywhere: tokens read from and written to the
-encrypted token store, refreshes serialised by a database lease, one Xero pacer per process.
+encrypted token store, refreshes serialised by a database lease, one Xero pacer shared by every
+worker (Redis or database).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from abxero.store.crypto import TokenCipher
 from abxero.store.db import make_engine, session_factory, transaction
 from abxero.store.files import prepare_data_files
 from abxero.store.models import AmazonConnection, TokenSet, XeroConnection, utcnow
+from abxero.store.pacing import DatabasePaceBackend
 from abxero.store.tokens import read_token_set, save_token_set
 from abxero.sync import routing
 from abxero.sync.amazon_feed import NO_FEED, AmazonFeedClient
@@ -42,8 +44,16 @@ from abxero.sync.engine import Engine
 from abxero.sync.invoice_details import InvoiceDetailsFetcher
 from abxero.sync.leases import new_holder_id, release, try_acquire
 from abxero.sync.xero_books import XeroBooksClient
-from abxero.xero import Pacer, TokenManager, XeroAccounting, XeroAuth, connect_accounting
+from abxero.xero import (
+    Pacing,
+    SharedPacer,
+    TokenManager,
+    XeroAccounting,
+    XeroAuth,
+    connect_accounting,
+)
 from abxero.xero import TokenSet as XeroTokens
+from abxero.xero.redis_pacing import RedisPaceBackend
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 REFRESH_LEASE = timedelta(seconds=60)
@@ -64,7 +74,7 @@ class Runtime:
         *,
         http: httpx.Client | None = None,
         now: Callable[[], datetime] = utcnow,
-        pacer: Pacer | None = None,
+        pacer: Pacing | None = None,
     ) -> None:
         self.settings = settings
         self.now = now
@@ -76,8 +86,16 @@ class Runtime:
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.cipher = TokenCipher.from_secret(secret, settings.key_file)
         self.http = http or httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False)
-        self.pacer = pacer or Pacer()
+        self.pacer: Pacing = pacer or self._shared_pacer()
         self.holder = new_holder_id()
+
+    def _shared_pacer(self) -> SharedPacer:
+        """Xero's limits counted for every worker: in Redis when the queue is Redis, else in
+        the database (see :mod:`abxero.xero.shared_pacing`)."""
+        queue_url = self.settings.resolved_queue_url
+        if queue_url.startswith(("redis://", "rediss://")):
+            return SharedPacer(RedisPaceBackend.from_url(queue_url))
+        return SharedPacer(DatabasePaceBackend(self.sessions))
 
     def close(self) -> None:
         self.http.close()

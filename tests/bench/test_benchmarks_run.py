@@ -10,6 +10,7 @@ import pytest
 
 from abxero.simulators.serving import served
 from abxero.simulators.xero import create_app, tenant_id_for
+from bench import sharedpacing
 from bench.__main__ import MODULES, run_one
 from bench.results import Benchmark, Row, table, write_results
 from tests.conftest import REDIS_TEST_URL
@@ -53,6 +54,18 @@ def test_sync_now_with_a_pdf_backlog_runs_on_both_queues(monkeypatch: pytest.Mon
     benchmark = run_one("lanes", "tiny")
     _check(benchmark)
     assert [row.name.split()[0] for row in benchmark.rows] == ["SQLite"] * 4 + ["Redis"] * 4
+
+
+@pytest.mark.redis
+def test_shared_pacing_runs_with_worker_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes pace through one Redis; the tiny rounds stay inside Xero's limits."""
+    monkeypatch.setenv("ABXERO_BENCH_PACING_REDIS_URL", REDIS_TEST_URL)
+    monkeypatch.setattr(sharedpacing, "REDIS", REDIS_TEST_URL)
+    benchmark = run_one("sharedpacing", "tiny")
+    _check(benchmark)
+    rows = {row.name: row for row in benchmark.rows}
+    assert rows["scaling rounds: 429s"].value == 0
+    assert rows["shared pacing: 429s"].value == 0
 
 
 def test_calls_never_beat_the_batch_floor() -> None:

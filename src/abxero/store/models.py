@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -551,3 +552,43 @@ class ContextRead(Base):
     )
     read_at: Mapped[datetime] = mapped_column(UtcDateTime)
     body: Mapped[str] = mapped_column(Text)
+
+
+class PaceCall(Base):
+    """One Xero call in the shared per-tenant and app-wide rate windows: counted from its
+    start and moved to its end when it finishes (Xero saw it somewhere in between, so the
+    windows hold for Xero's clock as well as ours).
+
+    ``scope`` is the tenant id, or ``*app*`` for calls Xero counted that no tenant row shows
+    (a correction from ``X-AppMinLimit-Remaining``). Rows older than a day are deleted.
+    """
+
+    __tablename__ = "xero_pace_calls"
+    __table_args__ = (
+        Index("ix_xero_pace_calls_scope_counted_at", "scope", "counted_at"),
+        Index("ix_xero_pace_calls_counted_at", "counted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(64))
+    counted_at: Mapped[float] = mapped_column(Float)
+
+
+class PaceSlot(Base):
+    """One of a tenant's concurrency slots in use; a dead holder's slot lapses at expiry."""
+
+    __tablename__ = "xero_pace_slots"
+
+    slot_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    expires_at: Mapped[float] = mapped_column(Float)
+
+
+class PaceHold(Base):
+    """A tenant (or the whole app) parked by a 429 until ``until``; also the row every
+    start locks, so checking the windows and counting the call is one atomic step."""
+
+    __tablename__ = "xero_pace_holds"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    until: Mapped[float] = mapped_column(Float, default=0.0)

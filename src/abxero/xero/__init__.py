@@ -58,8 +58,9 @@ from abxero.xero.oauth import (
     XeroAuth,
     XeroConnection,
 )
-from abxero.xero.pacing import Pacer
+from abxero.xero.pacing import Pacer, Pacing
 from abxero.xero.session import TokenManager
+from abxero.xero.shared_pacing import PaceLimits, SharedPacer
 from abxero.xero.transport import AccountingTransport, RetryPolicy
 
 DEFAULT_SCOPES = (
@@ -82,7 +83,7 @@ def connect_accounting(
     tokens: TokenManager,
     *,
     api_url: str = API_URL,
-    pacer: Pacer | None = None,
+    pacer: Pacing | None = None,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     retry: RetryPolicy | None = None,
 ) -> XeroAccounting:
@@ -123,11 +124,14 @@ __all__ = [
     "NotFoundError",
     "OrgContext",
     "Organisation",
+    "PaceLimits",
     "Pacer",
+    "Pacing",
     "PaymentSummary",
     "RejectedError",
     "RetriableError",
     "RetryPolicy",
+    "SharedPacer",
     "TaxRate",
     "TokenManager",
     "TokenSet",

@@ -1,4 +1,8 @@
-"""Client-side pacing that keeps each tenant inside 5 in flight and 60 calls a minute."""
+"""Client-side pacing that keeps each tenant inside 5 in flight and 60 calls a minute.
+
+:class:`Pacer` counts within one process (tests, single-process tools);
+:class:`~abxero.xero.shared_pacing.SharedPacer` counts across every worker (the runtime's choice).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,21 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class Pacing(Protocol):
+    """What a transport needs from a pacer."""
+
+    def slot(self, tenant_id: str) -> AbstractContextManager[None]: ...
+
+    def observe(self, tenant_id: str, headers: Mapping[str, str]) -> None: ...
+
+    def hold(self, tenant_id: str, seconds: float, problem: str = "minute") -> None: ...
+
+    def day_remaining(self, tenant_id: str, max_age: float = 600.0) -> int | None: ...
 
 
 @dataclass
@@ -85,8 +102,11 @@ class Pacer:
                 return None
             return pace.day_remaining
 
-    def hold(self, tenant_id: str, seconds: float) -> None:
-        """Send nothing for ``tenant_id`` for ``seconds``."""
+    def hold(self, tenant_id: str, seconds: float, problem: str = "minute") -> None:
+        """Send nothing for ``tenant_id`` (every tenant for ``appminute``) for ``seconds``."""
+        if problem == "appminute":
+            for other in list(self._tenants):
+                self.hold(other, seconds)
         pace = self._pace(tenant_id)
         with self._lock:
             pace.blocked_until = max(pace.blocked_until, self._monotonic() + seconds)

@@ -19,7 +19,7 @@ from abxero.xero.errors import (
     ValidationFailedError,
 )
 from abxero.xero.oauth import DEFAULT_TIMEOUT, utc_now
-from abxero.xero.pacing import Pacer
+from abxero.xero.pacing import Pacer, Pacing
 from abxero.xero.wire import decode_json
 
 _WRITES = frozenset({"PUT", "POST", "DELETE"})
@@ -62,7 +62,7 @@ class AccountingTransport:
         access_token: Callable[[], str],
         *,
         refresh_token: Callable[[], str] | None = None,
-        pacer: Pacer | None = None,
+        pacer: Pacing | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], None] = time.sleep,
@@ -70,7 +70,7 @@ class AccountingTransport:
     ) -> None:
         self._http, self.base_url, self.tenant_id = http, base_url.rstrip("/"), tenant_id
         self._access_token, self._refresh = access_token, refresh_token
-        self._pacer = pacer or Pacer()
+        self._pacer: Pacing = pacer or Pacer()
         self._timeout, self._retry, self._sleep, self._now = timeout, retry, sleep, now
 
     def call(self, method: str, path: str, options: CallOptions | None = None) -> httpx.Response:
@@ -134,7 +134,7 @@ class AccountingTransport:
             raise RetriableError(
                 f"{problem or 'rate'} limit for {retry_after:.0f}s", retry_after=retry_after
             )
-        self._pacer.hold(self.tenant_id, retry_after)
+        self._pacer.hold(self.tenant_id, retry_after, problem)
         return retry_after
 
     def _checked(self, method: str, response: httpx.Response) -> httpx.Response:
