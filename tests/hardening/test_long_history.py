@@ -61,7 +61,7 @@ def test_a_history_beyond_one_days_calls_spreads_over_days_and_posts_once(
             assert state.finish_at > parked  # the ETA counts the pause
         left = state.left
         _next_day(harness, "UK")
-    assert days >= 2  # parked twice or more: three or more days of posting
+    assert days >= 1  # parked at least once: posting spread over two days or more
     assert state.left == 0
     assert state.done > 0
     assert_exactly_once(harness, "UK")
