@@ -20,7 +20,9 @@ from tests.hardening.support import (
 )
 
 pytestmark = pytest.mark.slow
-CALLS_A_DAY = 8
+CALLS_A_DAY = 4
+"""Low enough that 90 days need three days of posting, now that a run reuses the stored
+organisation read and spends its calls on batches."""
 
 
 def _next_day(harness: Harness, region: str) -> None:
@@ -61,7 +63,7 @@ def test_a_history_beyond_one_days_calls_spreads_over_days_and_posts_once(
             assert state.finish_at > parked  # the ETA counts the pause
         left = state.left
         _next_day(harness, "UK")
-    assert days >= 1  # parked at least once: posting spread over two days or more
+    assert days >= 2  # parked twice or more: three or more days of posting
     assert state.left == 0
     assert state.done > 0
     assert_exactly_once(harness, "UK")
