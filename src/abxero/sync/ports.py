@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from abxero.domain.context import OrgContext
 from abxero.domain.plan import Endpoint
 from abxero.sync.batches import ElementOutcome, OutgoingBatch
 from abxero.sync.ledger import Fetched
@@ -40,12 +39,9 @@ class ContactState:
 
 
 class XeroBooks(Protocol):
-    def organisation_context(self, contact_id: str) -> OrgContext:
-        """Organisation, accounts, tax rates, currencies and tracking, read fresh."""
-        ...
-
     def organisation_facts(self) -> dict[str, Any]:
-        """The same read as JSON-ready lists (``OrgContext.from_facts`` builds the context)."""
+        """Organisation, accounts, tax rates, currencies and tracking, read fresh, as JSON-ready
+        lists (``OrgContext.from_facts`` builds the context; the run may keep them)."""
         ...
 
     def ensure_contact(

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from abxero.domain.context import OrgContext
 from abxero.domain.plan import Endpoint, document_totals
 from abxero.sync.batches import ElementOutcome, OutgoingBatch
 from abxero.sync.ports import ComeBackAt, ContactState, NeedsReconnect, TryLater
@@ -53,9 +52,6 @@ class XeroBooksClient:
 
     def __init__(self, api: XeroAccounting) -> None:
         self._api = api
-
-    def organisation_context(self, contact_id: str) -> OrgContext:
-        return OrgContext.from_facts(self.organisation_facts(), contact_id)
 
     def organisation_facts(self) -> dict[str, Any]:
         facts = translated(self._api.org_context)
