@@ -29,11 +29,11 @@ from abxero.xero import (
     RetryPolicy,
     TaxRate,
     TokenManager,
-    TokenSet,
     TrackingCategory,
     XeroAccounting,
     XeroAuth,
     XeroError,
+    XeroTokens,
     connect_accounting,
     write_query,
 )
@@ -64,7 +64,7 @@ def recording(http: httpx.Client) -> list[httpx.Request]:
 
 def production_client(http: httpx.Client, sim_token: dict[str, Any], key: str) -> XeroAccounting:
     """The client exactly as the product builds it (``connect_accounting``)."""
-    tokens = TokenSet(sim_token["access_token"], None, FAR_FUTURE, ())
+    tokens = XeroTokens(sim_token["access_token"], None, FAR_FUTURE, ())
     auth = XeroAuth(http, CLIENT_ID, CLIENT_SECRET, REDIRECT, identity_url=BASE, api_url=BASE)
     manager = TokenManager(auth, load=lambda: tokens, save=lambda renewed: None)
     return connect_accounting(http, sim_token["tenants"][key], manager, api_url=BASE)

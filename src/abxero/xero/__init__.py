@@ -54,9 +54,9 @@ from abxero.xero.oauth import (
     LOGIN_URL,
     AuthorizationRequest,
     IdentityClaims,
-    TokenSet,
+    TenantGrant,
     XeroAuth,
-    XeroConnection,
+    XeroTokens,
 )
 from abxero.xero.pacing import Pacer, Pacing
 from abxero.xero.session import TokenManager
@@ -133,14 +133,14 @@ __all__ = [
     "RetryPolicy",
     "SharedPacer",
     "TaxRate",
+    "TenantGrant",
     "TokenManager",
-    "TokenSet",
     "TrackingCategory",
     "ValidationFailedError",
     "XeroAccounting",
     "XeroAuth",
-    "XeroConnection",
     "XeroError",
+    "XeroTokens",
     "chunked",
     "connect_accounting",
     "date_filter",
