@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -163,6 +163,14 @@ def _groups(
     return [(endpoint, path, items) for path, (endpoint, items) in groups.items()]
 
 
+def batch_request(
+    endpoint: Endpoint, path: str, payloads: Sequence[Mapping[str, Any]]
+) -> tuple[str, str]:
+    """The body and query string a batch of ``payloads`` is stored with and sent (and resent)
+    as: ``{"<endpoint>": [...]}`` with sorted keys, and ``write_query(path)``."""
+    return jsontext.dumps({endpoint.value: list(payloads)}), write_query(path)
+
+
 def _store_batch(
     session: Session,
     connection_id: int,
@@ -171,8 +179,7 @@ def _store_batch(
     chunk: Sequence[tuple[OutboxDocument, dict[str, Any]]],
     now: datetime,
 ) -> OutgoingBatch:
-    body = jsontext.dumps({endpoint.value: [payload for _, payload in chunk]})
-    query = write_query(path)
+    body, query = batch_request(endpoint, path, [payload for _, payload in chunk])
     batch = Batch(
         xero_connection_id=connection_id,
         endpoint=endpoint.value,
