@@ -15,7 +15,6 @@ import httpx
 from abxero.xero.accounting import (
     MAX_BATCH,
     XeroAccounting,
-    chunked,
     date_filter,
     guid_filter,
     list_parameter,
@@ -141,7 +140,6 @@ __all__ = [
     "XeroAuth",
     "XeroError",
     "XeroTokens",
-    "chunked",
     "connect_accounting",
     "date_filter",
     "guid_filter",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar
@@ -89,12 +89,6 @@ def _query_params(query: str) -> httpx.QueryParams:
     if ("summarizeErrors", "false") not in pairs:
         raise ValueError(f"a batch must be sent with summarizeErrors=false, not {query!r}")
     return httpx.QueryParams(query)
-
-
-def chunked(items: Sequence[Payload], size: int = MAX_BATCH) -> Iterator[Sequence[Payload]]:
-    """Split a long list into batches Xero accepts (50 by default)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def guid_filter(path: str, value: str) -> str:
