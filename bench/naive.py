@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 
 from abxero.domain import jsontext
-from abxero.domain.plan import Endpoint
+from abxero.domain.plan import Endpoint, resolve_links
 from abxero.store.models import OutboxDocument
-from abxero.sync.batches import FIRST_PHASE, ID_FIELDS, SECOND_PHASE, resolved_payload
+from abxero.sync.batches import FIRST_PHASE, ID_FIELDS, SECOND_PHASE, stored_links
 
 CONTEXT_READS = ("Organisation", "Accounts", "TaxRates", "Currencies", "TrackingCategories")
 
@@ -68,7 +68,9 @@ def _put_alone(api: httpx.Client, document: OutboxDocument, ids: dict[str, str])
     if not all(key in ids for key in document.depends_on):
         return False
     endpoint = Endpoint(document.endpoint)
-    payload: dict[str, Any] = resolved_payload(document, ids)
+    payload: dict[str, Any] = resolve_links(
+        jsontext.loads(document.payload), stored_links(document), ids
+    )
     path = endpoint.value
     if endpoint is Endpoint.ALLOCATIONS:
         path = f"CreditNotes/{payload.pop('CreditNote')['CreditNoteID']}/Allocations"

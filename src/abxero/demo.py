@@ -162,7 +162,7 @@ def demo_mapping(runtime: Runtime, connection_id: int) -> MappingConfig:
             .where(SourceTransaction.xero_connection_id == connection_id)
             .distinct()
         ).all()
-    instruments = [_instrument(key) for key in keys if key]
+    instruments = [Instrument.from_key(key) for key in keys if key]
     context = organisation_context(runtime, connection_id)
     mapping = default_mapping(context, instruments)
     cards = [account for account in context.accounts if account.is_active and account.is_bank]
@@ -173,11 +173,6 @@ def demo_mapping(runtime: Runtime, connection_id: int) -> MappingConfig:
             account = card_accounts[index % len(card_accounts)]
             methods[instrument.key] = AccountPayment(account=account.code or account.account_id)
     return mapping.model_copy(update={"payment_methods": methods})
-
-
-def _instrument(key: str) -> Instrument:
-    kind, _, last4 = key.partition("/")
-    return Instrument(kind, last4)
 
 
 def ledger_summary(runtime: Runtime, connection_id: int) -> dict[str, Any]:

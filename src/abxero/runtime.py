@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.amazon import (
     AmazonApi,
+    AmazonTokens,
     DocumentClient,
     Endpoints,
     InvoiceClient,
@@ -29,12 +30,11 @@ from abxero.amazon import (
     TokenKeeper,
     endpoints_for,
 )
-from abxero.amazon import TokenSet as AmazonTokens
 from abxero.settings import Settings
 from abxero.store.crypto import TokenCipher
 from abxero.store.db import make_engine, session_factory, transaction
 from abxero.store.files import prepare_data_files
-from abxero.store.models import AmazonConnection, TokenSet, XeroConnection, utcnow
+from abxero.store.models import AmazonConnection, EncryptedTokenSet, XeroConnection, utcnow
 from abxero.store.pacing import DatabasePaceBackend
 from abxero.store.tokens import read_token_set, save_token_set
 from abxero.sync import routing
@@ -50,9 +50,9 @@ from abxero.xero import (
     TokenManager,
     XeroAccounting,
     XeroAuth,
+    XeroTokens,
     connect_accounting,
 )
-from abxero.xero import TokenSet as XeroTokens
 from abxero.xero.redis_pacing import RedisPaceBackend
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -121,12 +121,12 @@ class Runtime:
 
         def load() -> XeroTokens:
             with self.sessions() as session:
-                data = read_token_set(self.cipher, session.get_one(TokenSet, token_set_id))
+                data = read_token_set(self.cipher, session.get_one(EncryptedTokenSet, token_set_id))
             return xero_tokens_from(data)
 
         def save(tokens: XeroTokens) -> None:
             with transaction(self.sessions) as session:
-                row = session.get_one(TokenSet, token_set_id)
+                row = session.get_one(EncryptedTokenSet, token_set_id)
                 save_token_set(
                     session,
                     self.cipher,
@@ -216,12 +216,14 @@ class Runtime:
 
         def load() -> AmazonTokens:
             with self.sessions() as session:
-                stored = read_token_set(self.cipher, session.get_one(TokenSet, token_set_id))
+                stored = read_token_set(
+                    self.cipher, session.get_one(EncryptedTokenSet, token_set_id)
+                )
             return AmazonTokens.from_dict(stored)
 
         def save(tokens: AmazonTokens) -> None:
             with transaction(self.sessions) as session:
-                row = session.get_one(TokenSet, token_set_id)
+                row = session.get_one(EncryptedTokenSet, token_set_id)
                 save_token_set(
                     session,
                     self.cipher,

@@ -14,7 +14,7 @@ from abxero.runtime import Runtime
 from abxero.settings import load_settings
 from abxero.store.db import transaction
 from abxero.store.migrate import upgrade
-from abxero.store.models import AmazonConnection, TokenSet, User, XeroConnection
+from abxero.store.models import AmazonConnection, EncryptedTokenSet, User, XeroConnection
 from tests.alerts.receivers import Hook, Mailbox, mail_server, webhook_receiver
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -50,7 +50,9 @@ def add_organisation(runtime: Runtime, now: datetime) -> int:
         session.add(user)
         session.flush()
         sealed = runtime.cipher.encrypt({"refresh_token": "unused here"})
-        tokens = TokenSet(provider="xero", ciphertext=sealed, issued_at=now, updated_at=now)
+        tokens = EncryptedTokenSet(
+            provider="xero", ciphertext=sealed, issued_at=now, updated_at=now
+        )
         session.add(tokens)
         session.flush()
         org = XeroConnection(

@@ -21,10 +21,10 @@ from abxero.store.db import transaction
 from abxero.store.models import (
     AlertDelivery,
     AmazonConnection,
+    EncryptedTokenSet,
     Event,
     SourceTransaction,
     SyncRun,
-    TokenSet,
     XeroConnection,
 )
 from tests.alerts.conftest import PUBLIC_URL, World
@@ -130,7 +130,9 @@ def _amazon_reconnected(world: World) -> None:
 def _token_idle(days: int) -> Change:
     def change(world: World) -> None:
         with transaction(world.runtime.sessions) as session:
-            session.execute(update(TokenSet).values(issued_at=world.clock() - timedelta(days=days)))
+            session.execute(
+                update(EncryptedTokenSet).values(issued_at=world.clock() - timedelta(days=days))
+            )
 
     return change
 
@@ -455,13 +457,13 @@ def test_rotating_keys_does_not_hide_a_xero_grant_about_to_lapse(world: World) -
 
     _token_idle(51)(world)
     with world.runtime.sessions() as session:
-        before = session.scalars(select(TokenSet)).one()
+        before = session.scalars(select(EncryptedTokenSet)).one()
     key = world.runtime.settings.key_file.read_text().strip()
     spare = Fernet.generate_key().decode()  # the app's key stays primary: it reads on
     with transaction(world.runtime.sessions) as session:
         assert rotate_all(session, TokenCipher([key, spare])) >= 1
     with world.runtime.sessions() as session:
-        after = session.scalars(select(TokenSet)).one()
+        after = session.scalars(select(EncryptedTokenSet)).one()
     assert after.ciphertext != before.ciphertext
     assert after.updated_at > before.updated_at
     assert after.issued_at == before.issued_at

@@ -11,11 +11,11 @@ import pytest
 
 from abxero.amazon import (
     AmazonApi,
+    AmazonTokens,
     FatalError,
     LwaClient,
     NeedsReconnectError,
     TokenKeeper,
-    TokenSet,
     consent_url,
     endpoints_for,
 )
@@ -182,9 +182,9 @@ def test_keeper_refreshes_before_expiry_and_persists_first(
 ) -> None:
     client = lwa(http, clock)
     tokens = client.exchange_code(code_from(consent(http, "allow")), REDIRECT)
-    saved: list[TokenSet] = []
+    saved: list[AmazonTokens] = []
 
-    def persist(new: TokenSet) -> None:
+    def persist(new: AmazonTokens) -> None:
         assert keeper.tokens is tokens or keeper.tokens is saved[-1]  # not yet swapped in
         saved.append(new)
 
@@ -205,7 +205,7 @@ def test_an_api_403_after_expiry_refreshes_once(
 ) -> None:
     client = lwa(http, clock)
     tokens = client.exchange_code(code_from(consent(http, "allow")), REDIRECT)
-    saved: list[TokenSet] = []
+    saved: list[AmazonTokens] = []
     keeper = TokenKeeper(client, tokens, on_refresh=saved.append, now=clock.now)
     http.post("/_sim/expire-tokens")
     feed = TransactionFeed(AmazonApi(http, BASE_URL, keeper, sleep=sleeps))

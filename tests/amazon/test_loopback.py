@@ -13,11 +13,11 @@ import pytest
 
 from abxero.amazon import (
     AmazonApi,
+    AmazonTokens,
     DocumentClient,
     LwaClient,
     RetryPolicy,
     TokenKeeper,
-    TokenSet,
     TransactionFeed,
     consent_url,
     endpoints_for,
@@ -41,7 +41,7 @@ def server(clock: ManualClock) -> Iterator[ServedApp]:
         yield running
 
 
-def connect(http: httpx.Client, base: str, clock: ManualClock) -> tuple[LwaClient, TokenSet]:
+def connect(http: httpx.Client, base: str, clock: ManualClock) -> tuple[LwaClient, AmazonTokens]:
     endpoints = endpoints_for("US", store_url=base, api_url=base, token_url=f"{base}/auth/o2/token")
     page = http.get(
         consent_url(
@@ -68,7 +68,7 @@ def test_consent_sync_and_pdf_over_loopback_with_timeouts_and_drops(
 ) -> None:
     with httpx.Client(timeout=httpx.Timeout(2.0, read=0.3)) as http:
         lwa, tokens = connect(http, server.url, clock)
-        saved: list[TokenSet] = []
+        saved: list[AmazonTokens] = []
         keeper = TokenKeeper(lwa, tokens, on_refresh=saved.append, now=clock.now)
         api = AmazonApi(
             http,

@@ -45,7 +45,7 @@ def test_card_charge_is_a_bill_paid_from_the_card_account() -> None:
     bill, payment = plan.documents
     assert (bill.role, payment.role) == (Role.BILL, Role.PAYMENT)
     assert payment.links == (Link("t-1:bill", ("Invoice", "InvoiceID")),)
-    sent = resolve_links(payment, {"t-1:bill": "inv-9"})
+    sent = resolve_links(payment.payload, payment.links, {"t-1:bill": "inv-9"})
     assert sent["Invoice"] == {"InvoiceID": "inv-9"}
     assert "Invoice" not in payment.payload
     assert sent["Reference"] == "RA5X 1001"

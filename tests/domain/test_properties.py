@@ -159,7 +159,7 @@ def test_links_fill_every_dependency(generated: tuple[Region, dict[str, Any]]) -
     plan = planned(region, record)
     ids = {document.key: f"xero-{index}" for index, document in enumerate(plan.documents)}
     for document in plan.documents:
-        payload = resolve_links(document, ids)
+        payload = resolve_links(document.payload, document.links, ids)
         for link in document.links:
             target: Any = payload
             for name in link.path:

@@ -46,7 +46,7 @@ def test_rotate_keys_rewrites_tokens_under_the_new_key(
 
     from abxero.store.crypto import TokenCipher
     from abxero.store.db import session_factory, transaction
-    from abxero.store.models import TokenSet
+    from abxero.store.models import EncryptedTokenSet
     from abxero.store.tokens import save_token_set
 
     url = f"sqlite:///{tmp_path / 'abxero.db'}"
@@ -62,6 +62,6 @@ def test_rotate_keys_rewrites_tokens_under_the_new_key(
     assert result.exit_code == 0, result.output
     assert "1 token sets" in result.output
     with session_factory(engine)() as session:
-        row = session.query(TokenSet).one()
+        row = session.query(EncryptedTokenSet).one()
         assert TokenCipher([new]).decrypt(row.ciphertext) == {"refresh_token": "r"}
     engine.dispose()

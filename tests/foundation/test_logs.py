@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from abxero.logs import configure_logging, get_logger, redact
 from abxero.runtime import Runtime
 from abxero.settings import Settings
-from abxero.store.models import TokenSet
+from abxero.store.models import EncryptedTokenSet
 from abxero.store.tokens import read_token_set
 
 
@@ -107,7 +107,7 @@ def _secrets_of(runtime: Runtime, settings: Settings) -> set[str]:
     """Every value that must never be logged: tokens in the store and configured secrets."""
     found: set[str] = set()
     with runtime.sessions() as session:
-        for row in session.query(TokenSet).all():
+        for row in session.query(EncryptedTokenSet).all():
             for name, value in read_token_set(runtime.cipher, row).items():
                 if "token" in name and isinstance(value, str) and len(value) > 8:
                     found.add(value)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from abxero.demo import SIM_XERO_CLIENT
 from abxero.logs import configure_logging
 from abxero.simulators import amazon as amazon_sim
-from abxero.store.models import TokenSet
+from abxero.store.models import EncryptedTokenSet
 from abxero.store.tokens import read_token_set
 from tests.e2e.harness import Harness
 from tests.hardening.support import import_and_finish, post
@@ -23,7 +23,7 @@ SECRET_FIELDS = ("access_token", "refresh_token", "id_token")
 
 def _stored_secrets(harness: Harness) -> set[str]:
     with harness.runtime.sessions() as session:
-        rows = session.scalars(select(TokenSet)).all()
+        rows = session.scalars(select(EncryptedTokenSet)).all()
         found = set()
         for row in rows:
             data = read_token_set(harness.runtime.cipher, row)

@@ -12,9 +12,9 @@ from abxero.store.db import make_engine, session_factory, transaction
 from abxero.store.migrate import downgrade, upgrade
 from abxero.store.models import (
     Base,
+    EncryptedTokenSet,
     OutboxDocument,
     SourceTransaction,
-    TokenSet,
     User,
     XeroConnection,
 )
@@ -196,7 +196,7 @@ def test_rows_stored_before_0016_keep_their_issue_time_and_refused_pdfs_are_aske
             )
     upgrade(database_url)
     with session_factory(engine)() as session:
-        tokens = session.get_one(TokenSet, 1)
+        tokens = session.get_one(EncryptedTokenSet, 1)
         documents = {d.attachment: d for d in session.scalars(select(OutboxDocument))}
     engine.dispose()
     assert tokens.issued_at == then

@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 from abxero.store.crypto import DecryptionError, TokenCipher
 from abxero.store.db import make_engine, session_factory, transaction
 from abxero.store.migrate import upgrade
-from abxero.store.models import TokenSet
+from abxero.store.models import EncryptedTokenSet
 from abxero.store.tokens import read_token_set, rotate_all, save_token_set
 
 SECRET_TOKENS = {
@@ -45,7 +45,7 @@ def test_token_sets_round_trip_on_each_backend(database_url: str, tmp_path: Path
         row = save_token_set(session, cipher, "amazon", SECRET_TOKENS, None)
         row_id = row.id
     with transaction(factory) as session:
-        stored = session.get_one(TokenSet, row_id)
+        stored = session.get_one(EncryptedTokenSet, row_id)
         assert read_token_set(cipher, stored) == SECRET_TOKENS
         save_token_set(session, cipher, "amazon", {"access_token": "new"}, None, existing=stored)
         assert stored.generation == 2
@@ -63,7 +63,7 @@ def test_key_rotation_keeps_old_ciphertext_readable_and_rewrites_it(database_url
     with transaction(factory) as session:
         assert rotate_all(session, rotating) == 1
     with factory() as session:
-        stored = session.get_one(TokenSet, row_id)
+        stored = session.get_one(EncryptedTokenSet, row_id)
         assert read_token_set(TokenCipher([new_key]), stored) == SECRET_TOKENS
         with pytest.raises(DecryptionError):
             read_token_set(TokenCipher([old_key]), stored)

@@ -7,7 +7,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from abxero.simulators.xero.app import SECOND_USER
-from abxero.store.models import TokenSet, User, XeroConnection
+from abxero.store.models import EncryptedTokenSet, User, XeroConnection
 from abxero.store.tokens import read_token_set
 from tests.web.conftest import APP_URL, Browser, set_up_organisation
 from tests.web.web_support import csrf_of, path_of, xero_consent
@@ -18,7 +18,7 @@ UK = "Demo Company (UK)"
 
 def xero_token_sets(browser: Browser) -> list[dict[str, object]]:
     with browser.runtime.sessions() as session:
-        rows = session.query(TokenSet).filter_by(provider="xero").all()
+        rows = session.query(EncryptedTokenSet).filter_by(provider="xero").all()
         return [read_token_set(browser.runtime.cipher, row) for row in rows]
 
 

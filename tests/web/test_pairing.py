@@ -11,9 +11,8 @@ from fastapi.testclient import TestClient
 from abxero.services.amazon_link import connect_amazon
 from abxero.services.connections import AlreadyPaired, record_sign_in
 from abxero.store.models import AmazonConnection, XeroConnection
-from abxero.xero import IdentityClaims
-from abxero.xero import TokenSet as XeroTokens
-from abxero.xero import XeroConnection as Grant
+from abxero.xero import IdentityClaims, XeroTokens
+from abxero.xero import TenantGrant as Grant
 from tests.web.conftest import APP_URL, Browser
 from tests.web.web_support import amazon_consent, csrf_of, path_of, xero_consent
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 
 from abxero.services.connections import record_sign_in
-from abxero.store.models import TokenSet
+from abxero.store.models import EncryptedTokenSet
 from abxero.store.tokens import read_token_set
 from abxero.web.routes import auth, manage, wizard
 from abxero.web.security import safe_next
-from abxero.xero import IdentityClaims
-from abxero.xero import TokenSet as XeroTokens
-from abxero.xero import XeroConnection as Grant
+from abxero.xero import IdentityClaims, XeroTokens
+from abxero.xero import TenantGrant as Grant
 from tests.web.conftest import Browser, set_up_organisation
 from tests.web.web_support import path_of, query_of, xero_consent
 
@@ -169,7 +168,7 @@ def test_tokens_never_appear_in_pages(browser: Browser) -> None:
     ]
     secrets: list[str] = []
     with browser.runtime.sessions() as session:
-        for row in session.query(TokenSet).all():
+        for row in session.query(EncryptedTokenSet).all():
             data = read_token_set(browser.runtime.cipher, row)
             secrets += [str(data[k]) for k in ("access_token", "refresh_token") if data.get(k)]
     assert len(secrets) >= 4

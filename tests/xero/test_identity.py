@@ -17,8 +17,8 @@ from abxero.xero import (
     IdTokenError,
     NeedsReconnectError,
     TokenManager,
-    TokenSet,
     XeroAuth,
+    XeroTokens,
 )
 from tests.xero.xero_support import BASE, REDIRECT
 
@@ -43,7 +43,9 @@ def consent(
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
-def sign_in(http: httpx.Client, auth: XeroAuth, tenants: int | None = None) -> tuple[TokenSet, Any]:
+def sign_in(
+    http: httpx.Client, auth: XeroAuth, tenants: int | None = None
+) -> tuple[XeroTokens, Any]:
     request = auth.authorization_request(DEFAULT_SCOPES)
     callback = consent(http, request.url, tenants=tenants)
     assert callback["state"] == request.state
@@ -210,7 +212,7 @@ def test_token_manager_persists_before_use_under_the_lock(
         yield
         events.append("unlock")
 
-    def save(new: TokenSet) -> None:
+    def save(new: XeroTokens) -> None:
         events.append("save")
         stored["tokens"] = new
 

@@ -19,7 +19,7 @@ from abxero.xero import (
     RetryPolicy,
     XeroAccounting,
 )
-from tests.xero.xero_support import BASE, ApiFactory, bill, state
+from tests.xero.xero_support import BASE, ApiFactory, bill, put_batch, state
 
 
 def contact(api: XeroAccounting) -> str:
@@ -35,26 +35,26 @@ def test_same_key_same_body_replays_the_first_response(
     http: httpx.Client, uk: XeroAccounting
 ) -> None:
     batch = [bill(contact(uk))]
-    first = uk.create_invoices(batch, "batch-0001")
-    again = uk.create_invoices(batch, "batch-0001")
+    first = put_batch(uk, "Invoices", batch, "batch-0001")
+    again = put_batch(uk, "Invoices", batch, "batch-0001")
     assert again.elements[0].xero_id == first.elements[0].xero_id
     assert len(state(http, "uk")["invoices"]) == 1
     assert stats(http)["idempotent_replays"] == 1
 
 
 def test_same_key_other_body_is_refused(uk: XeroAccounting) -> None:
-    uk.create_invoices([bill(contact(uk))], "batch-0002")
+    put_batch(uk, "Invoices", [bill(contact(uk))], "batch-0002")
     with pytest.raises(Exception, match="different request"):
-        uk.create_invoices([bill(contact(uk), InvoiceNumber="other")], "batch-0002")
+        put_batch(uk, "Invoices", [bill(contact(uk), InvoiceNumber="other")], "batch-0002")
 
 
 def test_keys_expire_after_the_window(
     http: httpx.Client, uk: XeroAccounting, clock: ManualClock
 ) -> None:
     batch = [bill(contact(uk))]
-    uk.create_invoices(batch, "batch-0003")
+    put_batch(uk, "Invoices", batch, "batch-0003")
     clock.advance(timedelta(minutes=6, seconds=1).total_seconds())
-    uk.create_invoices(batch, "batch-0003")
+    put_batch(uk, "Invoices", batch, "batch-0003")
     assert len(state(http, "uk")["invoices"]) == 2
 
 
@@ -64,9 +64,9 @@ def test_lost_response_then_retry_with_the_same_key_posts_once(
     http.post("/_sim/faults", json={"lose_responses": 1})
     batch = [bill(contact(uk))]
     with pytest.raises(RetriableError) as lost:
-        uk.create_invoices(batch, "batch-0004")
+        put_batch(uk, "Invoices", batch, "batch-0004")
     assert lost.value.may_have_applied
-    retried = uk.create_invoices(batch, "batch-0004")
+    retried = put_batch(uk, "Invoices", batch, "batch-0004")
     assert retried.all_ok
     assert len(state(http, "uk")["invoices"]) == 1
 

@@ -16,7 +16,7 @@ from abxero.simulators.clock import ManualClock
 from abxero.sync.xero_readback import read_back
 from abxero.xero import AccountingTransport, Pacer, XeroAccounting
 from tests.xero.conftest import BASE
-from tests.xero.xero_support import bill, line, payment
+from tests.xero.xero_support import bill, line, payment, put_batch
 
 
 def amazon(api: XeroAccounting) -> str:
@@ -37,11 +37,11 @@ def _spend(contact: str) -> dict[str, Any]:
 
 def test_documents_outside_the_listing_are_fetched_by_id(uk: XeroAccounting) -> None:
     contact = amazon(uk)
-    created = uk.create_invoices([bill(contact, line("10.00", tax="NONE"))], "rb-bill")
+    created = put_batch(uk, "Invoices", [bill(contact, line("10.00", tax="NONE"))], "rb-bill")
     bill_id = created.elements[0].xero_id
     assert bill_id
-    paid = uk.create_payments([payment(bill_id, "10.00")], "rb-pay")
-    spent = uk.create_bank_transactions([_spend(contact)], "rb-spend")
+    paid = put_batch(uk, "Payments", [payment(bill_id, "10.00")], "rb-pay")
+    spent = put_batch(uk, "BankTransactions", [_spend(contact)], "rb-spend")
     assert spent.all_ok, spent.elements[0].errors
     payment_id, spend_id = paid.elements[0].xero_id, spent.elements[0].xero_id
     assert payment_id
@@ -59,7 +59,7 @@ def test_documents_outside_the_listing_are_fetched_by_id(uk: XeroAccounting) -> 
 
 def test_a_document_on_the_contact_no_ledger_row_names_is_unknown(uk: XeroAccounting) -> None:
     contact = amazon(uk)
-    created = uk.create_invoices([bill(contact, line("7.00", tax="NONE"))], "rb-extra")
+    created = put_batch(uk, "Invoices", [bill(contact, line("7.00", tax="NONE"))], "rb-extra")
     extra_id = created.elements[0].xero_id
     assert extra_id
     found = read_back(uk, contact, date(2026, 7, 1), date(2026, 7, 1), {}, set())
@@ -78,7 +78,7 @@ def test_reading_back_is_paced_like_posting(
     contact = amazon(uk)
     ids = []
     for index in range(4):
-        created = uk.create_bank_transactions([_spend(contact)], f"rb-paced-{index}")
+        created = put_batch(uk, "BankTransactions", [_spend(contact)], f"rb-paced-{index}")
         ids.append(str(created.elements[0].xero_id))
     waits: list[float] = []
 

@@ -16,7 +16,7 @@ import pytest
 from abxero.domain.plan import Endpoint
 from abxero.sync.xero_books import XeroBooksClient
 from abxero.xero import XeroAccounting
-from tests.xero.xero_support import bill, line, payment
+from tests.xero.xero_support import bill, line, payment, put_batch
 
 NASTY = [
     'INV "5"',
@@ -65,7 +65,7 @@ def test_a_bill_is_found_whatever_its_number_holds(uk: XeroAccounting, number: s
     contact = amazon(uk)
     payload = bill(contact, taxed(), InvoiceNumber=number)
     other = bill(contact, taxed(), InvoiceNumber=f"{number}-other")
-    created = uk.create_invoices([payload, other], "nasty-bill")
+    created = put_batch(uk, "Invoices", [payload, other], "nasty-bill")
     assert created.all_ok, [e.errors for e in created.elements]
     books = XeroBooksClient(uk)
     assert books.find(Endpoint.INVOICES, payload) == created.elements[0].xero_id
@@ -76,7 +76,7 @@ def test_a_bill_is_found_whatever_its_number_holds(uk: XeroAccounting, number: s
 def test_a_credit_note_is_found_whatever_its_number_holds(uk: XeroAccounting, number: str) -> None:
     contact = amazon(uk)
     payload = _credit_note(contact, number)
-    created = uk.create_credit_notes([payload], "nasty-note")
+    created = put_batch(uk, "CreditNotes", [payload], "nasty-note")
     assert created.all_ok, created.elements[0].errors
     books = XeroBooksClient(uk)
     assert books.find(Endpoint.CREDIT_NOTES, payload) == created.elements[0].xero_id
@@ -89,7 +89,7 @@ def test_a_bank_transaction_is_found_whatever_its_reference_holds(
 ) -> None:
     contact = amazon(us)
     payload = _spend(contact, reference)
-    created = us.create_bank_transactions([payload], "nasty-spend")
+    created = put_batch(us, "BankTransactions", [payload], "nasty-spend")
     assert created.all_ok, created.elements[0].errors
     books = XeroBooksClient(us)
     assert books.find(Endpoint.BANK_TRANSACTIONS, payload) == created.elements[0].xero_id
@@ -116,7 +116,7 @@ def test_amazon_text_never_reaches_a_where_clause(http: httpx.Client, uk: XeroAc
 def test_a_found_document_must_match_the_total(uk: XeroAccounting) -> None:
     contact = amazon(uk)
     payload = bill(contact, taxed(), InvoiceNumber='Q"1')
-    created = uk.create_invoices([payload], "total-check")
+    created = put_batch(uk, "Invoices", [payload], "total-check")
     dearer = bill(contact, taxed("10.01"), InvoiceNumber='Q"1')
     books = XeroBooksClient(uk)
     assert books.find(Endpoint.INVOICES, dearer) is None
@@ -145,8 +145,11 @@ def test_documents_by_contact_leave_out_other_contacts_where_xero_ignores_the_fi
     """
     ours = amazon(uk)
     theirs = next(c.contact_id for c in uk.find_contacts() if c.contact_id != ours)
-    created = uk.create_credit_notes(
-        [_credit_note(ours, "OURS-1"), _credit_note(theirs, "THEIRS-1")], "two-suppliers"
+    created = put_batch(
+        uk,
+        "CreditNotes",
+        [_credit_note(ours, "OURS-1"), _credit_note(theirs, "THEIRS-1")],
+        "two-suppliers",
     )
     assert created.all_ok, [e.errors for e in created.elements]
     numbers = {doc.number for doc in uk.find_documents("CreditNotes", contact_ids=[ours])}
@@ -164,7 +167,7 @@ def test_a_batch_is_looked_up_in_one_listing_and_no_bill_matches_twice(
     contact = amazon(uk)
     twin = bill(contact, taxed(), InvoiceNumber="TWIN-1")
     comma = bill(contact, taxed("12.00"), InvoiceNumber="A,B")
-    created = uk.create_invoices([twin, comma], "bulk-lookup")
+    created = put_batch(uk, "Invoices", [twin, comma], "bulk-lookup")
     assert created.all_ok, [e.errors for e in created.elements]
     never_sent = bill(contact, taxed("13.00"), InvoiceNumber="NEVER-SENT")
     books = XeroBooksClient(uk)
@@ -175,7 +178,7 @@ def test_a_batch_is_looked_up_in_one_listing_and_no_bill_matches_twice(
 def test_credit_notes_of_a_batch_are_matched_one_to_one(uk: XeroAccounting) -> None:
     contact = amazon(uk)
     first, second = _credit_note(contact, "CN-BULK-1"), _credit_note(contact, "CN-BULK-2")
-    created = uk.create_credit_notes([first, second], "bulk-notes")
+    created = put_batch(uk, "CreditNotes", [first, second], "bulk-notes")
     assert created.all_ok, [e.errors for e in created.elements]
     books = XeroBooksClient(uk)
     found = books.find_many(Endpoint.CREDIT_NOTES, [second, first, _credit_note(contact, "CN-3")])
@@ -187,7 +190,9 @@ def test_payments_of_a_batch_come_from_one_listing_each_matched_once(uk: XeroAcc
     and matched by their bill and amount, as the per-payment lookup does; a second element
     asking for the same payment finds nothing rather than the same one again."""
     contact = amazon(uk)
-    bills = uk.create_invoices(
+    bills = put_batch(
+        uk,
+        "Invoices",
         [
             bill(contact, taxed(), InvoiceNumber="PAY-BULK-1"),
             bill(contact, taxed(), InvoiceNumber="PAY-BULK-2"),
@@ -197,7 +202,7 @@ def test_payments_of_a_batch_come_from_one_listing_each_matched_once(uk: XeroAcc
     first, second = (element.xero_id or "" for element in bills.elements)
     on_first = payment(first, "5.00")
     on_second = payment(second, "7.00", Date="2026-07-03")
-    paid = uk.create_payments([on_first, on_second], "bulk-pay")
+    paid = put_batch(uk, "Payments", [on_first, on_second], "bulk-pay")
     assert paid.all_ok, [e.errors for e in paid.elements]
     books = XeroBooksClient(uk)
     found = books.find_many(

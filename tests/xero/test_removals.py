@@ -16,7 +16,7 @@ from abxero.simulators.xero.removals import (
     RECONCILED_PAYMENT,
 )
 from abxero.xero import ValidationFailedError, XeroAccounting
-from tests.xero.xero_support import bill, line, payment, state
+from tests.xero.xero_support import allocations_path, bill, line, payment, put_batch, state
 
 
 def _amazon(api: XeroAccounting) -> str:
@@ -30,8 +30,10 @@ def _created(result: Any) -> str:
 
 
 def _paid_bill(uk: XeroAccounting, number: str) -> tuple[str, str]:
-    bill_id = _created(uk.create_invoices([bill(_amazon(uk), InvoiceNumber=number)], f"b-{number}"))
-    payment_id = _created(uk.create_payments([payment(bill_id, "5.00")], f"p-{number}"))
+    bill_id = _created(
+        put_batch(uk, "Invoices", [bill(_amazon(uk), InvoiceNumber=number)], f"b-{number}")
+    )
+    payment_id = _created(put_batch(uk, "Payments", [payment(bill_id, "5.00")], f"p-{number}"))
     return bill_id, payment_id
 
 
@@ -60,7 +62,7 @@ def test_a_paid_bill_is_voided_once_its_payment_is_deleted(
 
 def test_a_draft_is_deleted_and_cannot_be_voided(uk: XeroAccounting) -> None:
     draft = bill(_amazon(uk), Status="DRAFT", InvoiceNumber="AMZ-2")
-    bill_id = _created(uk.create_invoices([draft], "draft-1"))
+    bill_id = _created(put_batch(uk, "Invoices", [draft], "draft-1"))
     with pytest.raises(ValidationFailedError):
         uk.update_status("Invoices", bill_id, {"InvoiceID": bill_id, "Status": "VOIDED"}, "v-2")
     uk.update_status("Invoices", bill_id, {"InvoiceID": bill_id, "Status": "DELETED"}, "x-2")
@@ -88,7 +90,7 @@ def _spend(uk: XeroAccounting, reference: str) -> str:
         "LineAmountTypes": "Inclusive",
         "LineItems": [line("12.00")],
     }
-    return _created(uk.create_bank_transactions([spend], f"s-{reference}"))
+    return _created(put_batch(uk, "BankTransactions", [spend], f"s-{reference}"))
 
 
 def test_spend_money_is_deleted_unless_reconciled(http: httpx.Client, uk: XeroAccounting) -> None:
@@ -113,15 +115,15 @@ def test_an_allocation_is_removed_and_gives_the_credit_back(
     http: httpx.Client, uk: XeroAccounting
 ) -> None:
     contact = _amazon(uk)
-    bill_id = _created(uk.create_invoices([bill(contact, InvoiceNumber="AMZ-6")], "b-6"))
+    bill_id = _created(put_batch(uk, "Invoices", [bill(contact, InvoiceNumber="AMZ-6")], "b-6"))
     note = bill(contact, line("4.00"), Type="ACCPAYCREDIT", InvoiceNumber=None)
-    note_id = _created(uk.create_credit_notes([note], "c-6"))
+    note_id = _created(put_batch(uk, "CreditNotes", [note], "c-6"))
     allocation = {
         "Invoice": {"InvoiceID": bill_id},
         "Amount": Decimal("4.80"),
         "Date": "2026-07-02",
     }
-    allocation_id = _created(uk.create_allocations(note_id, [allocation], "a-6"))
+    allocation_id = _created(put_batch(uk, allocations_path(note_id), [allocation], "a-6"))
     with pytest.raises(ValidationFailedError):
         uk.update_status("CreditNotes", note_id, {"CreditNoteID": note_id, "Status": "VOIDED"}, "v")
     assert uk.delete_allocation(note_id, allocation_id) is True
@@ -140,17 +142,17 @@ def test_an_allocation_to_a_bill_with_a_reconciled_payment_stays(
     http: httpx.Client, uk: XeroAccounting
 ) -> None:
     contact = _amazon(uk)
-    bill_id = _created(uk.create_invoices([bill(contact, InvoiceNumber="AMZ-8")], "b-8"))
+    bill_id = _created(put_batch(uk, "Invoices", [bill(contact, InvoiceNumber="AMZ-8")], "b-8"))
     note_id = _created(
-        uk.create_credit_notes([bill(contact, line("4.00"), Type="ACCPAYCREDIT")], "c-8")
+        put_batch(uk, "CreditNotes", [bill(contact, line("4.00"), Type="ACCPAYCREDIT")], "c-8")
     )
     allocation = {
         "Invoice": {"InvoiceID": bill_id},
         "Amount": Decimal("4.80"),
         "Date": "2026-07-02",
     }
-    allocation_id = _created(uk.create_allocations(note_id, [allocation], "a-8"))
-    payment_id = _created(uk.create_payments([payment(bill_id, "7.20")], "p-8"))
+    allocation_id = _created(put_batch(uk, allocations_path(note_id), [allocation], "a-8"))
+    payment_id = _created(put_batch(uk, "Payments", [payment(bill_id, "7.20")], "p-8"))
     _reconcile(http, payments=[payment_id])
     response = http.delete(
         f"/api.xro/2.0/CreditNotes/{note_id}/Allocations/{allocation_id}",

@@ -15,7 +15,7 @@ from abxero.simulators.xero import create_app
 from abxero.simulators.xero.spec import SpecValidator
 from abxero.xero import AccountingTransport, XeroAccounting
 from abxero.xero.wire import encode_json
-from tests.xero.xero_support import bill, line, payment
+from tests.xero.xero_support import bill, line, payment, put_batch
 
 PREFIX = "/api.xro/2.0"
 
@@ -147,7 +147,9 @@ def test_over_a_real_socket() -> None:
         api = XeroAccounting(transport)
         assert api.organisation().name == "Demo Company (US)"
         contact_id = next(c.contact_id for c in api.find_contacts() if c.name == "Amazon Business")
-        result = api.create_invoices(
+        result = put_batch(
+            api,
+            "Invoices",
             [bill(contact_id, line("19.99", account="648", tax="NONE"), CurrencyCode="USD")],
             "loop-1",
         )

@@ -29,18 +29,27 @@ from abxero.xero import (
     RetryPolicy,
     TaxRate,
     TokenManager,
-    TokenSet,
     TrackingCategory,
     XeroAccounting,
     XeroAuth,
     XeroError,
+    XeroTokens,
     connect_accounting,
     write_query,
 )
 from abxero.xero.accounting import BANK_TRANSACTIONS, CREDIT_NOTES, INVOICES, summarise
 from abxero.xero.wire import decode_json
 from tests.xero.test_identity import sign_in
-from tests.xero.xero_support import BASE, CLIENT_ID, CLIENT_SECRET, REDIRECT, bill, line, payment
+from tests.xero.xero_support import (
+    BASE,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    REDIRECT,
+    bill,
+    line,
+    payment,
+    put_batch,
+)
 
 FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -64,7 +73,7 @@ def recording(http: httpx.Client) -> list[httpx.Request]:
 
 def production_client(http: httpx.Client, sim_token: dict[str, Any], key: str) -> XeroAccounting:
     """The client exactly as the product builds it (``connect_accounting``)."""
-    tokens = TokenSet(sim_token["access_token"], None, FAR_FUTURE, ())
+    tokens = XeroTokens(sim_token["access_token"], None, FAR_FUTURE, ())
     auth = XeroAuth(http, CLIENT_ID, CLIENT_SECRET, REDIRECT, identity_url=BASE, api_url=BASE)
     manager = TokenManager(auth, load=lambda: tokens, save=lambda renewed: None)
     return connect_accounting(http, sim_token["tenants"][key], manager, api_url=BASE)
@@ -86,10 +95,15 @@ def test_documents_are_written_with_unitdp_4_and_keep_four_decimal_unit_prices(
     api = production_client(http, sim_token, "uk")
     contact = amazon_contact(api)
     sent = recording(http)
-    created = api.create_invoices(
-        [bill(contact, line("8.3250", quantity="2", TaxAmount=Decimal("3.33")))], "unitdp-1"
+    created = put_batch(
+        api,
+        "Invoices",
+        [bill(contact, line("8.3250", quantity="2", TaxAmount=Decimal("3.33")))],
+        "unitdp-1",
     )
-    paid = api.create_payments([payment(created.elements[0].xero_id or "", "1.00")], "unitdp-2")
+    paid = put_batch(
+        api, "Payments", [payment(created.elements[0].xero_id or "", "1.00")], "unitdp-2"
+    )
     assert created.all_ok, created.elements[0].errors
     assert paid.all_ok, paid.elements[0].errors
     puts = [r for r in sent if r.method == "PUT"]

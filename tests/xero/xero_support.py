@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from abxero.xero import XeroAccounting
+from abxero.domain.plan import Endpoint
+from abxero.sync.batches import batch_request
+from abxero.xero import BatchResult, XeroAccounting
 
 BASE = "http://xero.test"
 CLIENT_ID, CLIENT_SECRET = "abxero-sim-client", "abxero-sim-secret"
@@ -20,6 +22,24 @@ def state(http: httpx.Client, key: str) -> dict[str, Any]:
     orgs = http.get("/_sim/state").json()["organisations"]
     found: dict[str, Any] = next(o for o in orgs if o["key"] == key)
     return found
+
+
+def put_batch(
+    api: XeroAccounting, path: str, items: Sequence[Mapping[str, Any]], idempotency_key: str
+) -> BatchResult:
+    """PUT ``items`` to ``path`` the way the engine does: the body and query a stored batch is
+    given (``sync.batches.batch_request``), sent by ``send_stored_batch`` under the key.
+
+    ``path`` is ``Invoices``, ``CreditNotes``, ``BankTransactions``, ``Payments`` or
+    ``CreditNotes/{id}/Allocations``.
+    """
+    endpoint = Endpoint.ALLOCATIONS if path.endswith("/Allocations") else Endpoint(path)
+    body, query = batch_request(endpoint, path, items)
+    return api.send_stored_batch(path, body.encode(), idempotency_key, query)
+
+
+def allocations_path(credit_note_id: str) -> str:
+    return f"CreditNotes/{credit_note_id}/Allocations"
 
 
 def bill(contact_id: str, *lines: dict[str, Any], **fields: Any) -> dict[str, Any]:

@@ -24,9 +24,9 @@ from abxero.store.models import (
     Alert,
     AlertDelivery,
     AmazonConnection,
+    EncryptedTokenSet,
     Event,
     SourceTransaction,
-    TokenSet,
     XeroConnection,
 )
 from abxero.sync.ledger import HELD, QUARANTINED
@@ -107,7 +107,7 @@ def _amazon_problem(session: Session, connection: XeroConnection) -> str:
 def _refreshed_at(session: Session, token_set_id: int | None) -> datetime | None:
     if token_set_id is None:
         return None
-    tokens = session.get(TokenSet, token_set_id)
+    tokens = session.get(EncryptedTokenSet, token_set_id)
     return tokens.issued_at if tokens is not None else None
 
 

@@ -13,10 +13,10 @@ Clients get their ``httpx.Client`` and base URLs from the caller and read no set
 
 from abxero.amazon.api import AmazonApi
 from abxero.amazon.auth import (
+    AmazonTokens,
     LwaClient,
     StaticToken,
     TokenKeeper,
-    TokenSet,
     TokenSource,
     consent_url,
 )
@@ -49,6 +49,7 @@ __all__ = [
     "LWA_TOKEN_URL",
     "AmazonApi",
     "AmazonError",
+    "AmazonTokens",
     "DocumentClient",
     "Endpoints",
     "FatalError",
@@ -69,7 +70,6 @@ __all__ = [
     "SkippableRecordError",
     "StaticToken",
     "TokenKeeper",
-    "TokenSet",
     "TokenSource",
     "TransactionFeed",
     "TransactionPage",

@@ -42,8 +42,9 @@ def _utc_now() -> datetime:
 
 
 @dataclass(frozen=True)
-class TokenSet:
-    """The tokens of one connection, as stored (encrypted) by the caller."""
+class AmazonTokens:
+    """Amazon's (LWA) tokens of one connection, decrypted; the caller stores them encrypted
+    (``EncryptedTokenSet``)."""
 
     access_token: str
     refresh_token: str
@@ -62,7 +63,7 @@ class TokenSet:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, str]) -> TokenSet:
+    def from_dict(cls, data: dict[str, str]) -> AmazonTokens:
         return cls(
             access_token=data["access_token"],
             refresh_token=data["refresh_token"],
@@ -89,16 +90,16 @@ class LwaClient:
         self.token_url = token_url
         self.now = now
 
-    def exchange_code(self, code: str, redirect_uri: str) -> TokenSet:
+    def exchange_code(self, code: str, redirect_uri: str) -> AmazonTokens:
         """Trade the consent page's ``code`` for tokens (same ``redirect_uri`` as the consent)."""
         return self._grant("authorization_code", code=code, redirect_uri=redirect_uri)
 
-    def refresh(self, refresh_token: str) -> TokenSet:
+    def refresh(self, refresh_token: str) -> AmazonTokens:
         """A new access token; Amazon may keep the refresh token, then the old one stays."""
         tokens = self._grant("refresh_token", refresh_token=refresh_token)
         return tokens if tokens.refresh_token else _with_refresh(tokens, refresh_token)
 
-    def _grant(self, grant_type: str, **fields: str) -> TokenSet:
+    def _grant(self, grant_type: str, **fields: str) -> AmazonTokens:
         body: str = prepare_token_request(
             grant_type, client_id=self.client_id, client_secret=self.client_secret, **fields
         )
@@ -108,7 +109,7 @@ class LwaClient:
             raise RetriableError(f"token endpoint unreachable: {problem}") from problem
         return self._tokens(response)
 
-    def _tokens(self, response: httpx.Response) -> TokenSet:
+    def _tokens(self, response: httpx.Response) -> AmazonTokens:
         data = _json_object(response)
         if response.status_code == 429 or response.status_code >= 500:
             raise RetriableError(
@@ -119,7 +120,7 @@ class LwaClient:
             _raise_oauth_error(response.status_code, error, str(data.get("error_description", "")))
         token = OAuth2Token.from_dict(data)
         expires_in = int(token.get("expires_in") or 3600)
-        return TokenSet(
+        return AmazonTokens(
             access_token=str(token["access_token"]),
             refresh_token=str(token.get("refresh_token") or ""),
             expires_at=self.now() + timedelta(seconds=expires_in),
@@ -127,8 +128,8 @@ class LwaClient:
         )
 
 
-def _with_refresh(tokens: TokenSet, refresh_token: str) -> TokenSet:
-    return TokenSet(tokens.access_token, refresh_token, tokens.expires_at, tokens.token_type)
+def _with_refresh(tokens: AmazonTokens, refresh_token: str) -> AmazonTokens:
+    return AmazonTokens(tokens.access_token, refresh_token, tokens.expires_at, tokens.token_type)
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
@@ -168,13 +169,13 @@ class TokenKeeper:
     def __init__(
         self,
         lwa: LwaClient,
-        tokens: TokenSet,
+        tokens: AmazonTokens,
         *,
-        on_refresh: Callable[[TokenSet], None],
+        on_refresh: Callable[[AmazonTokens], None],
         now: Callable[[], datetime] = _utc_now,
         leeway_seconds: float = 60,
         lock: Callable[[], AbstractContextManager[None]] | None = None,
-        reload: Callable[[], TokenSet] | None = None,
+        reload: Callable[[], AmazonTokens] | None = None,
     ) -> None:
         self.lwa = lwa
         self.tokens = tokens

@@ -15,6 +15,7 @@ from abxero.domain.mapping import (
     TaxMode,
     TrackingRule,
 )
+from abxero.domain.transactions import Instrument
 
 
 @dataclass(frozen=True)
@@ -113,18 +114,13 @@ def check_mapping(
     return tuple(_problems(mapping, context, currencies or {}))
 
 
-def _instrument_label(key: str) -> str:
-    kind, _, last4 = key.rpartition("/")
-    return f"{kind} ending {last4}" if kind and last4.isdigit() else key
-
-
 def _problems(
     mapping: MappingConfig, context: OrgContext, currencies: Mapping[str, frozenset[str]]
 ) -> Iterator[MappingProblem]:
     for key, method in sorted(mapping.payment_methods.items()):
         if isinstance(method, AccountPayment):
             problem = payment_account_problem(method, context) or currency_problem(
-                method, _instrument_label(key), currencies.get(key, frozenset()), context
+                method, Instrument.from_key(key).label, currencies.get(key, frozenset()), context
             )
             if problem:
                 yield MappingProblem(f"payment_methods[{key!r}].account", problem)

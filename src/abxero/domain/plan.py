@@ -15,7 +15,7 @@ Payload conventions (shared with the engine and the Xero client):
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -151,17 +151,23 @@ class UnresolvedLink(LookupError):
     """A document is sent before the document it links to has a Xero id."""
 
 
-def resolve_links(document: PlannedDocument, xero_ids: Mapping[str, str]) -> dict[str, Any]:
-    """A copy of the payload with each link's Xero id filled in."""
-    payload = copy.deepcopy(document.payload)
-    for link in document.links:
+def resolve_links(
+    payload: Mapping[str, Any], links: Iterable[Link], xero_ids: Mapping[str, str]
+) -> dict[str, Any]:
+    """A copy of ``payload`` with the Xero id of each link's document written at its path.
+
+    The one place links are filled in: for a planned document (``document.payload``,
+    ``document.links``) and for a stored outbox row when its batch is opened.
+    """
+    resolved: dict[str, Any] = copy.deepcopy(dict(payload))
+    for link in links:
         if link.key not in xero_ids:
-            raise UnresolvedLink(f"{document.key} needs the Xero id of {link.key}")
-        target = payload
+            raise UnresolvedLink(f"the document needs the Xero id of {link.key}")
+        target = resolved
         for name in link.path[:-1]:
             target = target.setdefault(name, {})
         target[link.path[-1]] = xero_ids[link.key]
-    return payload
+    return resolved
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,30 @@ class Instrument:
 
     @property
     def key(self) -> str:
-        """A stable text key, e.g. ``"Visa/1234"`` (used in the stored mapping)."""
+        """A stable text key, e.g. ``"Visa/1234"`` (used in the stored mapping).
+
+        :meth:`from_key` reads it back.
+        """
         return f"{self.kind}/{self.last4}" if self.last4 else self.kind
+
+    @classmethod
+    def from_key(cls, key: str) -> Instrument:
+        """The instrument whose :attr:`key` is ``key``.
+
+        The split is at the *last* ``/``. ``paymentInstrumentType`` is free text with no enum
+        (reconciliation-2021-01-08.json; amazon-business-api.md §3.2), so a type such as
+        ``"Credit/Debit card"`` may hold the separator, while ``paymentInstrumentLast4Digits``
+        is "the last 4 digits" of the instrument and so never does. What follows the last ``/``
+        is taken as the digits only when it is digits and something precedes it; otherwise the
+        whole key is the type. This inverts ``key`` for every instrument with a type and no or
+        all-digit ``last4`` except a type that itself ends in ``/`` and digits with no ``last4``
+        (``Instrument("Card/1234").key == Instrument("Card", "1234").key``): the key format
+        cannot tell those two apart.
+        """
+        kind, _, last4 = key.rpartition("/")
+        if kind and last4.isdigit():
+            return cls(kind, last4)
+        return cls(key)
 
     @property
     def looks_like_pay_by_invoice(self) -> bool:

@@ -24,12 +24,12 @@ from typing import Any
 from abxero.amazon import (
     AmazonApi,
     AmazonError,
+    AmazonTokens,
     NeedsReconnectError,
     StaticToken,
     TransactionFeed,
     consent_url,
 )
-from abxero.amazon import TokenSet as AmazonTokens
 from abxero.domain.amazon_fit import FeedFacts, account_mismatch, feed_facts
 from abxero.runtime import Runtime
 from abxero.services.connections import pair_amazon, refuse_if_paired_elsewhere

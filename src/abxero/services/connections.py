@@ -10,21 +10,19 @@ import httpx
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from abxero.amazon import TokenSet as AmazonTokens
+from abxero.amazon import AmazonTokens
 from abxero.runtime import Runtime, xero_tokens_as_dict
 from abxero.store.db import transaction
 from abxero.store.models import (
     AmazonAccountKey,
     AmazonConnection,
-    TokenSet,
+    EncryptedTokenSet,
     User,
     UserTenant,
     XeroConnection,
 )
 from abxero.store.tokens import read_token_set, save_token_set
-from abxero.xero import IdentityClaims, XeroError
-from abxero.xero import TokenSet as XeroTokens
-from abxero.xero import XeroConnection as TenantGrant
+from abxero.xero import IdentityClaims, TenantGrant, XeroError, XeroTokens
 
 
 class NotFound(LookupError):
@@ -125,7 +123,7 @@ def _drop_unused(session: Session, runtime: Runtime, candidates: dict[int, bool]
         in_use = session.scalars(
             select(XeroConnection.id).where(XeroConnection.token_set_id == token_set_id)
         ).first()
-        row = session.get(TokenSet, token_set_id)
+        row = session.get(EncryptedTokenSet, token_set_id)
         if in_use is not None or row is None:
             continue
         if revoke:
@@ -232,7 +230,7 @@ def pair_amazon(
             "amazon",
             tokens.as_dict(),
             tokens.expires_at,
-            session.get(TokenSet, amazon.token_set_id)
+            session.get(EncryptedTokenSet, amazon.token_set_id)
             if amazon is not None and amazon.token_set_id
             else None,
             issued_at=runtime.now(),

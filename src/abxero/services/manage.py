@@ -26,12 +26,12 @@ from abxero.store.db import transaction
 from abxero.store.models import (
     AmazonAccountKey,
     AmazonConnection,
+    EncryptedTokenSet,
     Event,
     Lease,
     OutboxDocument,
     SourceTransaction,
     SyncRun,
-    TokenSet,
     XeroConnection,
 )
 from abxero.sync.ledger import FAILED, HELD, NEW, POSTED, QUARANTINED, find_source
@@ -486,7 +486,9 @@ def disconnect(runtime: Runtime, connection_id: int) -> None:
             session.delete(amazon)
             session.flush()
             if amazon_tokens:
-                session.execute(delete(TokenSet).where(TokenSet.id == amazon_tokens))
+                session.execute(
+                    delete(EncryptedTokenSet).where(EncryptedTokenSet.id == amazon_tokens)
+                )
         session.add(
             Event(
                 xero_connection_id=connection_id,

@@ -341,13 +341,6 @@ class InstrumentSeen:
         return self.instrument.label
 
 
-def instrument_from_key(key: str) -> Instrument:
-    kind, _, last4 = key.rpartition("/")
-    if kind and last4.isdigit():
-        return Instrument(kind, last4)
-    return Instrument(key)
-
-
 def instruments_seen(runtime: Runtime, connection_id: int) -> list[InstrumentSeen]:
     """Every instrument of the stored transactions, by label, with count, total and waiting."""
     with runtime.sessions() as session:
@@ -368,7 +361,7 @@ def instruments_seen(runtime: Runtime, connection_id: int) -> list[InstrumentSee
         ).all()
     seen = [
         InstrumentSeen(
-            instrument_from_key(key), int(count), Decimal(str(total)), currency, int(waiting or 0)
+            Instrument.from_key(key), int(count), Decimal(str(total)), currency, int(waiting or 0)
         )
         for key, currency, count, total, waiting in rows
     ]

@@ -79,8 +79,11 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class TokenSet(Base):
-    """OAuth tokens of one grant, encrypted as a whole (never stored in plain text)."""
+class EncryptedTokenSet(Base):
+    """OAuth tokens of one grant, encrypted as a whole (never stored in plain text).
+
+    Decrypted, Xero's are a ``XeroTokens`` and Amazon's an ``AmazonTokens``.
+    """
 
     __tablename__ = "token_sets"
 

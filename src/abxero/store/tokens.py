@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from abxero.store.crypto import TokenCipher
-from abxero.store.models import AlertSettings, TokenSet, utcnow
+from abxero.store.models import AlertSettings, EncryptedTokenSet, utcnow
 
 
 def save_token_set(
@@ -18,15 +18,15 @@ def save_token_set(
     provider: str,
     tokens: dict[str, Any],
     expires_at: datetime | None,
-    existing: TokenSet | None = None,
+    existing: EncryptedTokenSet | None = None,
     *,
     issued_at: datetime | None = None,
-) -> TokenSet:
+) -> EncryptedTokenSet:
     """Store ``tokens`` the provider just issued (``issued_at``, default now) encrypted, as a
     new row or over ``existing`` (bumping its generation)."""
     issued = issued_at or utcnow()
     if existing is None:
-        row = TokenSet(
+        row = EncryptedTokenSet(
             provider=provider,
             ciphertext=cipher.encrypt(tokens),
             expires_at=expires_at,
@@ -43,14 +43,14 @@ def save_token_set(
     return row
 
 
-def read_token_set(cipher: TokenCipher, row: TokenSet) -> dict[str, Any]:
+def read_token_set(cipher: TokenCipher, row: EncryptedTokenSet) -> dict[str, Any]:
     return cipher.decrypt(row.ciphertext)
 
 
 def rotate_all(session: Session, cipher: TokenCipher) -> int:
     """Re-encrypt every token set and alert webhook secret under the newest key; returns how
     many rows changed. ``issued_at`` is left alone: the tokens themselves are unchanged."""
-    rows = session.scalars(select(TokenSet)).all()
+    rows = session.scalars(select(EncryptedTokenSet)).all()
     for row in rows:
         row.ciphertext = cipher.rotate(row.ciphertext)
     secrets = session.scalars(

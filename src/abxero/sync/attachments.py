@@ -170,8 +170,7 @@ def nothing_to_ask_amazon(session: Session, source: SourceTransaction) -> bool:
 
 
 def _offers_pdf(region: str, instrument_key: str) -> bool:
-    kind, _, last4 = instrument_key.partition("/")
-    return region == "UK" or Instrument(kind, last4).looks_like_pay_by_invoice
+    return region == "UK" or Instrument.from_key(instrument_key).looks_like_pay_by_invoice
 
 
 class AttachmentLane:

@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from abxero.domain import jsontext
-from abxero.domain.plan import Endpoint
+from abxero.domain.plan import Endpoint, Link, resolve_links
 from abxero.store.models import Batch, OutboxDocument
 from abxero.sync.ledger import FAILED, PLANNED, POSTED, mark_posted_sources
 from abxero.xero.accounting import write_query
@@ -99,15 +99,9 @@ def posted_ids(session: Session, connection_id: int, keys: Iterable[str]) -> dic
     return {str(key): str(xero_id) for key, xero_id in rows}
 
 
-def resolved_payload(document: OutboxDocument, xero_ids: Mapping[str, str]) -> dict[str, Any]:
-    """The stored payload with the Xero ids of its links written in."""
-    payload: dict[str, Any] = jsontext.loads(document.payload)
-    for key, *path in document.links:
-        target = payload
-        for name in path[:-1]:
-            target = target.setdefault(name, {})
-        target[path[-1]] = xero_ids[key]
-    return payload
+def stored_links(document: OutboxDocument) -> list[Link]:
+    """The links of a stored document (kept as ``[key, *path]``, see ``sync.ledger``)."""
+    return [Link(key, tuple(path)) for key, *path in document.links]
 
 
 def ready_documents(
@@ -129,7 +123,7 @@ def ready_documents(
     needed = {key for document in candidates for key in document.depends_on}
     known = posted_ids(session, connection_id, needed)
     return [
-        (document, resolved_payload(document, known))
+        (document, resolve_links(jsontext.loads(document.payload), stored_links(document), known))
         for document in candidates
         if all(key in known for key in document.depends_on)
     ]
@@ -169,6 +163,14 @@ def _groups(
     return [(endpoint, path, items) for path, (endpoint, items) in groups.items()]
 
 
+def batch_request(
+    endpoint: Endpoint, path: str, payloads: Sequence[Mapping[str, Any]]
+) -> tuple[str, str]:
+    """The body and query string a batch of ``payloads`` is stored with and sent (and resent)
+    as: ``{"<endpoint>": [...]}`` with sorted keys, and ``write_query(path)``."""
+    return jsontext.dumps({endpoint.value: list(payloads)}), write_query(path)
+
+
 def _store_batch(
     session: Session,
     connection_id: int,
@@ -177,8 +179,7 @@ def _store_batch(
     chunk: Sequence[tuple[OutboxDocument, dict[str, Any]]],
     now: datetime,
 ) -> OutgoingBatch:
-    body = jsontext.dumps({endpoint.value: [payload for _, payload in chunk]})
-    query = write_query(path)
+    body, query = batch_request(endpoint, path, [payload for _, payload in chunk])
     batch = Batch(
         xero_connection_id=connection_id,
         endpoint=endpoint.value,

@@ -226,8 +226,7 @@ def _row(session: Session, connection_id: int, transaction_id: str) -> InvoiceDe
 
 
 def _pay_by_invoice(instrument_key: str) -> bool:
-    kind, _, last4 = (instrument_key or "").partition("/")
-    return Instrument(kind, last4).looks_like_pay_by_invoice
+    return Instrument.from_key(instrument_key or "").looks_like_pay_by_invoice
 
 
 def _wanted_of(source: SourceTransaction) -> Wanted:

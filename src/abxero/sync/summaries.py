@@ -62,8 +62,7 @@ def needs_summary(region: str, document: OutboxDocument, instrument_key: str) ->
     """Amazon offers no PDF for this posted document, or refused the one it offers."""
     if document.role not in AMAZON_PDF_ROLES or document.attachment == "unavailable":
         return True
-    kind, _, last4 = instrument_key.partition("/")
-    return region != "UK" and not Instrument(kind, last4).looks_like_pay_by_invoice
+    return region != "UK" and not Instrument.from_key(instrument_key).looks_like_pay_by_invoice
 
 
 def _without_amazon_pdf(

@@ -34,7 +34,7 @@ from abxero.domain.mapping import (
     seller_key,
 )
 from abxero.domain.mapping_checks import MappingProblem
-from abxero.services.setup import instrument_from_key
+from abxero.domain.transactions import Instrument
 
 LINE_TYPES = (
     ("shipping", "Shipping"),
@@ -143,7 +143,7 @@ def values_from_mapping(mapping: MappingConfig, instrument_keys: Iterable[str]) 
             }
         )
     for key in sorted({*mapping.payment_methods, *instrument_keys}):
-        values[payment_field(key)] = _method_value(mapping.payment_method(instrument_from_key(key)))
+        values[payment_field(key)] = _method_value(mapping.payment_method(Instrument.from_key(key)))
     values.update(tracking_values(mapping.tracking))
     values.update(seller_values(mapping.sellers))
     return values

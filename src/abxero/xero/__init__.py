@@ -15,7 +15,6 @@ import httpx
 from abxero.xero.accounting import (
     MAX_BATCH,
     XeroAccounting,
-    chunked,
     date_filter,
     guid_filter,
     list_parameter,
@@ -54,9 +53,9 @@ from abxero.xero.oauth import (
     LOGIN_URL,
     AuthorizationRequest,
     IdentityClaims,
-    TokenSet,
+    TenantGrant,
     XeroAuth,
-    XeroConnection,
+    XeroTokens,
 )
 from abxero.xero.pacing import Pacer, Pacing
 from abxero.xero.session import TokenManager
@@ -133,15 +132,14 @@ __all__ = [
     "RetryPolicy",
     "SharedPacer",
     "TaxRate",
+    "TenantGrant",
     "TokenManager",
-    "TokenSet",
     "TrackingCategory",
     "ValidationFailedError",
     "XeroAccounting",
     "XeroAuth",
-    "XeroConnection",
     "XeroError",
-    "chunked",
+    "XeroTokens",
     "connect_accounting",
     "date_filter",
     "guid_filter",

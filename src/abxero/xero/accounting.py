@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar
@@ -22,7 +22,6 @@ from abxero.xero.models import (
     Currency,
     DocumentSummary,
     ElementResult,
-    HistoryRecord,
     Organisation,
     OrgContext,
     PaymentSummary,
@@ -90,12 +89,6 @@ def _query_params(query: str) -> httpx.QueryParams:
     if ("summarizeErrors", "false") not in pairs:
         raise ValueError(f"a batch must be sent with summarizeErrors=false, not {query!r}")
     return httpx.QueryParams(query)
-
-
-def chunked(items: Sequence[Payload], size: int = MAX_BATCH) -> Iterator[Sequence[Payload]]:
-    """Split a long list into batches Xero accepts (50 by default)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def guid_filter(path: str, value: str) -> str:
@@ -168,11 +161,6 @@ class XeroAccounting:
 
     def organisation(self) -> Organisation:
         return Organisation.model_validate(self._get("Organisation")["Organisations"][0])
-
-    def organisation_actions(self) -> dict[str, bool]:
-        """Action name → allowed (e.g. ``UseMulticurrency``)."""
-        actions = self._get("Organisation/Actions").get("Actions", [])
-        return {str(a["Name"]): a.get("Status") == "ALLOWED" for a in actions}
 
     def accounts(self, where: str | None = None) -> list[Account]:
         return self._list("Accounts", "Accounts", Account, {"where": where} if where else None)
@@ -267,23 +255,6 @@ class XeroAccounting:
             found = [doc for doc in found if (doc.contact_id or "").lower() in wanted]
         return found
 
-    def find_invoices(
-        self,
-        *,
-        invoice_numbers: Sequence[str] = (),
-        contact_ids: Sequence[str] = (),
-        where: str | None = None,
-        statuses: Sequence[str] = (),
-    ) -> list[DocumentSummary]:
-        """Bills/invoices, e.g. by InvoiceNumber + Contact for reconciliation."""
-        return self.find_documents(
-            "Invoices",
-            numbers=invoice_numbers,
-            contact_ids=contact_ids,
-            where=where,
-            statuses=statuses,
-        )
-
     def get_document(self, kind: str, document_id: str) -> dict[str, Any] | None:
         """The full stored document (with line items), or None."""
         try:
@@ -354,31 +325,6 @@ class XeroAccounting:
             elements=tuple(element_result(i, kind, e) for i, e in enumerate(returned))
         )
 
-    def create_invoices(self, invoices: Sequence[Payload], idempotency_key: str) -> BatchResult:
-        """PUT up to 50 bills/invoices with ``summarizeErrors=false``."""
-        return self._batch("Invoices", INVOICES, invoices, idempotency_key)
-
-    def create_credit_notes(
-        self, credit_notes: Sequence[Payload], idempotency_key: str
-    ) -> BatchResult:
-        return self._batch("CreditNotes", CREDIT_NOTES, credit_notes, idempotency_key)
-
-    def create_bank_transactions(
-        self, transactions: Sequence[Payload], idempotency_key: str
-    ) -> BatchResult:
-        return self._batch("BankTransactions", BANK_TRANSACTIONS, transactions, idempotency_key)
-
-    def create_payments(self, payments: Sequence[Payload], idempotency_key: str) -> BatchResult:
-        """Payments on bills (``Invoice``) or refunds of credit notes (``CreditNote``)."""
-        return self._batch("Payments", PAYMENTS, payments, idempotency_key)
-
-    def create_allocations(
-        self, credit_note_id: str, allocations: Sequence[Payload], idempotency_key: str
-    ) -> BatchResult:
-        """Allocate a credit note to bills: ``[{"Invoice": {"InvoiceID"}, "Amount", "Date"}]``."""
-        path = f"CreditNotes/{quote(credit_note_id)}/Allocations"
-        return self._batch(path, ALLOCATIONS, allocations, idempotency_key)
-
     def create_contacts(self, contacts: Sequence[Payload], idempotency_key: str) -> BatchResult:
         return self._batch("Contacts", CONTACTS, contacts, idempotency_key)
 
@@ -398,19 +344,6 @@ class XeroAccounting:
         )
         response = self._transport.call("PUT", path, options)
         return Attachment.model_validate(decode_json(response.content)["Attachments"][0])
-
-    def add_history_note(
-        self, kind: str, document_id: str, details: str, idempotency_key: str
-    ) -> None:
-        """Add a note to the document's history."""
-        body = encode_json({"HistoryRecords": [{"Details": details}]})
-        options = CallOptions(
-            content=body, content_type="application/json", idempotency_key=idempotency_key
-        )
-        self._transport.call("PUT", f"{kind}/{quote(document_id)}/History", options)
-
-    def history(self, kind: str, document_id: str) -> list[HistoryRecord]:
-        return self._list(f"{kind}/{quote(document_id)}/History", "HistoryRecords", HistoryRecord)
 
     # removals (rollback) -------------------------------------------------------------------
 

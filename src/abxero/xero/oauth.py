@@ -32,8 +32,8 @@ def utc_now() -> datetime:
 
 
 @dataclass(frozen=True)
-class TokenSet:
-    """What the token endpoint returned, with the moment the access token expires."""
+class XeroTokens:
+    """What Xero's token endpoint returned, with the moment the access token expires."""
 
     access_token: str
     refresh_token: str | None
@@ -43,7 +43,7 @@ class TokenSet:
     token_type: str = "Bearer"  # noqa: S105 - a scheme name, not a secret
 
     @classmethod
-    def from_response(cls, body: dict[str, Any], now: datetime) -> TokenSet:
+    def from_response(cls, body: dict[str, Any], now: datetime) -> XeroTokens:
         return cls(
             access_token=str(body["access_token"]),
             refresh_token=body.get("refresh_token"),
@@ -80,8 +80,11 @@ class IdentityClaims:
 
 
 @dataclass(frozen=True)
-class XeroConnection:
-    """One tenant the token may act on (``/connections``)."""
+class TenantGrant:
+    """One tenant the token may act on: an entry of Xero's ``GET /connections``.
+
+    Not the stored organisation (``abxero.store.models.XeroConnection``).
+    """
 
     connection_id: str
     tenant_id: str
@@ -148,17 +151,17 @@ class XeroAuth:
         url = f"{self.login_url}/identity/connect/authorize?{urlencode(params)}"
         return AuthorizationRequest(url, state, verifier, nonce)
 
-    def exchange_code(self, code: str, code_verifier: str | None = None) -> TokenSet:
+    def exchange_code(self, code: str, code_verifier: str | None = None) -> XeroTokens:
         """Trade the callback's code for tokens."""
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri}
         if code_verifier:
             form["code_verifier"] = code_verifier
-        return TokenSet.from_response(self._token_call(form), self._now())
+        return XeroTokens.from_response(self._token_call(form), self._now())
 
-    def refresh(self, refresh_token: str) -> TokenSet:
+    def refresh(self, refresh_token: str) -> XeroTokens:
         """A new token set; the old refresh token is rotated out. invalid_grant → reconnect."""
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-        return TokenSet.from_response(self._token_call(form), self._now())
+        return XeroTokens.from_response(self._token_call(form), self._now())
 
     def revoke(self, refresh_token: str) -> None:
         """Revoke the token (Xero removes the user's connections to this app)."""
@@ -189,14 +192,12 @@ class XeroAuth:
             raise RejectedError(response.status_code, response.text)
         return response
 
-    def connections(
-        self, access_token: str, auth_event_id: str | None = None
-    ) -> list[XeroConnection]:
+    def connections(self, access_token: str, auth_event_id: str | None = None) -> list[TenantGrant]:
         """The tenants this access token may act on."""
         params = {"authEventId": auth_event_id} if auth_event_id else None
         response = self._bearer("GET", f"{self.api_url}/connections", access_token, params)
         return [
-            XeroConnection(
+            TenantGrant(
                 connection_id=row["id"],
                 tenant_id=row["tenantId"],
                 tenant_type=row.get("tenantType", "ORGANISATION"),

@@ -7,10 +7,10 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 
 from abxero.xero.errors import NeedsReconnectError
-from abxero.xero.oauth import TokenSet, XeroAuth, utc_now
+from abxero.xero.oauth import XeroAuth, XeroTokens, utc_now
 
-LoadTokens = Callable[[], TokenSet]
-SaveTokens = Callable[[TokenSet], None]
+LoadTokens = Callable[[], XeroTokens]
+SaveTokens = Callable[[XeroTokens], None]
 LockFactory = Callable[[], AbstractContextManager[object]]
 
 

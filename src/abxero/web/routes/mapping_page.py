@@ -12,6 +12,7 @@ from starlette.responses import Response
 from abxero.domain.context import OrgContext
 from abxero.domain.mapping import MAX_TRACKING_CATEGORIES, MappingConfig
 from abxero.domain.mapping_checks import check_mapping
+from abxero.domain.transactions import Instrument
 from abxero.services import setup
 from abxero.web import mapping_form as form
 from abxero.web.pages import Org, render, runtime_of
@@ -119,7 +120,7 @@ def render_mapping(
         unseen_overrides=unseen,
         seller_tax_field=form.seller_tax_field,
         seller_tax_options=form.seller_tax_options(choice_pairs(choices.zero_tax_types)),
-        instrument_label=lambda key: setup.instrument_from_key(key).label,
+        instrument_label=lambda key: Instrument.from_key(key).label,
         **extra,
     )
 
