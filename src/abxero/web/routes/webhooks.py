@@ -12,8 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from abxero.services import webhooks
-from abxero.web.pages import runtime_of
-from abxero.web.routes.wizard import jobs_of
+from abxero.web.deps import jobs_of, runtime_of
 
 router = APIRouter()
 SIGNATURE_HEADER = "x-xero-signature"
