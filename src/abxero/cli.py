@@ -276,7 +276,7 @@ def import_range(
     ids = ready_connections(runtime, organisation)
     chosen = setup.ImportRange(since.date(), until.date())
     for identifier in ids:
-        estimate = setup.import_estimate(runtime, identifier, chosen)
+        estimate = setup.import_estimate(runtime.sessions, identifier, chosen, runtime.now())
         console.print(estimate_line(f"Organisation {identifier}", estimate), highlight=False)
     if setup.needs_confirmation(chosen) and not yes and not typer.confirm("Start the import?"):
         runtime.close()

@@ -96,7 +96,7 @@ def _one(
     choose: Chooser,
     dry_run: bool,
 ) -> bool:
-    waiting = rollback.unfinished(runtime, connection_id)
+    waiting = rollback.unfinished(runtime.sessions, connection_id)
     if waiting is not None and not dry_run:
         console.print(f"{label}: finishing interrupted rollback {waiting} first", **_PLAIN)
         _show(console, rollback.carry_out(runtime, connection_id, waiting), label, "finished")

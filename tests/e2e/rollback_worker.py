@@ -21,7 +21,7 @@ LEASE_SECONDS = 1.0
 def main(connection_id: int) -> int:
     runtime = Runtime(load_settings(), pacer=Pacer(per_minute=100_000))
     try:
-        rollback_id = rollback.unfinished(runtime, connection_id)
+        rollback_id = rollback.unfinished(runtime.sessions, connection_id)
         if rollback_id is None:
             end = runtime.now() + timedelta(days=1)
             rollback_id = rollback.preview(

@@ -210,7 +210,10 @@ def test_a_killed_run_is_closed_as_interrupted_when_the_next_run_takes_over(
                     SyncRun.xero_connection_id == connection_id, SyncRun.status == "running"
                 )
             ).all()
-        assert manage.status(harness.runtime, connection_id).running is False
+        assert (
+            manage.status(harness.runtime.sessions, connection_id, harness.runtime.now()).running
+            is False
+        )
         killed_status = _status_output(harness, monkeypatch)
         assert _worker(harness, "US", 0, None) == 0
         with harness.runtime.sessions() as session:

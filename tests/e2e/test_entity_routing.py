@@ -212,7 +212,7 @@ def test_a_disconnected_organisation_holds_its_entities_visibly(world: Harness) 
             )
         )
     assert "routed_to_disconnected" in codes
-    view = routing_view(world.runtime, _user(world), world.connections["US"])
+    view = routing_view(world.runtime.sessions, _user(world), world.connections["US"])
     ny = next(entity for entity in view.entities if entity.name == NY)
     assert [(h.name, h.connected, h.sent, h.waiting) for h in ny.holdings] == [
         ("Demo Company (US) 2", False, 0, len(waiting_ny))

@@ -97,7 +97,7 @@ def test_an_exception_anywhere_fails_the_run_with_cause_and_remedy(
     assert failure.level == "error"
     assert f"failpoint {point}" in failure.message
     assert "nothing posts twice" in failure.remedy
-    shown = manage.status(harness.runtime, connection_id)
+    shown = manage.status(harness.runtime.sessions, connection_id, harness.runtime.now())
     assert shown.last_run is not None
     assert shown.last_run.failed
     assert f"failpoint {point}" in shown.last_run.error
@@ -112,7 +112,9 @@ def test_an_exception_anywhere_fails_the_run_with_cause_and_remedy(
     again = harness.runtime.engine_for(connection_id).sync()
     assert again.error == ""
     assert last_sync_at(harness, connection_id) is not None
-    assert not manage.status(harness.runtime, connection_id).last_run.failed  # type: ignore[union-attr]
+    assert not manage.status(
+        harness.runtime.sessions, connection_id, harness.runtime.now()
+    ).last_run.failed  # type: ignore[union-attr]
     result = exactly_once_report(harness, "UK")
     assert result["xero_documents"] == result["ledger_documents"] > 0
     assert result["unknown_in_xero"] == []
@@ -143,7 +145,7 @@ def test_a_transaction_that_fails_two_runs_is_set_aside_and_the_rest_post(
     assert third.documents_posted > 0
     statuses = {s.status for s in harness.sources("UK") if s.transaction_id != poison}
     assert statuses <= {"posted", "skipped", "held"}
-    groups = manage.held_groups(harness.runtime, connection_id)
+    groups = manage.held_groups(harness.runtime.sessions, connection_id)
     assert [t.transaction_id for g in groups for t in g.transactions] == [poison]
     result = exactly_once_report(harness, "UK")
     assert result["xero_documents"] == result["ledger_documents"] > 0
@@ -151,7 +153,7 @@ def test_a_transaction_that_fails_two_runs_is_set_aside_and_the_rest_post(
     disarm(monkeypatch)
     queue = build_queue(f"sqlite:///{harness.data_dir / 'queue.db'}", immediate=True)
     jobs = Jobs(queue, lambda: harness.runtime, periodic=False)
-    assert manage.retry_transaction(harness.runtime, jobs, connection_id, poison)
+    assert manage.retry_transaction(harness.runtime.sessions, jobs, connection_id, poison)
     [retried] = [s for s in harness.sources("UK") if s.transaction_id == poison]
     assert retried.status in {"posted", "skipped"}
 
@@ -185,7 +187,7 @@ def test_a_batch_that_keeps_failing_is_reconciled_then_set_aside(
     rest = engine(connection_id).post_pending()
     assert rest.error == ""
     assert rest.documents_posted > 0
-    failed = manage.failed_documents(harness.runtime, connection_id)
+    failed = manage.failed_documents(harness.runtime.sessions, connection_id)
     assert {d.transaction_id for d in set_aside} <= set(failed)
 
 
@@ -246,5 +248,5 @@ def test_an_unknown_organisation_zone_syncs_in_utc_with_one_visible_warning(
     assert "MARSSTANDARDTIME" in warning.message
     assert "UTC" in warning.message
     assert warning.remedy
-    notices = manage.recent_events(harness.runtime, connection_id)
+    notices = manage.recent_events(harness.runtime.sessions, connection_id)
     assert any("MARSSTANDARDTIME" in notice.message for notice in notices)

@@ -104,7 +104,7 @@ def test_retry_of_a_payment_an_older_version_marked_failed_records_xeros_payment
     queue = build_queue(f"sqlite:///{harness.data_dir / 'queue.db'}", immediate=True)
     jobs = Jobs(queue, lambda: harness.runtime, periodic=False)
     assert manage.retry_transaction(
-        harness.runtime, jobs, harness.connections["US"], paid.transaction_id
+        harness.runtime.sessions, jobs, harness.connections["US"], paid.transaction_id
     )
     [again] = [
         d

@@ -108,7 +108,7 @@ def test_saved_choices_show_again_and_finish_posts_them(
     answer = browser.web.post(uk_mapping_page, data=fields)
     assert answer.status_code == 303, answer.text
     organisation = int(uk_mapping_page.split("/")[2])
-    saved = setup.saved_mapping(browser.runtime, organisation)
+    saved = setup.saved_mapping(browser.runtime.sessions, organisation)
     assert saved is not None
     assert [(r.category, r.source.value, r.default_option) for r in saved.tracking] == [
         ("Department", "business_order_info", "Operations"),
@@ -187,7 +187,7 @@ def test_a_us_organisation_chooses_contacts_per_seller_without_vat_choices(
     fields["sellers.contact"] = "per_seller"
     fields["sellers.tax_overrides['acme widgets llc']"] = "NONE"  # ignored outside the UK
     assert browser.web.post(mapping_page, data=fields).status_code == 303
-    saved = setup.saved_mapping(browser.runtime, organisation)
+    saved = setup.saved_mapping(browser.runtime.sessions, organisation)
     assert saved is not None
     assert saved.sellers.contact_per_seller
     assert saved.sellers.flagged_tax_type is None

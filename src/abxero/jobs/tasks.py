@@ -161,7 +161,7 @@ class Jobs:
     def _queue_daily_checks(self, runtime: Runtime) -> None:
         from abxero.services.reconcile import reconciliation_due
 
-        for connection_id in reconciliation_due(runtime):
+        for connection_id in reconciliation_due(runtime.sessions, runtime.now()):
             self._queue_once(
                 self._reconcile, "reconcile", connection_id, connection_id, "", "", "daily"
             )

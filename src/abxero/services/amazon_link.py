@@ -111,7 +111,7 @@ def connect_amazon(
     account = identify_account(runtime, region, tokens)
     if organisation is not None:
         refuse_if_paired_elsewhere(
-            runtime, connection_id, account.business_id, account.keys, viewer
+            runtime.sessions, connection_id, account.business_id, account.keys, viewer
         )
         check_fit(runtime, region, account, organisation)
     pair_amazon(

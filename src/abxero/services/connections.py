@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.amazon import AmazonTokens
 from abxero.runtime import Runtime, xero_tokens_as_dict
@@ -252,7 +252,7 @@ def pair_amazon(
 
 
 def refuse_if_paired_elsewhere(
-    runtime: Runtime,
+    sessions: sessionmaker[Session],
     connection_id: int,
     business_id: str,
     keys: Iterable[str],
@@ -260,7 +260,7 @@ def refuse_if_paired_elsewhere(
 ) -> None:
     """:class:`AlreadyPaired` when another organisation holds this account (read only; the
     pairing itself checks again in its own transaction)."""
-    with runtime.sessions() as session:
+    with sessions() as session:
         other = _paired_elsewhere(session, connection_id, business_id, sorted(set(keys)))
         if other is not None:
             raise AlreadyPaired(_taken_message(session, other, viewer))

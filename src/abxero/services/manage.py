@@ -11,7 +11,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.domain.context import OrgContext
 from abxero.domain.mapping import MappingConfig, PaymentMethod
@@ -162,8 +162,8 @@ class Status:
         return self.amazon.region if self.amazon else ""
 
 
-def status(runtime: Runtime, connection_id: int) -> Status:
-    with runtime.sessions() as session:
+def status(sessions: sessionmaker[Session], connection_id: int, now: datetime) -> Status:
+    with sessions() as session:
         connection = session.get_one(XeroConnection, connection_id)
         amazon = session.scalars(
             select(AmazonConnection).where(AmazonConnection.xero_connection_id == connection_id)
@@ -175,7 +175,6 @@ def status(runtime: Runtime, connection_id: int) -> Status:
                 .group_by(SourceTransaction.status)
             ).all()
         )
-        now = runtime.now()
         running = _sync_in_progress(session, connection_id, now)
         activity = current_activity(session, connection_id, now)
         next_at, retry = _next_sync(connection, now), retry_until(session, connection)
@@ -252,10 +251,10 @@ def _waiting(source: SourceTransaction) -> Waiting:
     )
 
 
-def held_groups(runtime: Runtime, connection_id: int) -> list[HeldGroup]:
+def held_groups(sessions: sessionmaker[Session], connection_id: int) -> list[HeldGroup]:
     """Held transactions grouped by reason, the biggest group first."""
     groups: dict[tuple[str, str], HeldGroup] = {}
-    with runtime.sessions() as session:
+    with sessions() as session:
         sources = session.scalars(
             select(SourceTransaction)
             .where(
@@ -282,10 +281,12 @@ class FailedDocument:
     currency: str
 
 
-def failed_documents(runtime: Runtime, connection_id: int) -> dict[str, list[FailedDocument]]:
+def failed_documents(
+    sessions: sessionmaker[Session], connection_id: int
+) -> dict[str, list[FailedDocument]]:
     """Documents Xero refused, by transaction; the error text carries the remedy when known."""
     failed: dict[str, list[FailedDocument]] = defaultdict(list)
-    with runtime.sessions() as session:
+    with sessions() as session:
         rows = session.scalars(
             select(OutboxDocument)
             .where(
@@ -302,11 +303,11 @@ def failed_documents(runtime: Runtime, connection_id: int) -> dict[str, list[Fai
 
 
 def retry_transaction(
-    runtime: Runtime, jobs: Jobs, connection_id: int, transaction_id: str
+    sessions: sessionmaker[Session], jobs: Jobs, connection_id: int, transaction_id: str
 ) -> bool:
     """Forget the refused documents of a transaction (or that it was set aside after failing
     runs) so the next sync plans it again."""
-    with transaction(runtime.sessions) as session:
+    with transaction(sessions) as session:
         source = find_source(session, connection_id, transaction_id)
         if source is None:
             return False
@@ -347,9 +348,11 @@ class Activity:
     amazon: tuple[Link, ...]
 
 
-def recent_activity(runtime: Runtime, connection_id: int, limit: int = 25) -> list[Activity]:
+def recent_activity(
+    sessions: sessionmaker[Session], connection_id: int, limit: int = 25
+) -> list[Activity]:
     """The latest posted transactions, each with links to its Xero documents and Amazon orders."""
-    with runtime.sessions() as session:
+    with sessions() as session:
         connection = session.get_one(XeroConnection, connection_id)
         region = session.scalar(
             select(AmazonConnection.region).where(
@@ -402,8 +405,10 @@ class Notice:
     created_at: datetime
 
 
-def recent_events(runtime: Runtime, connection_id: int, limit: int = 10) -> list[Notice]:
-    with runtime.sessions() as session:
+def recent_events(
+    sessions: sessionmaker[Session], connection_id: int, limit: int = 10
+) -> list[Notice]:
+    with sessions() as session:
         rows = session.scalars(
             select(Event)
             .where(Event.xero_connection_id == connection_id)
@@ -417,14 +422,14 @@ def recent_events(runtime: Runtime, connection_id: int, limit: int = 10) -> list
 
 
 def remap_payment_methods(
-    runtime: Runtime,
+    sessions: sessionmaker[Session],
     jobs: Jobs,
     connection_id: int,
     methods: dict[str, PaymentMethod | None],
     context: OrgContext,
 ) -> tuple[MappingProblem, ...]:
     """Save a new mapping version with these instruments changed, then sync so holds post."""
-    current = saved_mapping(runtime, connection_id)
+    current = saved_mapping(sessions, connection_id)
     if current is None:
         return (MappingProblem("payment_methods", "Finish the mapping step of the setup first."),)
     updated = dict(current.payment_methods)
@@ -434,7 +439,7 @@ def remap_payment_methods(
         else:
             updated[key] = method
     return save_and_sync(
-        runtime, jobs, connection_id, replace_mapping(current, payment_methods=updated), context
+        sessions, jobs, connection_id, replace_mapping(current, payment_methods=updated), context
     )
 
 
@@ -444,18 +449,22 @@ def replace_mapping(mapping: MappingConfig, **changes: object) -> MappingConfig:
 
 
 def save_and_sync(
-    runtime: Runtime, jobs: Jobs, connection_id: int, mapping: MappingConfig, context: OrgContext
+    sessions: sessionmaker[Session],
+    jobs: Jobs,
+    connection_id: int,
+    mapping: MappingConfig,
+    context: OrgContext,
 ) -> tuple[MappingProblem, ...]:
     """Save a checked mapping; held transactions are planned again by the sync it starts."""
-    problems = save_checked_mapping(runtime, connection_id, mapping, context)
+    problems = save_checked_mapping(sessions, connection_id, mapping, context)
     if not problems:
         jobs.enqueue_sync(connection_id)
     return problems
 
 
-def syncing_as_name(runtime: Runtime, connection_id: int) -> str:
+def syncing_as_name(sessions: sessionmaker[Session], connection_id: int) -> str:
     """Whose Xero sign-in the organisation syncs with."""
-    with runtime.sessions() as session:
+    with sessions() as session:
         return syncing_as(session, connection_id)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.domain import jsontext
 from abxero.domain.context import OrgContext
@@ -176,7 +177,10 @@ def _waiting(source: SourceTransaction) -> Waiting:
 
 
 def current_holds(
-    runtime: Runtime, connection_id: int, mapping: MappingConfig | None, context: OrgContext | None
+    sessions: sessionmaker[Session],
+    connection_id: int,
+    mapping: MappingConfig | None,
+    context: OrgContext | None,
 ) -> tuple[list[HeldGroup], bool]:
     """Held and set-aside transactions by the reason that holds them now; the flag says whether
     the reasons were computed now (else they are the last sync's).
@@ -187,7 +191,7 @@ def current_holds(
     fresh = mapping is not None and context is not None
     if context is not None and not context.contact_id:
         context = replace(context, contact_id=PENDING_CONTACT)
-    with runtime.sessions() as session:
+    with sessions() as session:
         sources = session.scalars(
             select(SourceTransaction)
             .where(
@@ -257,10 +261,10 @@ def _raw(source: SourceTransaction) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def quarantined(runtime: Runtime, connection_id: int) -> Quarantine:
+def quarantined(sessions: sessionmaker[Session], connection_id: int) -> Quarantine:
     """Records Amazon sent that cannot be posted, and those a person already decided about."""
     found = Quarantine()
-    with runtime.sessions() as session:
+    with sessions() as session:
         sources = session.scalars(
             select(SourceTransaction)
             .where(
@@ -285,17 +289,21 @@ def quarantined(runtime: Runtime, connection_id: int) -> Quarantine:
 
 
 def set_aside(
-    runtime: Runtime, connection_id: int, transaction_id: str, decision: str, who: str
+    sessions: sessionmaker[Session],
+    connection_id: int,
+    transaction_id: str,
+    decision: str,
+    who: str,
+    now: datetime,
 ) -> bool:
     """Record a person's decision about a quarantined record; False when there is none."""
     if decision not in DECISIONS:
         return False
     words, verb = DECISIONS[decision]
-    with transaction(runtime.sessions) as session:
+    with transaction(sessions) as session:
         source = find_source(session, connection_id, transaction_id)
         if source is None or source.status != QUARANTINED:
             return False
-        now = runtime.now()
         source.status = decision
         source.remedy = f"{verb} by {who or 'a signed-in user'} on {now:%d %b %Y}."
         session.add(

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.alerts.reconciliation import record_ok
 from abxero.domain import jsontext
@@ -358,11 +358,10 @@ DAILY = timedelta(days=1)
 LEASE = timedelta(minutes=30)
 
 
-def reconciliation_due(runtime: Runtime) -> list[int]:
+def reconciliation_due(sessions: sessionmaker[Session], now: datetime) -> list[int]:
     """Organisations that are set up and connected and whose last daily check is a day old
     (or that have none): the tick queues one check each."""
-    now = runtime.now()
-    with runtime.sessions() as session:
+    with sessions() as session:
         ready = session.scalars(
             select(XeroConnection.id)
             .join(AmazonConnection, AmazonConnection.xero_connection_id == XeroConnection.id)
@@ -391,7 +390,7 @@ def run_daily(runtime: Runtime, connection_id: int) -> ReconciliationResult | No
     name = f"reconcile:{connection_id}"
     try:
         with held(runtime.sessions, name, runtime.work_holder(), LEASE, runtime.now):
-            if connection_id not in reconciliation_due(runtime):
+            if connection_id not in reconciliation_due(runtime.sessions, runtime.now()):
                 return None
             return run_check(runtime, connection_id, default_period(runtime.now().date()), "daily")
     except LeaseBusy:
@@ -412,8 +411,8 @@ class Shown:
     differences: list[dict[str, Any]]
 
 
-def last_result(runtime: Runtime, connection_id: int) -> Shown | None:
-    with runtime.sessions() as session:
+def last_result(sessions: sessionmaker[Session], connection_id: int) -> Shown | None:
+    with sessions() as session:
         row = latest(session, connection_id)
     if row is None:
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.runtime import Runtime
 from abxero.store.models import Rollback, SyncRun
@@ -42,7 +43,7 @@ def preview(runtime: Runtime, connection_id: int, since: datetime, until: dateti
         until,
         runtime.now(),
     )
-    return summary(runtime, connection_id, rollback_id)
+    return summary(runtime.sessions, connection_id, rollback_id)
 
 
 def preview_run(runtime: Runtime, connection_id: int, run_id: int) -> Summary:
@@ -63,12 +64,12 @@ def preview_run(runtime: Runtime, connection_id: int, run_id: int) -> Summary:
         runtime.now(),
         by_feed_date=True,
     )
-    return summary(runtime, connection_id, rollback_id)
+    return summary(runtime.sessions, connection_id, rollback_id)
 
 
-def summary(runtime: Runtime, connection_id: int, rollback_id: int) -> Summary:
+def summary(sessions: sessionmaker[Session], connection_id: int, rollback_id: int) -> Summary:
     """A stored rollback's counts, totals and kept documents."""
-    with runtime.sessions() as session:
+    with sessions() as session:
         stored = session.get(Rollback, rollback_id)
         if stored is None or stored.xero_connection_id != connection_id:
             raise NotThisOrganisation(rollback_id)
@@ -82,7 +83,7 @@ def carry_out(
 
     A failure on Xero's side leaves the rollback ``failed`` with the cause; running it again
     resumes where it stopped."""
-    summary(runtime, connection_id, rollback_id)
+    summary(runtime.sessions, connection_id, rollback_id)
     name = f"sync:{connection_id}"
     with held(runtime.sessions, name, runtime.work_holder(), lease_ttl, runtime.now) as renew:
         try:
@@ -90,27 +91,27 @@ def carry_out(
                 runtime.sessions, _remover(runtime, connection_id), rollback_id, runtime.now, renew
             )
         except SideError as problem:
-            _fail(runtime, rollback_id, str(problem))
+            _fail(runtime.sessions, rollback_id, str(problem))
             raise
-    return summary(runtime, connection_id, rollback_id)
+    return summary(runtime.sessions, connection_id, rollback_id)
 
 
-def _fail(runtime: Runtime, rollback_id: int, cause: str) -> None:
-    with runtime.sessions() as session, session.begin():
+def _fail(sessions: sessionmaker[Session], rollback_id: int, cause: str) -> None:
+    with sessions() as session, session.begin():
         stored = session.get_one(Rollback, rollback_id)
         stored.status, stored.error = protocol.FAILED, cause
 
 
-def unfinished(runtime: Runtime, connection_id: int) -> int | None:
+def unfinished(sessions: sessionmaker[Session], connection_id: int) -> int | None:
     """The id of a rollback that was confirmed but not finished, if any."""
-    with runtime.sessions() as session:
+    with sessions() as session:
         found = protocol.unfinished(session, connection_id)
         return found.id if found else None
 
 
-def latest(runtime: Runtime, connection_id: int) -> Summary | None:
+def latest(sessions: sessionmaker[Session], connection_id: int) -> Summary | None:
     """The organisation's most recent rollback, for the manage page."""
-    with runtime.sessions() as session:
+    with sessions() as session:
         found = session.scalars(
             select(Rollback.id)
             .where(Rollback.xero_connection_id == connection_id)

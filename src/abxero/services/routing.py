@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.runtime import Runtime
 from abxero.services.connections import NotFound, connection_for, organisations_for
@@ -64,9 +64,9 @@ class RoutingView:
     fed_by: str
 
 
-def routing_view(runtime: Runtime, viewer: int, connection_id: int) -> RoutingView:
+def routing_view(sessions: sessionmaker[Session], viewer: int, connection_id: int) -> RoutingView:
     """The page for an organisation the viewer may see (the caller checked that)."""
-    with runtime.sessions() as session:
+    with sessions() as session:
         destinations = _destinations(session, viewer)
         names = {d.connection_id: d for d in destinations}
         home = _is_home(session, connection_id)
@@ -82,10 +82,10 @@ def routing_view(runtime: Runtime, viewer: int, connection_id: int) -> RoutingVi
         return RoutingView(home, tuple(rows), tuple(destinations), fed_by)
 
 
-def fed_by_name(runtime: Runtime, connection_id: int, viewer: int) -> str:
+def fed_by_name(sessions: sessionmaker[Session], connection_id: int, viewer: int) -> str:
     """The organisation whose Amazon feed routes legal entities here, when this one has no
     pairing of its own; "" otherwise."""
-    with runtime.sessions() as session:
+    with sessions() as session:
         if _is_home(session, connection_id):
             return ""
         return _feeder_name(session, connection_id, viewer)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError as PydanticError
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.domain import jsontext
 from abxero.domain.context import ContextError, OrgContext
@@ -83,9 +84,9 @@ def step_index(step: str) -> int:
     return STEPS.index(step) if step in STEPS else 0
 
 
-def advance_to(runtime: Runtime, connection_id: int, step: str) -> None:
+def advance_to(sessions: sessionmaker[Session], connection_id: int, step: str) -> None:
     """Move the wizard forward to ``step``; never backwards."""
-    with transaction(runtime.sessions) as session:
+    with transaction(sessions) as session:
         connection = session.get_one(XeroConnection, connection_id)
         if step_index(step) > step_index(connection.setup_step):
             connection.setup_step = step
@@ -139,21 +140,21 @@ def needs_confirmation(chosen: ImportRange) -> bool:
     return (chosen.last - chosen.first).days > DEFAULT_IMPORT_DAYS
 
 
-def start_import(runtime: Runtime, jobs: Jobs, connection_id: int, chosen: ImportRange) -> int:
+def start_import(jobs: Jobs, connection_id: int, chosen: ImportRange, now: datetime) -> int:
     """Queue the import; the run id is what the progress bar follows."""
-    start, end = chosen.bounds(runtime.now())
+    start, end = chosen.bounds(now)
     return jobs.enqueue_import(connection_id, start, end)
 
 
 # -- planning a long history against Xero's limits -----
 
 
-def call_model(runtime: Runtime, connection_id: int) -> CallModel:
+def call_model(sessions: sessionmaker[Session], connection_id: int) -> CallModel:
     """The calls-per-transaction model for this organisation: which share of its stored
     transactions post a separate payment (bill + payment on a card) and which get an invoice
     PDF (every UK order, US Pay by Invoice only — sync/attachments.py)."""
-    mapping = saved_mapping(runtime, connection_id)
-    seen = instruments_seen(runtime, connection_id)
+    mapping = saved_mapping(sessions, connection_id)
+    seen = instruments_seen(sessions, connection_id)
     total = sum(item.count for item in seen)
     if not total:
         return CallModel(BATCH_SIZE)
@@ -166,7 +167,7 @@ def call_model(runtime: Runtime, connection_id: int) -> CallModel:
         spend = isinstance(method, AccountPayment) and method.policy is PaymentPolicy.SPEND_MONEY
         paid += 0 if pay_by_invoice or spend else item.count
         invoiced += item.count if pay_by_invoice else 0
-    with runtime.sessions() as session:
+    with sessions() as session:
         region = session.scalar(
             select(AmazonConnection.region).where(
                 AmazonConnection.xero_connection_id == connection_id
@@ -176,9 +177,9 @@ def call_model(runtime: Runtime, connection_id: int) -> CallModel:
     return CallModel(BATCH_SIZE, Decimal(paid) / total, Decimal(pdfs) / total)
 
 
-def transactions_per_day(runtime: Runtime, connection_id: int) -> Decimal | None:
+def transactions_per_day(sessions: sessionmaker[Session], connection_id: int) -> Decimal | None:
     """Amazon transactions a day over the span of what is stored, ``None`` when nothing is."""
-    with runtime.sessions() as session:
+    with sessions() as session:
         count, first, last = session.execute(
             select(
                 func.count(),
@@ -192,9 +193,11 @@ def transactions_per_day(runtime: Runtime, connection_id: int) -> Decimal | None
     return (Decimal(int(count)) / days).quantize(Decimal("0.01"))
 
 
-def import_estimate(runtime: Runtime, connection_id: int, chosen: ImportRange) -> ImportEstimate:
-    start, end = chosen.bounds(runtime.now())
-    with runtime.sessions() as session:
+def import_estimate(
+    sessions: sessionmaker[Session], connection_id: int, chosen: ImportRange, now: datetime
+) -> ImportEstimate:
+    start, end = chosen.bounds(now)
+    with sessions() as session:
         in_range = (
             SourceTransaction.xero_connection_id == connection_id,
             SourceTransaction.transaction_date >= start,
@@ -209,8 +212,8 @@ def import_estimate(runtime: Runtime, connection_id: int, chosen: ImportRange) -
         )
     return estimate_import(
         (chosen.last - chosen.first).days + 1,
-        transactions_per_day(runtime, connection_id),
-        call_model(runtime, connection_id),
+        transactions_per_day(sessions, connection_id),
+        call_model(sessions, connection_id),
         stored_in_range=int(stored),
         posted_in_range=int(posted),
     )
@@ -234,7 +237,7 @@ def posting_state(runtime: Runtime, connection_id: int) -> PostingProgress:
     return posting_progress(
         done,
         left,
-        call_model(runtime, connection_id),
+        call_model(runtime.sessions, connection_id),
         runtime.now(),
         parked_until=parked,
         left_today=runtime.pacer.day_remaining(tenant),
@@ -300,16 +303,18 @@ def _progress_of(run: SyncRun) -> RunProgress:
     )
 
 
-def run_progress(runtime: Runtime, connection_id: int, run_id: int) -> RunProgress:
-    with runtime.sessions() as session:
+def run_progress(sessions: sessionmaker[Session], connection_id: int, run_id: int) -> RunProgress:
+    with sessions() as session:
         run = session.get(SyncRun, run_id)
         if run is None or run.xero_connection_id != connection_id:
             raise NotFound(run_id)
         return _progress_of(run)
 
 
-def latest_run(runtime: Runtime, connection_id: int, kind: str) -> RunProgress | None:
-    with runtime.sessions() as session:
+def latest_run(
+    sessions: sessionmaker[Session], connection_id: int, kind: str
+) -> RunProgress | None:
+    with sessions() as session:
         run = session.scalars(
             select(SyncRun)
             .where(SyncRun.xero_connection_id == connection_id, SyncRun.kind == kind)
@@ -341,9 +346,9 @@ class InstrumentSeen:
         return self.instrument.label
 
 
-def instruments_seen(runtime: Runtime, connection_id: int) -> list[InstrumentSeen]:
+def instruments_seen(sessions: sessionmaker[Session], connection_id: int) -> list[InstrumentSeen]:
     """Every instrument of the stored transactions, by label, with count, total and waiting."""
-    with runtime.sessions() as session:
+    with sessions() as session:
         rows = session.execute(
             select(
                 SourceTransaction.instrument_key,
@@ -368,9 +373,9 @@ def instruments_seen(runtime: Runtime, connection_id: int) -> list[InstrumentSee
     return sorted(seen, key=lambda item: item.label)
 
 
-def sellers_seen(runtime: Runtime, connection_id: int) -> list[SellerSeen]:
+def sellers_seen(sessions: sessionmaker[Session], connection_id: int) -> list[SellerSeen]:
     """Every seller in the stored transactions, flagged ones first (for the mapping page)."""
-    with runtime.sessions() as session:
+    with sessions() as session:
         raws = session.scalars(
             select(SourceTransaction.raw).where(
                 SourceTransaction.xero_connection_id == connection_id
@@ -380,10 +385,12 @@ def sellers_seen(runtime: Runtime, connection_id: int) -> list[SellerSeen]:
     return seller_list([item for item in parsed if isinstance(item, Transaction)])
 
 
-def instrument_currencies(runtime: Runtime, connection_id: int) -> dict[str, frozenset[str]]:
+def instrument_currencies(
+    sessions: sessionmaker[Session], connection_id: int
+) -> dict[str, frozenset[str]]:
     """The currencies each instrument's stored transactions are in, by instrument key."""
     found: dict[str, set[str]] = {}
-    for item in instruments_seen(runtime, connection_id):
+    for item in instruments_seen(sessions, connection_id):
         if item.currency:
             found.setdefault(item.key, set()).add(item.currency.upper())
     return {key: frozenset(codes) for key, codes in found.items()}
@@ -531,15 +538,15 @@ def _rate_label(name: str, rate: Decimal | None) -> str:
 
 
 def current_mapping(
-    runtime: Runtime, connection_id: int, context: OrgContext
+    sessions: sessionmaker[Session], connection_id: int, context: OrgContext
 ) -> tuple[MappingConfig | None, bool]:
     """The saved mapping, or the proposed default; the flag says whether it was saved."""
-    with runtime.sessions() as session:
+    with sessions() as session:
         found = latest_mapping(session, connection_id)
     if found is not None:
         return found[1], True
-    instruments = [item.instrument for item in instruments_seen(runtime, connection_id)]
-    currencies = instrument_currencies(runtime, connection_id)
+    instruments = [item.instrument for item in instruments_seen(sessions, connection_id)]
+    currencies = instrument_currencies(sessions, connection_id)
     try:
         return default_mapping(context, instruments, currencies), False
     except NoExpenseAccount:
@@ -547,19 +554,19 @@ def current_mapping(
 
 
 def save_checked_mapping(
-    runtime: Runtime, connection_id: int, mapping: MappingConfig, context: OrgContext
+    sessions: sessionmaker[Session], connection_id: int, mapping: MappingConfig, context: OrgContext
 ) -> tuple[MappingProblem, ...]:
     """Save ``mapping`` as a new version when it fits the organisation; else its problems."""
-    problems = check_mapping(mapping, context, instrument_currencies(runtime, connection_id))
+    problems = check_mapping(mapping, context, instrument_currencies(sessions, connection_id))
     if problems:
         return problems
-    with transaction(runtime.sessions) as session:
+    with transaction(sessions) as session:
         save_mapping(session, connection_id, mapping)
     return ()
 
 
-def saved_mapping(runtime: Runtime, connection_id: int) -> MappingConfig | None:
-    with runtime.sessions() as session:
+def saved_mapping(sessions: sessionmaker[Session], connection_id: int) -> MappingConfig | None:
+    with sessions() as session:
         found = latest_mapping(session, connection_id)
     return found[1] if found else None
 
@@ -594,7 +601,7 @@ class Preview:
 
 
 def preview(
-    runtime: Runtime, connection_id: int, mapping: MappingConfig, context: OrgContext
+    sessions: sessionmaker[Session], connection_id: int, mapping: MappingConfig, context: OrgContext
 ) -> Preview:
     """Plan every waiting transaction in memory; count what is already posted.
 
@@ -607,7 +614,7 @@ def preview(
     result = Preview()
     reasons: Counter[tuple[str, str]] = Counter()
     roles: Counter[str] = Counter()
-    with runtime.sessions() as session:
+    with sessions() as session:
         sources = session.scalars(
             select(SourceTransaction)
             .where(
@@ -690,7 +697,7 @@ class PreviewBills:
                         self._planned[key] = replace(bill, amount_due=due)
 
 
-def finish_setup(runtime: Runtime, jobs: Jobs, connection_id: int) -> None:
+def finish_setup(sessions: sessionmaker[Session], jobs: Jobs, connection_id: int) -> None:
     """Let the organisation post, and start posting what was imported."""
-    advance_to(runtime, connection_id, "done")
+    advance_to(sessions, connection_id, "done")
     jobs.enqueue_sync(connection_id)

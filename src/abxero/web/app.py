@@ -17,7 +17,8 @@ from abxero.runtime import NotConnected, Runtime
 from abxero.services.connections import NotFound
 from abxero.services.setup import ContextCache, XeroUnreadable
 from abxero.sync.ports import SideError
-from abxero.web.pages import HERE, SignInRequired, render
+from abxero.web.deps import SignInRequired, StepNotReached
+from abxero.web.pages import HERE, render
 from abxero.web.routes import (
     alerts_page,
     auth,
@@ -62,6 +63,10 @@ def add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, problem: SignInRequired) -> Response:
         return RedirectResponse("/?" + urlencode({"next": problem.next_path}), status_code=303)
+
+    @app.exception_handler(StepNotReached)
+    async def step_not_reached(request: Request, problem: StepNotReached) -> Response:
+        return RedirectResponse(problem.location, status_code=303)
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, problem: NotFound) -> Response:

@@ -1,9 +1,10 @@
-"""Rendering pages: the Jinja environment, flash messages, and who is signed in."""
+"""Rendering pages: the Jinja environment, flash messages, and the organisation's Xero context.
+
+Who is signed in and which organisation a page may show are in :mod:`abxero.web.deps`."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Context, Decimal
 from pathlib import Path
@@ -14,22 +15,12 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from abxero.domain.context import OrgContext
-from abxero.runtime import Runtime
-from abxero.services.connections import NotFound, connection_for
 from abxero.services.setup import ContextCache
-from abxero.store.models import XeroConnection
+from abxero.web.deps import runtime_of
 from abxero.web.security import csrf_token
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
-
-
-class SignInRequired(Exception):
-    """The page needs a signed-in user; they are sent to sign in and brought back."""
-
-    def __init__(self, next_path: str) -> None:
-        super().__init__(next_path)
-        self.next_path = next_path
 
 
 MONEY_CONTEXT = Context(prec=80)
@@ -85,48 +76,10 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
-def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 def org_context(request: Request, connection_id: int, *, fresh: bool = False) -> OrgContext:
     """The organisation's accounts and tax rates from Xero (recent for views, fresh for saves)."""
     cache: ContextCache = request.app.state.contexts
     return cache.get(runtime_of(request), connection_id, fresh=fresh)
 
 
-def user_id(request: Request) -> int:
-    """The signed-in user, or :class:`SignInRequired`."""
-    value = request.session.get("user_id")
-    if not isinstance(value, int):
-        raise SignInRequired(request.url.path)
-    return value
-
-
-@dataclass(frozen=True)
-class Org:
-    """The organisation a page is about; only ever one the signed-in user may see."""
-
-    id: int
-    name: str
-    setup_step: str
-    status: str
-    short_code: str
-
-
-def organisation(request: Request, connection_id: int) -> Org:
-    """The user's organisation, or :class:`NotFound` (a 404, whether it exists or not)."""
-    viewer = user_id(request)
-    with runtime_of(request).sessions() as session:
-        connection: XeroConnection = connection_for(session, viewer, connection_id)
-        return Org(
-            connection.id,
-            connection.tenant_name,
-            connection.setup_step,
-            connection.status,
-            connection.short_code,
-        )
-
-
-__all__ = ["NotFound", "Org", "SignInRequired", "flash", "organisation", "render", "user_id"]
+__all__ = ["flash", "org_context", "render"]

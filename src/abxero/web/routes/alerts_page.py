@@ -7,7 +7,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from abxero.alerts import service
 from abxero.alerts.config import ConfigInvalid
-from abxero.web.pages import flash, organisation, runtime_of
+from abxero.web.deps import AnyOrg, RuntimeDep
+from abxero.web.pages import flash
 from abxero.web.security import check_csrf, check_ids
 
 router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
@@ -16,15 +17,15 @@ router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
 @router.post("/orgs/{connection_id}/alerts")
 def save_alerts(
     request: Request,
-    connection_id: int,
+    org: AnyOrg,
+    runtime: RuntimeDep,
     recipients: str = Form(""),
     webhook_url: str = Form(""),
     stale_hours: str = Form(""),
 ) -> Response:
-    org = organisation(request, connection_id)
     try:
         saved = service.save(
-            runtime_of(request),
+            runtime,
             org.id,
             recipients=recipients,
             webhook_url=webhook_url,

@@ -7,7 +7,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from abxero.services.connections import organisations_for
 from abxero.services.signin import SignInFailed, complete_sign_in, sign_in_request
-from abxero.web.pages import flash, render, runtime_of, user_id
+from abxero.web.deps import RuntimeDep, Viewer
+from abxero.web.pages import flash, render
 from abxero.web.security import (
     check_csrf,
     check_ids,
@@ -33,10 +34,11 @@ def home(request: Request, next: str = "") -> Response:
 
 
 @router.post("/auth/xero/start")
-def start_sign_in(request: Request, next: str = Form(""), take_over: str = Form("")) -> Response:
+def start_sign_in(
+    request: Request, runtime: RuntimeDep, next: str = Form(""), take_over: str = Form("")
+) -> Response:
     """Send the browser to Xero; state, PKCE verifier and nonce stay in this (server-side)
     session. ``take_over`` names an organisation that should sync as this user from now on."""
-    runtime = runtime_of(request)
     consent = sign_in_request(runtime)
     request.session[PENDING_XERO] = {
         **pending_request(consent.state, runtime.now()),
@@ -52,9 +54,9 @@ def start_sign_in(request: Request, next: str = Form(""), take_over: str = Form(
 
 @router.get("/auth/xero/callback")
 def sign_in_callback(
-    request: Request, state: str = "", code: str = "", error: str = ""
+    request: Request, runtime: RuntimeDep, state: str = "", code: str = "", error: str = ""
 ) -> Response:
-    pending = pop_matching(request.session, PENDING_XERO, state, runtime_of(request).now())
+    pending = pop_matching(request.session, PENDING_XERO, state, runtime.now())
     if pending is None:
         return render(
             request,
@@ -79,7 +81,7 @@ def sign_in_callback(
     try:
         chosen = pending.get("take_over")
         signed_in = complete_sign_in(
-            runtime_of(request),
+            runtime,
             code,
             pending.get("verifier"),
             pending.get("nonce"),
@@ -102,9 +104,8 @@ def sign_in_callback(
 
 
 @router.get("/orgs")
-def choose_organisation(request: Request) -> Response:
-    viewer = user_id(request)
-    with runtime_of(request).sessions() as session:
+def choose_organisation(request: Request, viewer: Viewer, runtime: RuntimeDep) -> Response:
+    with runtime.sessions() as session:
         organisations = organisations_for(session, viewer)
     if len(organisations) == 1:
         return see_other(f"/orgs/{organisations[0].connection_id}")

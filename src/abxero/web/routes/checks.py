@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from abxero.services import export, reconcile
-from abxero.web.pages import flash, organisation, render, runtime_of
-from abxero.web.routes.wizard import jobs_of
+from abxero.web.deps import AnyOrg, JobsDep, RuntimeDep
+from abxero.web.pages import flash, render
 from abxero.web.security import check_csrf, check_ids
 
 router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
@@ -16,37 +16,38 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 @router.post("/orgs/{connection_id}/reconcile")
 def reconcile_now(
-    request: Request, connection_id: int, since: str = Form(""), until: str = Form("")
+    request: Request,
+    org: AnyOrg,
+    runtime: RuntimeDep,
+    jobs: JobsDep,
+    since: str = Form(""),
+    until: str = Form(""),
 ) -> Response:
-    org = organisation(request, connection_id)
-    runtime = runtime_of(request)
     try:
         period = reconcile.parse_period(since, until, runtime.now().date())
     except ValueError as problem:
         flash(request, f"Cannot check that period: {problem}", "error")
         return RedirectResponse(f"/orgs/{org.id}#reconciliation", status_code=303)
-    jobs_of(request).enqueue_reconcile(org.id, period.since.isoformat(), period.until.isoformat())
+    jobs.enqueue_reconcile(org.id, period.since.isoformat(), period.until.isoformat())
     flash(request, "Checking Xero against Amazon. The result appears here when it is done.")
     return RedirectResponse(f"/orgs/{org.id}#reconciliation", status_code=303)
 
 
 @router.get("/orgs/{connection_id}/reconciliation")
-def reconciliation_detail(request: Request, connection_id: int) -> Response:
-    org = organisation(request, connection_id)
-    shown = reconcile.last_result(runtime_of(request), org.id)
+def reconciliation_detail(request: Request, org: AnyOrg, runtime: RuntimeDep) -> Response:
+    shown = reconcile.last_result(runtime.sessions, org.id)
     return render(request, "reconciliation.html", org=org, result=shown)
 
 
 @router.get("/orgs/{connection_id}/export")
 def download_export(
     request: Request,
-    connection_id: int,
+    org: AnyOrg,
+    runtime: RuntimeDep,
     since: str = "",
     until: str = "",
     format: str = "csv",
 ) -> Response:
-    org = organisation(request, connection_id)
-    runtime = runtime_of(request)
     try:
         period = reconcile.parse_period(since, until, runtime.now().date())
     except ValueError as problem:

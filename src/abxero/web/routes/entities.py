@@ -7,7 +7,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from abxero.services import routing
-from abxero.web.pages import flash, organisation, render, runtime_of, user_id
+from abxero.web.deps import AnyOrg, RuntimeDep
+from abxero.web.pages import flash, render
 from abxero.web.routes.mapping_page import PostedForm
 from abxero.web.security import check_csrf, check_ids
 
@@ -22,17 +23,15 @@ def back_url(connection_id: int, setup_step: str) -> str:
 
 
 @router.get("/orgs/{connection_id}/entities")
-def entities_page(request: Request, connection_id: int) -> Response:
-    org = organisation(request, connection_id)
-    view = routing.routing_view(runtime_of(request), user_id(request), org.id)
+def entities_page(request: Request, org: AnyOrg, runtime: RuntimeDep) -> Response:
+    view = routing.routing_view(runtime.sessions, org.viewer, org.id)
     return render(
         request, "entities.html", org=org, view=view, back=back_url(org.id, org.setup_step)
     )
 
 
 @router.post("/orgs/{connection_id}/entities")
-def save_routes(request: Request, connection_id: int, posted: PostedForm) -> Response:
-    org = organisation(request, connection_id)
+def save_routes(request: Request, org: AnyOrg, runtime: RuntimeDep, posted: PostedForm) -> Response:
     wanted: dict[str, int] = {}
     index = 0
     while f"entity_{index}" in posted:
@@ -40,11 +39,10 @@ def save_routes(request: Request, connection_id: int, posted: PostedForm) -> Res
         if target.isdigit():
             wanted[posted[f"entity_{index}"]] = int(target)
         index += 1
-    runtime = runtime_of(request)
     try:
-        reports = routing.set_routes(runtime, user_id(request), org.id, wanted)
+        reports = routing.set_routes(runtime, org.viewer, org.id, wanted)
     except routing.RoutingRefused as problem:
-        view = routing.routing_view(runtime, user_id(request), org.id)
+        view = routing.routing_view(runtime.sessions, org.viewer, org.id)
         return render(
             request,
             "entities.html",

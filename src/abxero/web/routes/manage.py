@@ -3,6 +3,8 @@ disconnect."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -14,28 +16,23 @@ from abxero.runtime import NotConnected
 from abxero.services import manage, page_state, reconcile, rollback, routing, setup, web_sessions
 from abxero.sync.ports import SideError
 from abxero.web import mapping_form as form
-from abxero.web.pages import (
-    Org,
-    flash,
-    org_context,
-    organisation,
-    render,
-    runtime_of,
-    user_id,
-)
+from abxero.web.deps import AnyOrg, JobsDep, Org, RuntimeDep, organisation_at, runtime_of
+from abxero.web.pages import flash, org_context, render
 from abxero.web.routes.mapping_page import (
     POLICIES,
     PageMode,
     PostedForm,
     initial_values,
+    no_expense_account,
     payment_choices,
     render_mapping,
     submitted_mapping,
 )
-from abxero.web.routes.wizard import jobs_of, no_expense_account, step_url
 from abxero.web.security import check_csrf, check_ids, start_fresh_session
 
 router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
+SetUp = Annotated[Org, Depends(organisation_at("done"))]
+"""The organisation of the path once its setup is finished (else sent to its setup step)."""
 
 
 def see_other(path: str) -> RedirectResponse:
@@ -67,10 +64,7 @@ def refuse_when_disconnected(request: Request, org: Org) -> Response | None:
 
 
 @router.get("/orgs/{connection_id}")
-def manage_page(request: Request, connection_id: int, run: int | None = None) -> Response:
-    org = organisation(request, connection_id)
-    if org.setup_step != "done":
-        return see_other(step_url(org.id, org.setup_step))
+def manage_page(request: Request, org: SetUp, run: int | None = None) -> Response:
     return render_manage(request, org, run=run)
 
 
@@ -85,16 +79,16 @@ def render_manage(
 ) -> Response:
     """The manage page; with ``chosen``, the Xero estimate of that import range to confirm."""
     runtime = runtime_of(request)
-    state = manage.status(runtime, org.id)
+    state = manage.status(runtime.sessions, org.id, runtime.now())
     context, xero_error, contact = (
         read_xero(request, org) if state.xero_status == "connected" else (None, "", None)
     )
     problems = page_state.blocking_problems(
         state, xero_error=xero_error, contact=contact, now=runtime.now()
     )
-    mapping = setup.saved_mapping(runtime, org.id)
-    held, held_fresh = page_state.current_holds(runtime, org.id, mapping, context)
-    seen = setup.instruments_seen(runtime, org.id)
+    mapping = setup.saved_mapping(runtime.sessions, org.id)
+    held, held_fresh = page_state.current_holds(runtime.sessions, org.id, mapping, context)
+    seen = setup.instruments_seen(runtime.sessions, org.id)
     values = form.values_from_mapping(mapping, [item.key for item in seen]) if mapping else {}
     today = runtime.now().date()
     default = setup.default_import_range(today)
@@ -104,53 +98,59 @@ def render_manage(
         status_code,
         org=org,
         state=state,
-        syncing_as=manage.syncing_as_name(runtime, org.id),
-        fed_by=routing.fed_by_name(runtime, org.id, user_id(request)),
-        failed=manage.failed_documents(runtime, org.id),
+        syncing_as=manage.syncing_as_name(runtime.sessions, org.id),
+        fed_by=routing.fed_by_name(runtime.sessions, org.id, org.viewer),
+        failed=manage.failed_documents(runtime.sessions, org.id),
         problems=problems,
         disconnected=state.xero_status == "disconnected",
         held=held,
         held_fresh=held_fresh,
-        quarantine=page_state.quarantined(runtime, org.id),
+        quarantine=page_state.quarantined(runtime.sessions, org.id),
         policies=POLICIES,
-        notices=manage.recent_events(runtime, org.id),
-        activity=manage.recent_activity(runtime, org.id),
+        notices=manage.recent_events(runtime.sessions, org.id),
+        activity=manage.recent_activity(runtime.sessions, org.id),
         seen=seen,
         values=values,
         payment_errors=payment_errors or {},
         payment_field=form.payment_field,
         payment_options=payment_choices(setup.mapping_choices(context)) if context else [],
-        import_run=setup.run_progress(runtime, org.id, run) if run is not None else None,
+        import_run=setup.run_progress(runtime.sessions, org.id, run) if run is not None else None,
         first=(chosen or default).first.isoformat(),
         last=(chosen or default).last.isoformat(),
         earliest=setup.earliest_import_day(today).isoformat(),
         today=today.isoformat(),
-        reconciliation=reconcile.last_result(runtime, org.id),
+        reconciliation=reconcile.last_result(runtime.sessions, org.id),
         check_first=reconcile.default_period(today).since.isoformat(),
         alerts=alerts.view(runtime, org.id),
         posting=setup.posting_state(runtime, org.id),
-        estimate=setup.import_estimate(runtime, org.id, chosen) if chosen else None,
+        estimate=setup.import_estimate(runtime.sessions, org.id, chosen, runtime.now())
+        if chosen
+        else None,
         confirm=chosen is not None,
         describe=describe_duration,
         import_action=f"/orgs/{org.id}/import",
-        rollback_waiting=rollback.unfinished(runtime, org.id),
+        rollback_waiting=rollback.unfinished(runtime.sessions, org.id),
     )
 
 
 @router.post("/orgs/{connection_id}/sync")
-def sync_now(request: Request, connection_id: int) -> Response:
-    org = organisation(request, connection_id)
+def sync_now(request: Request, org: AnyOrg, jobs: JobsDep) -> Response:
     if refused := refuse_when_disconnected(request, org):
         return refused
-    jobs_of(request).enqueue_sync(org.id)
+    jobs.enqueue_sync(org.id)
     flash(request, "Sync queued ahead of background work; the status above shows when it runs.")
     return see_other(manage_url(org))
 
 
 @router.post("/orgs/{connection_id}/retry")
-def retry(request: Request, connection_id: int, transaction_id: str = Form("")) -> Response:
-    org = organisation(request, connection_id)
-    if manage.retry_transaction(runtime_of(request), jobs_of(request), org.id, transaction_id):
+def retry(
+    request: Request,
+    org: AnyOrg,
+    runtime: RuntimeDep,
+    jobs: JobsDep,
+    transaction_id: str = Form(""),
+) -> Response:
+    if manage.retry_transaction(runtime.sessions, jobs, org.id, transaction_id):
         flash(request, "Trying again: the transaction is planned and sent on this sync.")
     else:
         flash(request, "Nothing to retry for that transaction.", "warning")
@@ -158,8 +158,9 @@ def retry(request: Request, connection_id: int, transaction_id: str = Form("")) 
 
 
 @router.post("/orgs/{connection_id}/payment-methods")
-def remap_payment_methods(request: Request, connection_id: int, values: PostedForm) -> Response:
-    org = organisation(request, connection_id)
+def remap_payment_methods(
+    request: Request, org: AnyOrg, runtime: RuntimeDep, jobs: JobsDep, values: PostedForm
+) -> Response:
     if refused := refuse_when_disconnected(request, org):
         return refused
     values, limits = form.bounded(values)
@@ -167,16 +168,14 @@ def remap_payment_methods(request: Request, connection_id: int, values: PostedFo
         flash(request, limits["form"], "error")
         return see_other(manage_url(org))
     context = org_context(request, org.id, fresh=True)
-    terms = setup.saved_mapping(runtime_of(request), org.id)
+    terms = setup.saved_mapping(runtime.sessions, org.id)
     days = terms.pay_by_invoice.terms_days if terms and terms.pay_by_invoice else 30
     methods: dict[str, PaymentMethod | None] = {}
     for key, value in values.items():
         match = form.PAYMENT_FIELD.match(key)
         if match:
             methods[match.group(1)] = form.method_from_value(value, days)
-    problems = manage.remap_payment_methods(
-        runtime_of(request), jobs_of(request), org.id, methods, context
-    )
+    problems = manage.remap_payment_methods(runtime.sessions, jobs, org.id, methods, context)
     if problems:
         errors = form.problem_fields(problems, [])
         return render_manage(request, org, payment_errors=errors, status_code=400)
@@ -187,16 +186,16 @@ def remap_payment_methods(request: Request, connection_id: int, values: PostedFo
 @router.post("/orgs/{connection_id}/import")
 def manual_import(
     request: Request,
-    connection_id: int,
+    org: AnyOrg,
+    runtime: RuntimeDep,
+    jobs: JobsDep,
     first: str = Form(""),
     last: str = Form(""),
     action: str = Form(""),
     confirm: str = Form(""),
 ) -> Response:
-    org = organisation(request, connection_id)
     if refused := refuse_when_disconnected(request, org):
         return refused
-    runtime = runtime_of(request)
     try:
         chosen = setup.parse_import_range(first, last, runtime.now().date())
     except setup.RangeInvalid as problem:
@@ -204,18 +203,21 @@ def manual_import(
         return see_other(manage_url(org))
     if action == "estimate" or (setup.needs_confirmation(chosen) and confirm != "yes"):
         return render_manage(request, org, chosen=chosen)
-    run_id = setup.start_import(runtime, jobs_of(request), org.id, chosen)
+    run_id = setup.start_import(jobs, org.id, chosen, runtime.now())
     return see_other(f"{manage_url(org)}?run={run_id}#import")
 
 
 @router.post("/orgs/{connection_id}/quarantine")
 def decide_quarantined(
-    request: Request, connection_id: int, transaction_id: str = Form(""), decision: str = Form("")
+    request: Request,
+    org: AnyOrg,
+    runtime: RuntimeDep,
+    transaction_id: str = Form(""),
+    decision: str = Form(""),
 ) -> Response:
     """A person sets a quarantined record aside: entered by hand in Xero, or dismissed."""
-    org = organisation(request, connection_id)
     who = str(request.session.get("user_name") or "")
-    if page_state.set_aside(runtime_of(request), org.id, transaction_id, decision, who):
+    if page_state.set_aside(runtime.sessions, org.id, transaction_id, decision, who, runtime.now()):
         flash(request, "Recorded. abxero will not post that record.")
     else:
         flash(request, "That record is no longer waiting for a decision.", "warning")
@@ -231,8 +233,7 @@ def manage_mode(org: Org) -> PageMode:
 
 
 @router.get("/orgs/{connection_id}/mapping")
-def mapping(request: Request, connection_id: int) -> Response:
-    org = organisation(request, connection_id)
+def mapping(request: Request, org: AnyOrg) -> Response:
     if refused := refuse_when_disconnected(request, org):
         return refused
     context = org_context(request, org.id)
@@ -243,15 +244,14 @@ def mapping(request: Request, connection_id: int) -> Response:
 
 
 @router.post("/orgs/{connection_id}/mapping")
-def save_mapping(request: Request, connection_id: int, posted: PostedForm) -> Response:
-    org = organisation(request, connection_id)
+def save_mapping(request: Request, org: AnyOrg, jobs: JobsDep, posted: PostedForm) -> Response:
     if refused := refuse_when_disconnected(request, org):
         return refused
     context = org_context(request, org.id, fresh=True)
     saved, values, errors = submitted_mapping(request, org, context, posted)
     if saved is None:
         return render_mapping(request, org, context, values, manage_mode(org), errors, 400)
-    jobs_of(request).enqueue_sync(org.id)
+    jobs.enqueue_sync(org.id)
     flash(request, "Mapping saved. Held purchases are planned again on this sync.")
     return see_other(manage_url(org))
 
@@ -268,15 +268,12 @@ def keep_signed_in(request: Request) -> None:
 
 
 @router.get("/orgs/{connection_id}/disconnect")
-def confirm_disconnect(request: Request, connection_id: int) -> Response:
-    org = organisation(request, connection_id)
+def confirm_disconnect(request: Request, org: AnyOrg) -> Response:
     return render(request, "disconnect.html", org=org)
 
 
 @router.post("/orgs/{connection_id}/disconnect")
-def disconnect(request: Request, connection_id: int) -> Response:
-    org = organisation(request, connection_id)
-    runtime = runtime_of(request)
+def disconnect(request: Request, org: AnyOrg, runtime: RuntimeDep) -> Response:
     manage.disconnect(runtime, org.id)
     web_sessions.end_for_organisation(runtime.sessions, org.id)
     keep_signed_in(request)

@@ -15,7 +15,8 @@ from abxero.domain.mapping_checks import check_mapping
 from abxero.domain.transactions import Instrument
 from abxero.services import setup
 from abxero.web import mapping_form as form
-from abxero.web.pages import Org, render, runtime_of
+from abxero.web.deps import Org, runtime_of, step_url
+from abxero.web.pages import render
 
 
 @dataclass(frozen=True)
@@ -80,14 +81,14 @@ def render_mapping(
     runtime = runtime_of(request)
     values, _ = form.bounded(values)
     choices = setup.mapping_choices(context)
-    seen = {item.key: item for item in setup.instruments_seen(runtime, org.id)}
+    seen = {item.key: item for item in setup.instruments_seen(runtime.sessions, org.id)}
     payment_keys = sorted(
         {match.group(1) for key in values if (match := form.PAYMENT_FIELD.match(key))} | set(seen)
     )
     vat_rates = sorted(
         (match.group(1) for key in values if (match := form.VAT_FIELD.match(key))), reverse=True
     )
-    sellers = setup.sellers_seen(runtime, org.id)
+    sellers = setup.sellers_seen(runtime.sessions, org.id)
     listed = {form.seller_tax_field(seller.name) for seller in sellers}
     unseen = sorted(key for key in values if form.SELLER_TAX_FIELD.match(key) and key not in listed)
     return render(
@@ -127,11 +128,25 @@ def render_mapping(
 
 def initial_values(request: Request, org: Org, context: OrgContext) -> dict[str, str] | None:
     runtime = runtime_of(request)
-    mapping, _ = setup.current_mapping(runtime, org.id, context)
+    mapping, _ = setup.current_mapping(runtime.sessions, org.id, context)
     if mapping is None:
         return None
-    keys = [item.key for item in setup.instruments_seen(runtime, org.id)]
+    keys = [item.key for item in setup.instruments_seen(runtime.sessions, org.id)]
     return form.values_from_mapping(mapping, keys)
+
+
+def no_expense_account(request: Request, org: Org) -> Response:
+    return render(
+        request,
+        "problem.html",
+        409,
+        org=org,
+        title="No expense account to code purchases to",
+        message="This Xero organisation has no active expense account.",
+        remedy="Add one in Xero (Accounting → Chart of accounts), then come back.",
+        retry_label="Try again",
+        retry_href=step_url(org.id, "mapping"),
+    )
 
 
 async def posted_form(request: Request) -> dict[str, str]:
@@ -147,17 +162,19 @@ def submitted_mapping(
 ) -> tuple[MappingConfig | None, dict[str, str], dict[str, str]]:
     """The mapping the form holds, checked against the organisation; else field errors."""
     runtime = runtime_of(request)
-    base = setup.saved_mapping(runtime, org.id)
+    base = setup.saved_mapping(runtime.sessions, org.id)
     parsed = form.mapping_from_values(values, uk=context.is_uk, base=base)
     if parsed.mapping is None:
         problems = (
-            check_mapping(parsed.candidate, context, setup.instrument_currencies(runtime, org.id))
+            check_mapping(
+                parsed.candidate, context, setup.instrument_currencies(runtime.sessions, org.id)
+            )
             if parsed.candidate is not None
             else ()
         )
         found = form.problem_fields(problems, parsed.rule_rows, parsed.tracking_rows)
         return None, values, form.merged_errors(parsed.errors, found)
-    problems = setup.save_checked_mapping(runtime, org.id, parsed.mapping, context)
+    problems = setup.save_checked_mapping(runtime.sessions, org.id, parsed.mapping, context)
     if problems:
         return None, values, form.problem_fields(problems, parsed.rule_rows, parsed.tracking_rows)
     return parsed.mapping, values, {}

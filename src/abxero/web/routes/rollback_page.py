@@ -12,7 +12,8 @@ from starlette.exceptions import HTTPException
 from abxero.services import rollback
 from abxero.sync.leases import LeaseBusy
 from abxero.sync.ports import SideError
-from abxero.web.pages import flash, organisation, render, runtime_of
+from abxero.web.deps import AnyOrg, RuntimeDep
+from abxero.web.pages import flash, render
 from abxero.web.security import check_csrf, check_ids
 
 router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
@@ -43,12 +44,15 @@ def _period(first: str, last: str) -> tuple[datetime, datetime]:
 
 @router.post("/orgs/{connection_id}/rollback")
 def preview(
-    request: Request, connection_id: int, first: str = Form(""), last: str = Form("")
+    request: Request,
+    org: AnyOrg,
+    runtime: RuntimeDep,
+    first: str = Form(""),
+    last: str = Form(""),
 ) -> Response:
-    org = organisation(request, connection_id)
     try:
         since, until = _period(first, last)
-        summary = rollback.preview(runtime_of(request), org.id, since, until)
+        summary = rollback.preview(runtime, org.id, since, until)
     except (ValueError, rollback.RollbackBlocked, SideError) as problem:
         flash(request, str(problem), "error")
         return _see_other(f"/orgs/{org.id}#rollback")
@@ -56,10 +60,9 @@ def preview(
 
 
 @router.get("/orgs/{connection_id}/rollbacks/{rollback_id}")
-def show(request: Request, connection_id: int, rollback_id: int) -> Response:
-    org = organisation(request, connection_id)
+def show(request: Request, org: AnyOrg, runtime: RuntimeDep, rollback_id: int) -> Response:
     try:
-        summary = rollback.summary(runtime_of(request), org.id, rollback_id)
+        summary = rollback.summary(runtime.sessions, org.id, rollback_id)
     except rollback.NotThisOrganisation as missing:
         raise HTTPException(404) from missing
     last_day = summary.range_end - timedelta(days=1)
@@ -69,9 +72,7 @@ def show(request: Request, connection_id: int, rollback_id: int) -> Response:
 
 
 @router.post("/orgs/{connection_id}/rollbacks/{rollback_id}/confirm")
-def confirm(request: Request, connection_id: int, rollback_id: int) -> Response:
-    org = organisation(request, connection_id)
-    runtime = runtime_of(request)
+def confirm(request: Request, org: AnyOrg, runtime: RuntimeDep, rollback_id: int) -> Response:
     try:
         rollback.carry_out(runtime, org.id, rollback_id)
     except rollback.NotThisOrganisation as missing:

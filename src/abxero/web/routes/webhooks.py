@@ -11,30 +11,28 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from abxero.jobs.tasks import Jobs
+from abxero.runtime import Runtime
 from abxero.services import webhooks
-from abxero.web.pages import runtime_of
-from abxero.web.routes.wizard import jobs_of
+from abxero.web.deps import JobsDep, RuntimeDep
 
 router = APIRouter()
 SIGNATURE_HEADER = "x-xero-signature"
 
 
 @router.post("/webhooks/xero")
-async def xero_webhook(request: Request) -> Response:
+async def xero_webhook(request: Request, runtime: RuntimeDep, jobs: JobsDep) -> Response:
     """Verify, record the changes that concern us, queue a sync for changed bills."""
-    runtime = runtime_of(request)
     body = await request.body()
     key = runtime.settings.xero_webhook_key.get_secret_value()
     if not webhooks.signature_ok(key, body, request.headers.get(SIGNATURE_HEADER)):
         return Response(status_code=401)
     events = webhooks.parse_events(body)
     if events:
-        await run_in_threadpool(_handle, request, events)
+        await run_in_threadpool(_handle, runtime, jobs, events)
     return Response(status_code=200)
 
 
-def _handle(request: Request, events: list[webhooks.WebhookEvent]) -> None:
-    runtime = runtime_of(request)
-    jobs = jobs_of(request)
+def _handle(runtime: Runtime, jobs: Jobs, events: list[webhooks.WebhookEvent]) -> None:
     for connection_id in webhooks.record_events(runtime.sessions, events, runtime.now()):
         jobs.enqueue_sync(connection_id, user=False)

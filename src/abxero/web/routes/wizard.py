@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from abxero.domain.amazon_fit import store_for
 from abxero.domain.history import describe_duration
-from abxero.jobs.tasks import Jobs
 from abxero.runtime import NotConnected
 from abxero.services import routing, setup
 from abxero.services.amazon_link import (
@@ -21,19 +21,22 @@ from abxero.services.amazon_link import (
 from abxero.services.amazon_link import Organisation as FitFor
 from abxero.services.connections import AlreadyPaired
 from abxero.sync.ports import SideError
-from abxero.web.pages import (
+from abxero.web.deps import (
+    AnyOrg,
+    JobsDep,
     Org,
-    flash,
-    org_context,
+    RuntimeDep,
     organisation,
-    render,
+    organisation_at,
     runtime_of,
-    user_id,
+    step_url,
 )
+from abxero.web.pages import flash, org_context, render
 from abxero.web.routes.mapping_page import (
     PageMode,
     PostedForm,
     initial_values,
+    no_expense_account,
     render_mapping,
     submitted_mapping,
 )
@@ -47,25 +50,14 @@ WIZARD_STEPS = (
     ("mapping", "Map accounts"),
     ("review", "Review and finish"),
 )
-
-
-def jobs_of(request: Request) -> Jobs:
-    jobs: Jobs = request.app.state.jobs
-    return jobs
-
-
-def step_url(connection_id: int, step: str) -> str:
-    if step == "done":
-        return f"/orgs/{connection_id}"
-    return f"/orgs/{connection_id}/setup/{step}"
+ImportStep = Annotated[Org, Depends(organisation_at("import"))]
+MappingStep = Annotated[Org, Depends(organisation_at("mapping"))]
+ReviewStep = Annotated[Org, Depends(organisation_at("review"))]
+"""The organisation of the path, once its setup has reached the step (else sent to its step)."""
 
 
 def see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
-
-
-def reached(org: Org, step: str) -> bool:
-    return setup.step_index(org.setup_step) >= setup.step_index(step)
 
 
 def wizard_page(
@@ -89,8 +81,7 @@ def organisation_read(request: Request, org: Org) -> tuple[FitFor | None, str]:
 
 
 @router.get("/orgs/{connection_id}/setup/amazon")
-def amazon_step(request: Request, connection_id: int) -> Response:
-    org = organisation(request, connection_id)
+def amazon_step(request: Request, org: AnyOrg, runtime: RuntimeDep) -> Response:
     found, store = organisation_read(request, org)
     return wizard_page(
         request,
@@ -100,13 +91,14 @@ def amazon_step(request: Request, connection_id: int) -> Response:
         regions=REGIONS,
         chosen=store if found else "",
         xero_problem="" if found else store,
-        fed_by=routing.fed_by_name(runtime_of(request), org.id, user_id(request)),
+        fed_by=routing.fed_by_name(runtime.sessions, org.id, org.viewer),
     )
 
 
 @router.post("/orgs/{connection_id}/setup/amazon")
-def amazon_consent(request: Request, connection_id: int, region: str = Form("")) -> Response:
-    org = organisation(request, connection_id)
+def amazon_consent(
+    request: Request, org: AnyOrg, runtime: RuntimeDep, region: str = Form("")
+) -> Response:
     if region not in REGIONS:
         return wizard_page(
             request,
@@ -119,7 +111,6 @@ def amazon_consent(request: Request, connection_id: int, region: str = Form(""))
             status_code=400,
         )
     state = secrets.token_urlsafe(24)
-    runtime = runtime_of(request)
     request.session[PENDING_AMAZON] = pending_request(
         state, runtime.now(), connection_id=org.id, region=region
     )
@@ -127,8 +118,10 @@ def amazon_consent(request: Request, connection_id: int, region: str = Form(""))
 
 
 @router.get("/amazon/callback")
-def amazon_callback(request: Request, state: str = "", code: str = "", error: str = "") -> Response:
-    pending = pop_matching(request.session, PENDING_AMAZON, state, runtime_of(request).now())
+def amazon_callback(
+    request: Request, runtime: RuntimeDep, state: str = "", code: str = "", error: str = ""
+) -> Response:
+    pending = pop_matching(request.session, PENDING_AMAZON, state, runtime.now())
     if pending is None:
         return render(
             request,
@@ -163,11 +156,11 @@ def amazon_callback(request: Request, state: str = "", code: str = "", error: st
         )
     try:
         account = connect_amazon(
-            runtime_of(request),
+            runtime,
             org.id,
             str(pending["region"]),
             code,
-            user_id(request),
+            org.viewer,
             organisation=fit_for,
         )
     except AlreadyPaired as problem:
@@ -201,15 +194,13 @@ def amazon_problem(
 
 
 @router.get("/orgs/{connection_id}/setup/import")
-def import_step(request: Request, connection_id: int, run: int | None = None) -> Response:
-    org = organisation(request, connection_id)
-    if not reached(org, "import"):
-        return see_other(step_url(org.id, org.setup_step))
-    runtime = runtime_of(request)
+def import_step(
+    request: Request, org: ImportStep, runtime: RuntimeDep, run: int | None = None
+) -> Response:
     progress = (
-        setup.run_progress(runtime, org.id, run)
+        setup.run_progress(runtime.sessions, org.id, run)
         if run is not None
-        else setup.latest_run(runtime, org.id, "import")
+        else setup.latest_run(runtime.sessions, org.id, "import")
     )
     return import_page(request, org, progress=progress)
 
@@ -241,7 +232,9 @@ def import_page(
         today=today.isoformat(),
         max_days=setup.MAX_IMPORT_DAYS,
         default_days=setup.DEFAULT_IMPORT_DAYS,
-        estimate=None if error else setup.import_estimate(runtime, org.id, shown),
+        estimate=None
+        if error
+        else setup.import_estimate(runtime.sessions, org.id, shown, runtime.now()),
         confirm=confirm,
         describe=describe_duration,
         import_action=step_url(org.id, "import"),
@@ -253,7 +246,9 @@ def import_page(
 @router.post("/orgs/{connection_id}/setup/import")
 def start_import(
     request: Request,
-    connection_id: int,
+    org: ImportStep,
+    runtime: RuntimeDep,
+    jobs: JobsDep,
     first: str = Form(""),
     last: str = Form(""),
     action: str = Form(""),
@@ -261,10 +256,6 @@ def start_import(
 ) -> Response:
     """Start the import; "Estimate", or a range beyond the default 90 days not yet confirmed,
     shows the Xero calls and the expected duration first."""
-    org = organisation(request, connection_id)
-    if not reached(org, "import"):
-        return see_other(step_url(org.id, org.setup_step))
-    runtime = runtime_of(request)
     try:
         chosen = setup.parse_import_range(first, last, runtime.now().date())
     except setup.RangeInvalid as problem:
@@ -273,24 +264,19 @@ def start_import(
         )
     if action == "estimate" or (setup.needs_confirmation(chosen) and confirm != "yes"):
         return import_page(request, org, chosen=chosen, confirm=True)
-    run_id = setup.start_import(runtime, jobs_of(request), org.id, chosen)
+    run_id = setup.start_import(jobs, org.id, chosen, runtime.now())
     return see_other(f"{step_url(org.id, 'import')}?run={run_id}")
 
 
 @router.post("/orgs/{connection_id}/setup/import/continue")
-def finish_import_step(request: Request, connection_id: int) -> Response:
-    org = organisation(request, connection_id)
-    if not reached(org, "import"):
-        return see_other(step_url(org.id, org.setup_step))
-    setup.advance_to(runtime_of(request), org.id, "mapping")
+def finish_import_step(org: ImportStep, runtime: RuntimeDep) -> Response:
+    setup.advance_to(runtime.sessions, org.id, "mapping")
     return see_other(step_url(org.id, "mapping"))
 
 
 @router.get("/orgs/{connection_id}/runs/{run_id}")
-def run_status(request: Request, connection_id: int, run_id: int) -> Response:
-    org = organisation(request, connection_id)
-    runtime = runtime_of(request)
-    progress = setup.run_progress(runtime, org.id, run_id)
+def run_status(org: AnyOrg, runtime: RuntimeDep, run_id: int) -> Response:
+    progress = setup.run_progress(runtime.sessions, org.id, run_id)
     left = progress.time_left(runtime.now())
     return JSONResponse(
         {
@@ -334,10 +320,7 @@ def wizard_mode(org: Org) -> PageMode:
 
 
 @router.get("/orgs/{connection_id}/setup/mapping")
-def mapping_step(request: Request, connection_id: int) -> Response:
-    org = organisation(request, connection_id)
-    if not reached(org, "mapping"):
-        return see_other(step_url(org.id, org.setup_step))
+def mapping_step(request: Request, org: MappingStep) -> Response:
     context = org_context(request, org.id)
     values = initial_values(request, org, context)
     if values is None:
@@ -345,33 +328,18 @@ def mapping_step(request: Request, connection_id: int) -> Response:
     return render_mapping(request, org, context, values, wizard_mode(org), steps=WIZARD_STEPS)
 
 
-def no_expense_account(request: Request, org: Org) -> Response:
-    return render(
-        request,
-        "problem.html",
-        409,
-        org=org,
-        title="No expense account to code purchases to",
-        message="This Xero organisation has no active expense account.",
-        remedy="Add one in Xero (Accounting → Chart of accounts), then come back.",
-        retry_label="Try again",
-        retry_href=step_url(org.id, "mapping"),
-    )
-
-
 @router.post("/orgs/{connection_id}/setup/mapping")
-def save_mapping_step(request: Request, connection_id: int, posted: PostedForm) -> Response:
+def save_mapping_step(
+    request: Request, org: MappingStep, runtime: RuntimeDep, posted: PostedForm
+) -> Response:
     """A plain ``def``: reading Xero and the database runs in the threadpool, not the loop."""
-    org = organisation(request, connection_id)
-    if not reached(org, "mapping"):
-        return see_other(step_url(org.id, org.setup_step))
     context = org_context(request, org.id, fresh=True)
     mapping, values, errors = submitted_mapping(request, org, context, posted)
     if mapping is None:
         return render_mapping(
             request, org, context, values, wizard_mode(org), errors, 400, steps=WIZARD_STEPS
         )
-    setup.advance_to(runtime_of(request), org.id, "review")
+    setup.advance_to(runtime.sessions, org.id, "review")
     return see_other(step_url(org.id, "review"))
 
 
@@ -379,12 +347,9 @@ def save_mapping_step(request: Request, connection_id: int, posted: PostedForm) 
 
 
 @router.get("/orgs/{connection_id}/setup/review")
-def review_step(request: Request, connection_id: int) -> Response:
-    org = organisation(request, connection_id)
-    if not reached(org, "review"):
-        return see_other(step_url(org.id, org.setup_step))
-    runtime = runtime_of(request)
-    mapping = setup.saved_mapping(runtime, org.id)
+def review_step(request: Request, org: ReviewStep, runtime: RuntimeDep) -> Response:
+    sessions = runtime.sessions
+    mapping = setup.saved_mapping(sessions, org.id)
     if mapping is None:
         return see_other(step_url(org.id, "mapping"))
     context = org_context(request, org.id)
@@ -397,21 +362,18 @@ def review_step(request: Request, connection_id: int) -> Response:
         "wizard_review.html",
         "review",
         mapping=mapping,
-        preview=setup.preview(runtime, org.id, mapping, context),
-        seen=setup.instruments_seen(runtime, org.id),
+        preview=setup.preview(sessions, org.id, mapping, context),
+        seen=setup.instruments_seen(sessions, org.id),
         account_name=lambda ref: names.get(ref or "", ref or "Same account as the item"),
         tax_name=lambda ref: taxes.get(ref, ref),
         uk=context.is_uk,
-        fed_by=routing.fed_by_name(runtime, org.id, user_id(request)),
+        fed_by=routing.fed_by_name(sessions, org.id, org.viewer),
         role_names=ROLE_NAMES,
     )
 
 
 @router.post("/orgs/{connection_id}/setup/finish")
-def finish(request: Request, connection_id: int) -> Response:
-    org = organisation(request, connection_id)
-    if not reached(org, "review"):
-        return see_other(step_url(org.id, org.setup_step))
-    setup.finish_setup(runtime_of(request), jobs_of(request), org.id)
+def finish(request: Request, org: ReviewStep, runtime: RuntimeDep, jobs: JobsDep) -> Response:
+    setup.finish_setup(runtime.sessions, jobs, org.id)
     flash(request, "Setup finished. Your Amazon Business purchases are being posted to Xero.")
     return see_other(step_url(org.id, "done"))
