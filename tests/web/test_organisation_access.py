@@ -16,9 +16,8 @@ from abxero.services.connections import record_sign_in
 from abxero.store.models import XeroConnection
 from abxero.web import deps
 from abxero.web.deps import StepNotReached, organisation_at
-from abxero.xero import IdentityClaims
-from abxero.xero import TokenSet as XeroTokens
-from abxero.xero import XeroConnection as Grant
+from abxero.xero import IdentityClaims, XeroTokens
+from abxero.xero import TenantGrant as Grant
 from tests.web.conftest import Browser
 
 THEIR_NAME = "Their Books Ltd"
