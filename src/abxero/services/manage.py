@@ -22,6 +22,7 @@ from abxero.services.activity import CurrentRun, current_activity, next_sync_not
 from abxero.services.amazon_link import STORES
 from abxero.services.connections import forget_token_set, syncing_as
 from abxero.services.setup import save_checked_mapping, saved_mapping
+from abxero.store import tallies
 from abxero.store.db import transaction
 from abxero.store.models import (
     AmazonAccountKey,
@@ -168,13 +169,7 @@ def status(runtime: Runtime, connection_id: int) -> Status:
         amazon = session.scalars(
             select(AmazonConnection).where(AmazonConnection.xero_connection_id == connection_id)
         ).first()
-        counts = dict(
-            session.execute(
-                select(SourceTransaction.status, func.count())
-                .where(SourceTransaction.xero_connection_id == connection_id)
-                .group_by(SourceTransaction.status)
-            ).all()
-        )
+        counts = tallies.status_counts(session, connection_id)
         now = runtime.now()
         running = _sync_in_progress(session, connection_id, now)
         activity = current_activity(session, connection_id, now)
