@@ -277,8 +277,11 @@ class FailedDocument:
     currency: str
 
 
-def failed_documents(runtime: Runtime, connection_id: int) -> dict[str, list[FailedDocument]]:
-    """Documents Xero refused, by transaction; the error text carries the remedy when known."""
+def failed_documents(
+    runtime: Runtime, connection_id: int, limit: int = 100
+) -> dict[str, list[FailedDocument]]:
+    """The latest ``limit`` documents Xero refused, by transaction; the error text carries the
+    remedy when known."""
     failed: dict[str, list[FailedDocument]] = defaultdict(list)
     with runtime.sessions() as session:
         rows = session.scalars(
@@ -288,6 +291,7 @@ def failed_documents(runtime: Runtime, connection_id: int) -> dict[str, list[Fai
                 OutboxDocument.status == FAILED,
             )
             .order_by(OutboxDocument.updated_at.desc())
+            .limit(limit)
         ).all()
         for row in rows:
             failed[row.transaction_id].append(

@@ -257,8 +257,9 @@ def _raw(source: SourceTransaction) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def quarantined(runtime: Runtime, connection_id: int) -> Quarantine:
-    """Records Amazon sent that cannot be posted, and those a person already decided about."""
+def quarantined(runtime: Runtime, connection_id: int, limit: int = 200) -> Quarantine:
+    """Records Amazon sent that cannot be posted, and those a person already decided about
+    (the first ``limit`` of them)."""
     found = Quarantine()
     with runtime.sessions() as session:
         sources = session.scalars(
@@ -268,6 +269,7 @@ def quarantined(runtime: Runtime, connection_id: int) -> Quarantine:
                 SourceTransaction.status.in_((QUARANTINED, *DECISIONS)),
             )
             .order_by(SourceTransaction.id)
+            .limit(limit)
         ).all()
         for source in sources:
             summary = summarise(_raw(source))

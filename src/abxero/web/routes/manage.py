@@ -11,7 +11,16 @@ from abxero.domain.context import OrgContext
 from abxero.domain.history import describe_duration
 from abxero.domain.mapping import PaymentMethod
 from abxero.runtime import NotConnected
-from abxero.services import manage, page_state, reconcile, rollback, routing, setup, web_sessions
+from abxero.services import (
+    held_list,
+    manage,
+    page_state,
+    reconcile,
+    rollback,
+    routing,
+    setup,
+    web_sessions,
+)
 from abxero.sync.ports import SideError
 from abxero.web import mapping_form as form
 from abxero.web.pages import (
@@ -93,7 +102,7 @@ def render_manage(
         state, xero_error=xero_error, contact=contact, now=runtime.now()
     )
     mapping = setup.saved_mapping(runtime, org.id)
-    held, held_fresh = page_state.current_holds(runtime, org.id, mapping, context)
+    held, held_fresh, held_stored = held_list.held_groups(runtime, org.id, mapping, context)
     seen = setup.instruments_seen(runtime, org.id)
     values = form.values_from_mapping(mapping, [item.key for item in seen]) if mapping else {}
     today = runtime.now().date()
@@ -111,6 +120,7 @@ def render_manage(
         disconnected=state.xero_status == "disconnected",
         held=held,
         held_fresh=held_fresh,
+        held_stored=held_stored,
         quarantine=page_state.quarantined(runtime, org.id),
         policies=POLICIES,
         notices=manage.recent_events(runtime, org.id),
