@@ -186,7 +186,11 @@ def measure(dialect: str, rows_count: int, requests: int) -> dict[str, list[floa
         runtime = Runtime(settings)
         try:
             bench = Bench(
-                world, runtime, _by_region(runtime, connect_demo_organisations(runtime)), CallLog(), 11
+                world,
+                runtime,
+                _by_region(runtime, connect_demo_organisations(runtime)),
+                CallLog(),
+                11,
             )
             connection_id = bench.connections["US"]
             end = runtime.now()

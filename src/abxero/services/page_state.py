@@ -262,16 +262,21 @@ def quarantined(runtime: Runtime, connection_id: int, limit: int = 200) -> Quara
     (the first ``limit`` of them)."""
     found = Quarantine()
     with runtime.sessions() as session:
-        sources = session.scalars(
-            select(SourceTransaction)
-            .where(
-                SourceTransaction.xero_connection_id == connection_id,
-                SourceTransaction.status.in_((QUARANTINED, *DECISIONS)),
+        sources: list[SourceTransaction] = []
+        for status in (QUARANTINED, *DECISIONS):  # one index range each
+            sources.extend(
+                session.scalars(
+                    select(SourceTransaction)
+                    .where(
+                        SourceTransaction.xero_connection_id == connection_id,
+                        SourceTransaction.status == status,
+                    )
+                    .order_by(SourceTransaction.id)
+                    .limit(limit)
+                )
             )
-            .order_by(SourceTransaction.id)
-            .limit(limit)
-        ).all()
-        for source in sources:
+        sources.sort(key=lambda source: source.id)
+        for source in sources[:limit]:
             summary = summarise(_raw(source))
             if source.status == QUARANTINED:
                 found.waiting.append(

@@ -220,13 +220,7 @@ def posting_state(runtime: Runtime, connection_id: int) -> PostingProgress:
     """Transactions in Xero, waiting to post, and when they should all be there (today's
     remaining Xero calls as this process last saw them, when it did)."""
     with runtime.sessions() as session:
-        counts = dict(
-            session.execute(
-                select(SourceTransaction.status, func.count())
-                .where(SourceTransaction.xero_connection_id == connection_id)
-                .group_by(SourceTransaction.status)
-            ).all()
-        )
+        counts = tallies.status_counts(session, connection_id)
         connection = session.get_one(XeroConnection, connection_id)
         parked, tenant = connection.parked_until, connection.tenant_id
     done = int(counts.get(POSTED, 0))
