@@ -1,8 +1,9 @@
 """Counts and sums of the ledger kept as rows change, so a page never scans the ledger.
 
 * ``source_tallies`` and ``instrument_tallies`` are kept by database triggers on
-  ``source_transactions`` (migration 0017, SQLite and PostgreSQL): every insert, delete and
-  change of status, reason, instrument, currency or amount moves one transaction between keys.
+  ``source_transactions`` (migration 0017: row triggers on SQLite, statement triggers over
+  transition tables on PostgreSQL): every insert, delete and change of status, reason,
+  instrument, currency or amount moves that transaction between keys.
 * ``seller_tallies`` are kept here by a ``before_flush`` listener, because a seller is only
   known by parsing the stored record; the ledger writes records only through the ORM
   (``sync/ledger.py``).

@@ -12,9 +12,10 @@ organisation on each view. From here the counts and sums are kept as the rows ch
 * ``instrument_tallies``: per organisation, payment instrument, currency and status, the same
   (the payment methods seen, with their waiting counts);
 
-both maintained by row triggers on ``source_transactions`` (SQLite ``CREATE TRIGGER`` and
-PostgreSQL PL/pgSQL, https://www.sqlite.org/lang_createtrigger.html,
-https://www.postgresql.org/docs/current/plpgsql-trigger.html), and ``seller_tallies``, kept by
+both maintained by triggers on ``source_transactions``: row triggers on SQLite
+(https://www.sqlite.org/lang_createtrigger.html), statement triggers over transition tables on
+PostgreSQL (``REFERENCING NEW TABLE``, https://www.postgresql.org/docs/current/sql-createtrigger.html),
+and ``seller_tallies``, kept by
 an ORM listener (``store/tallies.py``) because a seller is only known by parsing the stored
 record. A key may have more than one row (two PostgreSQL transactions adding the same new key
 at once both insert); readers always add the rows of a key up, and a decrement touches one row.
@@ -70,10 +71,6 @@ def _add(table: str, row: str, dialect: str) -> str:
     )
 
 
-def _changed() -> str:
-    return " OR ".join(f"OLD.{column} IS DISTINCT FROM NEW.{column}" for column in WATCHED)
-
-
 def _sqlite_triggers() -> list[str]:
     changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in WATCHED)
     watched = ", ".join((*WATCHED, "amount"))
@@ -89,22 +86,58 @@ def _sqlite_triggers() -> list[str]:
     ]
 
 
+def _pg_delta(table: str, sources: tuple[str, ...]) -> str:
+    """The net change per key that one statement makes (rows in ``new_rows`` add, rows in
+    ``old_rows`` take away); keys whose change is nothing are left out."""
+    key = ", ".join(TALLIES[table])
+    parts = []
+    for source in sources:
+        sign = "" if source == "new_rows" else "-"
+        parts.append(
+            f"SELECT {key}, {sign}1 AS n, {sign}COALESCE(ROUND(amount * 100)::bigint, 0) AS c "
+            f"FROM {source}"
+        )
+    union = " UNION ALL ".join(parts)
+    return (
+        f"WITH delta AS (SELECT {key}, SUM(n) AS n, SUM(c) AS c FROM ({union}) AS moved "
+        f"GROUP BY {key} HAVING SUM(n) <> 0 OR SUM(c) <> 0) "
+    )
+
+
+def _pg_apply(table: str, sources: tuple[str, ...]) -> str:
+    """Add each key's net change to its first row, make the rows of new keys, and drop rows
+    left at nothing."""
+    key = ", ".join(TALLIES[table])
+    same = " AND ".join(f"x.{column} = d.{column}" for column in TALLIES[table])
+    delta = _pg_delta(table, sources)
+    return (
+        f"{delta}UPDATE {table} AS t SET n = t.n + d.n, total_cents = t.total_cents + d.c "
+        f"FROM delta AS d WHERE t.id = (SELECT min(x.id) FROM {table} AS x WHERE {same});\n"
+        f"{delta}INSERT INTO {table} ({key}, n, total_cents) SELECT {key}, n, c FROM delta AS d "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS x WHERE {same});\n"
+        f"DELETE FROM {table} WHERE n = 0 AND total_cents = 0;\n"
+    )
+
+
 def _postgresql_triggers() -> list[str]:
-    removes = "".join(_remove(table, "OLD", "postgresql") for table in TALLIES)
-    adds = "".join(_add(table, "NEW", "postgresql") for table in TALLIES)
-    return [
-        "CREATE FUNCTION tally_sources() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        "BEGIN\n"
-        f"IF TG_OP IN ('UPDATE', 'DELETE') THEN\n{removes}END IF;\n"
-        f"IF TG_OP IN ('UPDATE', 'INSERT') THEN\n{adds}END IF;\n"
-        "RETURN NULL;\n"
-        "END\n$$",
-        "CREATE TRIGGER tally_sources_insert_delete AFTER INSERT OR DELETE ON "
-        "source_transactions FOR EACH ROW EXECUTE FUNCTION tally_sources()",
-        "CREATE TRIGGER tally_sources_update AFTER UPDATE ON source_transactions FOR EACH ROW "
-        f"WHEN ({_changed()} OR OLD.amount IS DISTINCT FROM NEW.amount) "
-        "EXECUTE FUNCTION tally_sources()",
-    ]
+    """Statement triggers over transition tables: a statement that writes many rows moves
+    each key once (row triggers would update one tally row once per row, and PostgreSQL keeps
+    every version of it until the transaction ends)."""
+    made = []
+    for operation, sources, referencing in (
+        ("insert", ("new_rows",), "NEW TABLE AS new_rows"),
+        ("delete", ("old_rows",), "OLD TABLE AS old_rows"),
+        ("update", ("new_rows", "old_rows"), "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+    ):
+        body = "".join(_pg_apply(table, sources) for table in TALLIES)
+        made += [
+            f"CREATE FUNCTION tally_sources_{operation}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"BEGIN\n{body}RETURN NULL;\nEND\n$$",
+            f"CREATE TRIGGER tally_sources_{operation} AFTER {operation.upper()} ON "
+            f"source_transactions REFERENCING {referencing} FOR EACH STATEMENT "
+            f"EXECUTE FUNCTION tally_sources_{operation}()",
+        ]
+    return made
 
 
 def _backfill(table: str) -> str:
@@ -188,9 +221,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS tally_sources_update ON source_transactions")
-        op.execute("DROP TRIGGER IF EXISTS tally_sources_insert_delete ON source_transactions")
-        op.execute("DROP FUNCTION IF EXISTS tally_sources()")
+        for name in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER IF EXISTS tally_sources_{name} ON source_transactions")
+            op.execute(f"DROP FUNCTION IF EXISTS tally_sources_{name}()")
     else:
         for name in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER IF EXISTS tally_sources_{name}")
