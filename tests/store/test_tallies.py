@@ -23,7 +23,13 @@ from abxero.domain.transactions import Transaction, parse_transaction
 from abxero.store.db import make_engine, session_factory, transaction
 from abxero.store.migrate import upgrade
 from abxero.store.models import SourceTransaction, User, XeroConnection
-from abxero.store.tallies import instrument_tallies, reason_tallies, sellers, status_counts
+from abxero.store.tallies import (
+    SourceOrder,
+    instrument_tallies,
+    reason_tallies,
+    sellers,
+    status_counts,
+)
 from tests.domain.domain_records import amazon_line, amazon_transaction
 
 SLOTS = 6
@@ -59,6 +65,7 @@ ROW = st.fixed_dictionaries(
         "currency": st.sampled_from(("GBP", "USD")),
         "seller": st.sampled_from(SELLERS),
         "tax": st.sampled_from(("0", "2.00")),
+        "order_ids": st.sampled_from(("", "111-1", "111-1 222-2", "222-2 333-3")),
     }
 )
 OPERATION = st.one_of(
@@ -79,6 +86,7 @@ def _fields(row: dict[str, Any], slot: int) -> dict[str, Any]:
         "instrument_key": row["instrument_key"],
         "currency": row["currency"],
         "raw": raw_record(slot, row["seller"], row["tax"]),
+        "order_ids": row["order_ids"],
     }
 
 
@@ -106,7 +114,8 @@ def apply(factory: Any, connection_id: int, operation: tuple[str, int, Any]) -> 
             session.delete(found)
         elif kind == "sql_update":
             fields = _fields(row, slot)
-            fields.pop("raw")  # the seller tallies follow ORM writes only, as the ledger makes
+            fields.pop("raw")  # seller tallies and order ids follow ORM writes only, as the
+            fields.pop("order_ids")  # ledger makes them
             session.execute(
                 update(SourceTransaction)
                 .where(SourceTransaction.transaction_id == transaction_id)
@@ -119,9 +128,10 @@ def apply(factory: Any, connection_id: int, operation: tuple[str, int, Any]) -> 
             )
             # a raw SQL delete bypasses the ORM, so take the record's sellers out as the
             # ledger would (it never deletes records this way)
-            from abxero.store.tallies import _gather, apply_sellers
+            from abxero.store.tallies import SourceOrder, _gather, apply_sellers
 
             apply_sellers(session, _gather([(connection_id, found.raw, -1)]))
+            session.execute(delete(SourceOrder).where(SourceOrder.transaction_id == transaction_id))
 
 
 def fresh(session: Any, connection_id: int) -> tuple[Any, ...]:
@@ -140,7 +150,11 @@ def fresh(session: Any, connection_id: int) -> tuple[Any, ...]:
             count, total = table.get(key, (0, Decimal("0.00")))
             table[key] = (count + 1, total + amount)
     parsed = [parse_transaction(jsontext.loads(row.raw)) for row in rows]
+    orders = sorted(
+        (order_id, row.transaction_id) for row in rows for order_id in set(row.order_ids.split())
+    )
     return (
+        orders,
         dict(by_status),
         reasons,
         instruments,
@@ -149,7 +163,13 @@ def fresh(session: Any, connection_id: int) -> tuple[Any, ...]:
 
 
 def kept(session: Any, connection_id: int) -> tuple[Any, ...]:
+    orders = session.execute(
+        select(SourceOrder.order_id, SourceOrder.transaction_id).where(
+            SourceOrder.xero_connection_id == connection_id
+        )
+    ).all()
     return (
+        sorted(tuple(row) for row in orders),
         status_counts(session, connection_id),
         {
             key: (tally.count, tally.total)
@@ -183,7 +203,7 @@ def test_tallies_equal_a_fresh_count_after_any_writes(database_url: str) -> None
         ids = [organisation.id for organisation in organisations]
 
     @settings(
-        max_examples=25,
+        max_examples=40,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
@@ -194,13 +214,13 @@ def test_tallies_equal_a_fresh_count_after_any_writes(database_url: str) -> None
                 apply(factory, ids[0], operation)
             with factory() as session:
                 assert kept(session, ids[0]) == fresh(session, ids[0])
-                assert kept(session, ids[1]) == fresh(session, ids[1]) == ({}, {}, {}, [])
+                assert kept(session, ids[1]) == fresh(session, ids[1]) == ([], {}, {}, {}, [])
         finally:
             with transaction(factory) as session:
                 for row in session.scalars(select(SourceTransaction)):
                     session.delete(row)
         with factory() as session:
-            assert kept(session, ids[0]) == ({}, {}, {}, [])
+            assert kept(session, ids[0]) == ([], {}, {}, {}, [])
 
     try:
         writes_keep_tallies_exact()

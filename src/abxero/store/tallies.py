@@ -19,7 +19,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Integer, String, Text, event, func, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Integer,
+    Select,
+    String,
+    Text,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column
 
 from abxero.domain import jsontext
@@ -76,6 +89,18 @@ class SellerTally(Base):
     taxed_lines: Mapped[int] = mapped_column(BigInteger)
     total: Mapped[str] = mapped_column(String(40))
     tax: Mapped[str] = mapped_column(String(40))
+
+
+class SourceOrder(Base):
+    """An Amazon order id of a stored transaction (``order_ids`` split), so the bills of an
+    order are found through an index rather than a substring scan of every record."""
+
+    __tablename__ = "source_orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    xero_connection_id: Mapped[int] = mapped_column(Integer)
+    order_id: Mapped[str] = mapped_column(String(64))
+    transaction_id: Mapped[str] = mapped_column(String(128))
 
 
 # -- reads -----
@@ -258,8 +283,6 @@ def _changes(session: Session) -> Iterator[tuple[int, str, int]]:
 
 
 def _history(row: SourceTransaction) -> tuple[str, str] | None:
-    from sqlalchemy import inspect
-
     history = inspect(row).attrs.raw.history
     if not history.added:
         return None
@@ -268,8 +291,6 @@ def _history(row: SourceTransaction) -> tuple[str, str] | None:
 
 
 def _committed_raw(row: SourceTransaction) -> str:
-    from sqlalchemy import inspect
-
     history = inspect(row).attrs.raw.history
     if history.deleted:
         return str(history.deleted[0] or "")
@@ -330,9 +351,61 @@ def _gather(changes: Iterable[tuple[int, str, int]]) -> dict[tuple[int, str], _S
     return deltas
 
 
+def _order_changes(session: Session) -> Iterator[tuple[SourceTransaction, str, str]]:
+    """(record, order ids before, order ids after) for every record whose orders change."""
+    for row in session.new:
+        if isinstance(row, SourceTransaction) and row.order_ids:
+            yield row, "", row.order_ids
+    for row in session.dirty:
+        if isinstance(row, SourceTransaction):
+            history = inspect(row).attrs.order_ids.history
+            if history.added:
+                old = history.deleted[0] if history.deleted else ""
+                yield row, str(old or ""), str(history.added[0] or "")
+    for row in session.deleted:
+        if isinstance(row, SourceTransaction):
+            history = inspect(row).attrs.order_ids.history
+            yield row, str((history.deleted or [row.order_ids])[0] or ""), ""
+
+
+def keep_orders(session: Session) -> None:
+    """Keep ``source_orders`` equal to the split ``order_ids`` of every record."""
+    for row, before, after in list(_order_changes(session)):
+        gone, came = (
+            set(before.split()) - set(after.split()),
+            set(after.split()) - set(before.split()),
+        )
+        if gone:
+            session.execute(
+                delete(SourceOrder).where(
+                    SourceOrder.xero_connection_id == row.xero_connection_id,
+                    SourceOrder.transaction_id == row.transaction_id,
+                    SourceOrder.order_id.in_(sorted(gone)),
+                )
+            )
+        for order_id in sorted(came):
+            session.add(
+                SourceOrder(
+                    xero_connection_id=row.xero_connection_id,
+                    order_id=order_id,
+                    transaction_id=row.transaction_id,
+                )
+            )
+
+
 @event.listens_for(Session, "before_flush")
 def _keep_seller_tallies(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    with session.no_autoflush:
+        keep_orders(session)
     apply_sellers(session, _gather(_changes(session)))
+
+
+def orders_of(connection_id: int, order_ids: Iterable[str]) -> Select[Any]:
+    """The transaction ids that name any of ``order_ids`` (a subquery)."""
+    return select(SourceOrder.transaction_id).where(
+        SourceOrder.xero_connection_id == connection_id,
+        SourceOrder.order_id.in_(list(order_ids)),
+    )
 
 
 def backfill_sellers(connection: Connection, chunk: int = 5_000) -> None:
@@ -363,3 +436,29 @@ def backfill_sellers(connection: Connection, chunk: int = 5_000) -> None:
     with Session(bind=connection) as session:
         apply_sellers(session, deltas)
         session.flush()
+
+
+def backfill_orders(connection: Connection, chunk: int = 5_000) -> None:
+    """Split the ``order_ids`` of every stored record into ``source_orders`` (migration 0017)."""
+    table = SourceTransaction.__table__
+    last = 0
+    while True:
+        rows = connection.execute(
+            select(
+                table.c.id, table.c.xero_connection_id, table.c.transaction_id, table.c.order_ids
+            )
+            .where(table.c.id > last, table.c.order_ids != "")
+            .order_by(table.c.id)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            break
+        last = rows[-1][0]
+        connection.execute(
+            insert(SourceOrder),
+            [
+                {"xero_connection_id": org, "order_id": order_id, "transaction_id": tid}
+                for _id, org, tid, orders in rows
+                for order_id in sorted(set(orders.split()))
+            ],
+        )

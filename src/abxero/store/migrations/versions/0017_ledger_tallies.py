@@ -9,6 +9,8 @@ organisation on each view. From here the counts and sums are kept as the rows ch
 
 * ``source_tallies``: per organisation, status, reason code and reason, the number of stored
   transactions and the sum of their amounts in cents (the status counts, the held groups);
+* ``source_orders``: each Amazon order id of a stored transaction, so a refund finds the bills
+  of its order through an index instead of ``LIKE '%…%'`` over every record;
 * ``instrument_tallies``: per organisation, payment instrument, currency and status, the same
   (the payment methods seen, with their waiting counts);
 
@@ -194,6 +196,19 @@ def upgrade() -> None:
         sa.Column("tax", sa.String(40), nullable=False),
     )
     op.create_index("ix_seller_tallies_key", "seller_tallies", ["xero_connection_id"])
+    op.create_table(
+        "source_orders",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("xero_connection_id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.String(64), nullable=False),
+        sa.Column("transaction_id", sa.String(128), nullable=False),
+    )
+    op.create_index(
+        "ix_source_orders_order", "source_orders", ["xero_connection_id", "order_id"]
+    )
+    op.create_index(
+        "ix_source_orders_transaction", "source_orders", ["xero_connection_id", "transaction_id"]
+    )
     # Bounded, ordered page reads: recent activity, held samples by reason, refused documents.
     op.create_index(
         "ix_source_status_updated",
@@ -214,9 +229,10 @@ def upgrade() -> None:
         op.execute(_backfill(table))
     for statement in _postgresql_triggers() if dialect == "postgresql" else _sqlite_triggers():
         op.execute(statement)
-    from abxero.store.tallies import backfill_sellers  # the record parser lives in the app
+    from abxero.store.tallies import backfill_orders, backfill_sellers  # parser in the app
 
     backfill_sellers(op.get_bind())
+    backfill_orders(op.get_bind())
 
 
 def downgrade() -> None:
@@ -230,6 +246,9 @@ def downgrade() -> None:
     op.drop_index("ix_outbox_status_updated", table_name="outbox_documents")
     op.drop_index("ix_source_status_reason_date", table_name="source_transactions")
     op.drop_index("ix_source_status_updated", table_name="source_transactions")
+    op.drop_index("ix_source_orders_transaction", table_name="source_orders")
+    op.drop_index("ix_source_orders_order", table_name="source_orders")
+    op.drop_table("source_orders")
     op.drop_index("ix_seller_tallies_key", table_name="seller_tallies")
     op.drop_table("seller_tallies")
     for table in TALLIES:
