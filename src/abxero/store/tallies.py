@@ -301,17 +301,25 @@ def apply_sellers(session: Session, deltas: dict[tuple[int, str], _Seller]) -> N
     """Add ``deltas`` (by organisation and seller key) to the stored seller tallies."""
     if not deltas:
         return
+    by_organisation: dict[int, list[str]] = {}
+    for connection_id, key in deltas:
+        by_organisation.setdefault(connection_id, []).append(key)
     with session.no_autoflush:
-        for (connection_id, key), delta in deltas.items():
-            row = session.scalars(
+        stored: dict[tuple[int, str], SellerTally] = {}
+        for connection_id, keys in by_organisation.items():
+            # one read per organisation, locked so two writers never lose each other's counts
+            for found in session.scalars(
                 select(SellerTally)
                 .where(
                     SellerTally.xero_connection_id == connection_id,
-                    SellerTally.seller_key == key,
+                    SellerTally.seller_key.in_(keys),
                 )
                 .order_by(SellerTally.id)
-                .limit(1)
-            ).first()
+                .with_for_update()
+            ):
+                stored.setdefault((connection_id, found.seller_key), found)
+        for (connection_id, key), delta in deltas.items():
+            row = stored.get((connection_id, key))
             if row is None:
                 row = SellerTally(
                     xero_connection_id=connection_id,
