@@ -22,6 +22,7 @@ from abxero.services.activity import CurrentRun, current_activity, next_sync_not
 from abxero.services.amazon_link import STORES
 from abxero.services.connections import forget_token_set, syncing_as
 from abxero.services.setup import save_checked_mapping, saved_mapping
+from abxero.store import tallies
 from abxero.store.db import transaction
 from abxero.store.models import (
     AmazonAccountKey,
@@ -168,13 +169,7 @@ def status(sessions: sessionmaker[Session], connection_id: int, now: datetime) -
         amazon = session.scalars(
             select(AmazonConnection).where(AmazonConnection.xero_connection_id == connection_id)
         ).first()
-        counts = dict(
-            session.execute(
-                select(SourceTransaction.status, func.count())
-                .where(SourceTransaction.xero_connection_id == connection_id)
-                .group_by(SourceTransaction.status)
-            ).all()
-        )
+        counts = tallies.status_counts(session, connection_id)
         running = _sync_in_progress(session, connection_id, now)
         activity = current_activity(session, connection_id, now)
         next_at, retry = _next_sync(connection, now), retry_until(session, connection)
@@ -282,9 +277,10 @@ class FailedDocument:
 
 
 def failed_documents(
-    sessions: sessionmaker[Session], connection_id: int
+    sessions: sessionmaker[Session], connection_id: int, limit: int = 100
 ) -> dict[str, list[FailedDocument]]:
-    """Documents Xero refused, by transaction; the error text carries the remedy when known."""
+    """The latest ``limit`` documents Xero refused, by transaction; the error text carries the
+    remedy when known."""
     failed: dict[str, list[FailedDocument]] = defaultdict(list)
     with sessions() as session:
         rows = session.scalars(
@@ -294,6 +290,7 @@ def failed_documents(
                 OutboxDocument.status == FAILED,
             )
             .order_by(OutboxDocument.updated_at.desc())
+            .limit(limit)
         ).all()
         for row in rows:
             failed[row.transaction_id].append(

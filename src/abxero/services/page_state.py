@@ -261,19 +261,28 @@ def _raw(source: SourceTransaction) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def quarantined(sessions: sessionmaker[Session], connection_id: int) -> Quarantine:
-    """Records Amazon sent that cannot be posted, and those a person already decided about."""
+def quarantined(
+    sessions: sessionmaker[Session], connection_id: int, limit: int = 200
+) -> Quarantine:
+    """Records Amazon sent that cannot be posted, and those a person already decided about
+    (the first ``limit`` of them)."""
     found = Quarantine()
     with sessions() as session:
-        sources = session.scalars(
-            select(SourceTransaction)
-            .where(
-                SourceTransaction.xero_connection_id == connection_id,
-                SourceTransaction.status.in_((QUARANTINED, *DECISIONS)),
+        sources: list[SourceTransaction] = []
+        for status in (QUARANTINED, *DECISIONS):  # one index range each
+            sources.extend(
+                session.scalars(
+                    select(SourceTransaction)
+                    .where(
+                        SourceTransaction.xero_connection_id == connection_id,
+                        SourceTransaction.status == status,
+                    )
+                    .order_by(SourceTransaction.id)
+                    .limit(limit)
+                )
             )
-            .order_by(SourceTransaction.id)
-        ).all()
-        for source in sources:
+        sources.sort(key=lambda source: source.id)
+        for source in sources[:limit]:
             summary = summarise(_raw(source))
             if source.status == QUARANTINED:
                 found.waiting.append(

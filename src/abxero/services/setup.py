@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 from pydantic import ValidationError as PydanticError
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.domain import jsontext
@@ -34,12 +34,12 @@ from abxero.domain.mapping_checks import MappingProblem, check_mapping
 from abxero.domain.plan import Held, Planned, Role, Skipped
 from abxero.domain.planner import plan_record
 from abxero.domain.sellers import SellerSeen
-from abxero.domain.sellers import sellers_seen as seller_list
 from abxero.domain.transactions import Instrument, Quarantined, Transaction, parse_transaction
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import Runtime
 from abxero.services.activity import run_line
 from abxero.services.connections import NotFound
+from abxero.store import tallies
 from abxero.store.db import transaction
 from abxero.store.models import (
     AmazonConnection,
@@ -223,13 +223,7 @@ def posting_state(runtime: Runtime, connection_id: int) -> PostingProgress:
     """Transactions in Xero, waiting to post, and when they should all be there (today's
     remaining Xero calls as this process last saw them, when it did)."""
     with runtime.sessions() as session:
-        counts = dict(
-            session.execute(
-                select(SourceTransaction.status, func.count())
-                .where(SourceTransaction.xero_connection_id == connection_id)
-                .group_by(SourceTransaction.status)
-            ).all()
-        )
+        counts = tallies.status_counts(session, connection_id)
         connection = session.get_one(XeroConnection, connection_id)
         parked, tenant = connection.parked_until, connection.tenant_id
     done = int(counts.get(POSTED, 0))
@@ -347,28 +341,28 @@ class InstrumentSeen:
 
 
 def instruments_seen(sessions: sessionmaker[Session], connection_id: int) -> list[InstrumentSeen]:
-    """Every instrument of the stored transactions, by label, with count, total and waiting."""
+    """Every instrument of the stored transactions, by label, with count, total and waiting
+    (from the ledger tallies, ``store/tallies.py``)."""
     with sessions() as session:
-        rows = session.execute(
-            select(
-                SourceTransaction.instrument_key,
-                SourceTransaction.currency,
-                func.count(),
-                func.coalesce(func.sum(SourceTransaction.amount), 0),
-                func.sum(case((SourceTransaction.status.in_(REPLANNABLE), 1), else_=0)),
-            )
-            .where(
-                SourceTransaction.xero_connection_id == connection_id,
-                SourceTransaction.instrument_key != "",
-                SourceTransaction.status != ROUTED,  # posted by another organisation
-            )
-            .group_by(SourceTransaction.instrument_key, SourceTransaction.currency)
-        ).all()
+        found = tallies.instrument_tallies(session, connection_id)
+    counts: Counter[tuple[str, str]] = Counter()
+    waiting: Counter[tuple[str, str]] = Counter()
+    totals: dict[tuple[str, str], Decimal] = {}
+    for (key, currency, status), tally in found.items():
+        if not key or status == ROUTED:  # routed: posted by another organisation
+            continue
+        counts[key, currency] += tally.count
+        waiting[key, currency] += tally.count if status in REPLANNABLE else 0
+        totals[key, currency] = totals.get((key, currency), Decimal(0)) + tally.total
     seen = [
         InstrumentSeen(
-            Instrument.from_key(key), int(count), Decimal(str(total)), currency, int(waiting or 0)
+            Instrument.from_key(key),
+            counts[key, currency],
+            total,
+            currency,
+            waiting[key, currency],
         )
-        for key, currency, count, total, waiting in rows
+        for (key, currency), total in totals.items()
     ]
     return sorted(seen, key=lambda item: item.label)
 
@@ -376,13 +370,7 @@ def instruments_seen(sessions: sessionmaker[Session], connection_id: int) -> lis
 def sellers_seen(sessions: sessionmaker[Session], connection_id: int) -> list[SellerSeen]:
     """Every seller in the stored transactions, flagged ones first (for the mapping page)."""
     with sessions() as session:
-        raws = session.scalars(
-            select(SourceTransaction.raw).where(
-                SourceTransaction.xero_connection_id == connection_id
-            )
-        ).all()
-    parsed = (parse_transaction(jsontext.loads(raw)) for raw in raws)
-    return seller_list([item for item in parsed if isinstance(item, Transaction)])
+        return tallies.sellers(session, connection_id)
 
 
 def instrument_currencies(

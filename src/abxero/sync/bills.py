@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from abxero.domain import jsontext
 from abxero.domain.lookup import OriginalBill, line_refs
 from abxero.domain.plan import Role
 from abxero.domain.transactions import Transaction, parse_transaction
+from abxero.store import tallies
 from abxero.store.models import OutboxDocument, SourceTransaction
 from abxero.sync.ledger import FAILED, POSTED
 
@@ -36,7 +37,9 @@ class LedgerBills:
             select(SourceTransaction)
             .where(
                 SourceTransaction.xero_connection_id == self._connection_id,
-                or_(*(SourceTransaction.order_ids.contains(order) for order in order_ids)),
+                SourceTransaction.transaction_id.in_(
+                    tallies.orders_of(self._connection_id, order_ids)
+                ),
                 SourceTransaction.amount > 0,
             )
             .order_by(SourceTransaction.id)

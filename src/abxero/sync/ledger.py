@@ -26,6 +26,7 @@ from abxero.domain.plan import (
 )
 from abxero.domain.quarantine import SET_ASIDE_STATUSES
 from abxero.domain.transactions import Quarantined, Transaction
+from abxero.store import tallies as _tallies  # noqa: F401  (keeps seller tallies on flush)
 from abxero.store.models import Event, OutboxDocument, SourceTransaction
 
 NEW, PLANNED, HELD, POSTED, QUARANTINED, SKIPPED, FAILED = (

@@ -24,6 +24,7 @@ from abxero.web.routes import (
     auth,
     checks,
     entities,
+    held_page,
     manage,
     rollback_page,
     webhooks,
@@ -52,6 +53,7 @@ def create_app(runtime: Runtime, jobs: Jobs) -> FastAPI:
         checks.router,
         rollback_page.router,
         alerts_page.router,
+        held_page.router,
     )
     for group in routers:
         app.include_router(group)
