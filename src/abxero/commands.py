@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from abxero.domain.history import ImportEstimate, describe_duration
 from abxero.runtime import Runtime
-from abxero.services.activity import CurrentRun, current_activity, next_sync_note, retry_until
+from abxero.services.activity import CurrentRun, current_activity, next_sync_note
 from abxero.services.manage import LastRun, last_run
 from abxero.store.models import (
     AmazonConnection,
@@ -26,6 +26,7 @@ from abxero.store.models import (
     SyncRun,
     XeroConnection,
 )
+from abxero.sync import due
 from abxero.sync.engine import Engine, SyncReport
 from abxero.sync.leases import LeaseBusy
 
@@ -122,8 +123,9 @@ def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
         recovering = _recovering(session)
         now = runtime.now()
         current = {o.id: current_activity(session, o.id, now) for o, _ in rows}
+        next_at = due.next_syncs(session, [o for o, _ in rows], now)
         notes = {
-            o.id: next_sync_note(o, _next_sync(o), now, current[o.id], retry_until(session, o))
+            o.id: next_sync_note(o, next_at[o.id], now, current[o.id], due.retry_until(session, o))
             for o, _ in rows
         }
     result = []
@@ -138,7 +140,7 @@ def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
                 organisation.setup_step,
                 organisation.status,
                 organisation.last_sync_at,
-                _next_sync(organisation),
+                next_at[organisation.id],
                 organisation.parked_until,
                 tally,
                 runs[organisation.id],
@@ -176,17 +178,6 @@ def _source_counts(rows: Iterable[Any]) -> dict[int, dict[str, int]]:
     return counts
 
 
-def _next_sync(organisation: XeroConnection) -> datetime | None:
-    if organisation.setup_step != "done":
-        return None
-    if organisation.last_sync_at is None:
-        return None
-    due = organisation.last_sync_at + timedelta(minutes=organisation.sync_interval_minutes)
-    if organisation.parked_until and organisation.parked_until > due:
-        return organisation.parked_until
-    return due
-
-
 def status_table(statuses: list[OrganisationStatus]) -> Table:
     table = Table(title="Organisations")
     for heading in (
@@ -211,15 +202,20 @@ def status_table(statuses: list[OrganisationStatus]) -> Table:
             item.setup_step if item.status == "connected" else item.status,
             _when(item.last_sync_at),
             _run_cell(item.last_run),
-            _when(item.parked_until) + " (parked)"
-            if item.parked_until
-            else _when(item.next_sync_at),
+            _next_cell(item),
             str(item.counts.get("posted", 0)),
             str(item.counts.get("held", 0)),
             str(item.counts.get("quarantined", 0)),
             str(item.counts.get("documents_failed", 0)),
         )
     return table
+
+
+def _next_cell(item: OrganisationStatus) -> str:
+    """The next sync as the manage page shows it (sync/due.py decides both), marked when it
+    waits for the pause after Xero's daily limit."""
+    parked = item.parked_until is not None and item.next_sync_at == item.parked_until
+    return _when(item.next_sync_at) + (" (parked)" if parked else "")
 
 
 def _run_cell(run: LastRun | None) -> str:

@@ -18,7 +18,6 @@ from abxero.alerts import config
 from abxero.alerts.reconciliation import open_gap
 from abxero.domain.alerts import Condition, Facts, OpenAlert, changes, conditions
 from abxero.domain.plan import HoldCode
-from abxero.jobs.tasks import failing_since
 from abxero.store.crypto import TokenCipher
 from abxero.store.models import (
     Alert,
@@ -29,6 +28,7 @@ from abxero.store.models import (
     TokenSet,
     XeroConnection,
 )
+from abxero.sync.due import failing_since
 from abxero.sync.ledger import HELD, QUARANTINED
 
 OPEN, RESOLVED, SUPERSEDED = "open", "resolved", "superseded"

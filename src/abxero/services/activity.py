@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from abxero.jobs.tasks import failing_since, retry_delay
 from abxero.store.models import Lease, SyncRun, XeroConnection
 from abxero.sync.run_failures import INTERRUPTED
 
@@ -127,11 +126,3 @@ def next_sync_note(
     if activity is not None:
         return "due now; a run is queued and waiting for a free worker"
     return "due now; the scheduler queues it within a minute (if no worker runs, start one)"
-
-
-def retry_until(session: Session, connection: XeroConnection) -> datetime | None:
-    """When the scheduler tries again after failed runs in a row, or None."""
-    failures, last_failed = failing_since(session, connection.id)
-    if not failures or last_failed is None:
-        return None
-    return last_failed + retry_delay(failures, timedelta(minutes=connection.sync_interval_minutes))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -18,7 +18,7 @@ from abxero.domain.mapping import MappingConfig, PaymentMethod
 from abxero.domain.mapping_checks import MappingProblem
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import Runtime
-from abxero.services.activity import CurrentRun, current_activity, next_sync_note, retry_until
+from abxero.services.activity import CurrentRun, current_activity, next_sync_note
 from abxero.services.amazon_link import STORES
 from abxero.services.connections import forget_token_set, syncing_as
 from abxero.services.setup import save_checked_mapping, saved_mapping
@@ -34,6 +34,7 @@ from abxero.store.models import (
     TokenSet,
     XeroConnection,
 )
+from abxero.sync import due
 from abxero.sync.ledger import FAILED, HELD, NEW, POSTED, QUARANTINED, find_source
 from abxero.sync.run_failures import FAILED_RUN_STATUSES, RUN_FAILED, UNSUCCESSFUL_RUN_STATUSES
 from abxero.xero import XeroError
@@ -178,9 +179,8 @@ def status(runtime: Runtime, connection_id: int) -> Status:
         now = runtime.now()
         running = _sync_in_progress(session, connection_id, now)
         activity = current_activity(session, connection_id, now)
-        next_at, retry = _next_sync(connection, now), retry_until(session, connection)
-        if next_at is not None and retry is not None:
-            next_at = max(next_at, retry)
+        next_at = due.next_sync(session, connection, now)
+        retry = due.retry_until(session, connection)
         note = next_sync_note(connection, next_at, now, activity, retry)
         return Status(
             connection_id=connection.id,
@@ -200,16 +200,6 @@ def status(runtime: Runtime, connection_id: int) -> Status:
             activity=activity,
             next_sync_note=note,
         )
-
-
-def _next_sync(connection: XeroConnection, now: datetime) -> datetime | None:
-    if connection.setup_step != "done" or connection.status != "connected":
-        return None
-    if connection.parked_until and connection.parked_until > now:
-        return connection.parked_until
-    if connection.last_sync_at is None:
-        return now
-    return max(now, connection.last_sync_at + timedelta(minutes=connection.sync_interval_minutes))
 
 
 # -- held transactions and errors -----

@@ -28,7 +28,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from abxero.domain import jsontext
+from abxero.domain import due, jsontext
 from abxero.domain.context import OrgContext
 from abxero.domain.mapping import MappingConfig
 from abxero.domain.overrides import plan_record_with
@@ -350,10 +350,9 @@ class Engine:
                 renew()
 
     def _may_post(self, connection: XeroConnection) -> bool:
-        if connection.setup_step != "done" or connection.status != "connected":
-            return False
-        parked = connection.parked_until
-        return parked is None or parked <= self._now()
+        return due.may_post(
+            connection.setup_step, connection.status, connection.parked_until, self._now()
+        )
 
     # -- fetch -----------------------------------------------------------------------------
 
