@@ -14,6 +14,14 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from abxero.domain.history import ImportEstimate, describe_duration
+from abxero.domain.lifecycles import (
+    BatchStatus,
+    ConnectionStatus,
+    DocumentStatus,
+    RunStatus,
+    SetupStep,
+    SourceStatus,
+)
 from abxero.runtime import Runtime
 from abxero.services.activity import CurrentRun, current_activity, next_sync_note
 from abxero.services.manage import LastRun, last_run
@@ -114,7 +122,7 @@ def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
         failed = dict(
             session.execute(
                 select(OutboxDocument.xero_connection_id, func.count())
-                .where(OutboxDocument.status == "failed")
+                .where(OutboxDocument.status == DocumentStatus.FAILED)
                 .group_by(OutboxDocument.xero_connection_id)
             ).all()
         )
@@ -156,11 +164,11 @@ def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
 def _recovering(session: Any) -> dict[int, tuple[int, int]]:
     """Per organisation: batches left ``sending`` (by a crash or a lost answer) and the
     documents still waiting on them; the next run reconciles them with Xero."""
-    sending = session.scalars(select(Batch).where(Batch.status == "sending")).all()
+    sending = session.scalars(select(Batch).where(Batch.status == BatchStatus.SENDING)).all()
     waiting = dict(
         session.execute(
             select(OutboxDocument.batch_id, func.count())
-            .where(OutboxDocument.status == "sending")
+            .where(OutboxDocument.status == DocumentStatus.SENDING)
             .group_by(OutboxDocument.batch_id)
         ).all()
     )
@@ -199,13 +207,13 @@ def status_table(statuses: list[OrganisationStatus]) -> Table:
             str(item.connection_id),
             item.name,
             item.region or "—",
-            item.setup_step if item.status == "connected" else item.status,
+            item.setup_step if item.status == ConnectionStatus.CONNECTED else item.status,
             _when(item.last_sync_at),
             _run_cell(item.last_run),
             _next_cell(item),
-            str(item.counts.get("posted", 0)),
-            str(item.counts.get("held", 0)),
-            str(item.counts.get("quarantined", 0)),
+            str(item.counts.get(SourceStatus.POSTED, 0)),
+            str(item.counts.get(SourceStatus.HELD, 0)),
+            str(item.counts.get(SourceStatus.QUARANTINED, 0)),
             str(item.counts.get("documents_failed", 0)),
         )
     return table
@@ -349,7 +357,7 @@ def sync_lease(session: Any, connection_id: int) -> BusyLease | None:
         return None
     since = session.scalar(
         select(func.max(SyncRun.started_at)).where(
-            SyncRun.xero_connection_id == connection_id, SyncRun.status == "running"
+            SyncRun.xero_connection_id == connection_id, SyncRun.status == RunStatus.RUNNING
         )
     )
     return BusyLease(lease.holder, since, lease.expires_at)
@@ -448,7 +456,7 @@ def posting_lines(runtime: Runtime, statuses: list[OrganisationStatus]) -> list[
 
     lines = []
     for item in statuses:
-        if item.setup_step != "done":
+        if item.setup_step != SetupStep.DONE:
             continue
         progress = posting_state(runtime, item.connection_id)
         if not progress.left:

@@ -38,7 +38,8 @@ class DocumentStatus(StrEnum):
 
 
 class AttachmentStatus(StrEnum):
-    """The Amazon PDF of a posted document (``outbox_documents.attachment``); empty = not yet."""
+    """A file attached to a posted document: the Amazon PDF (``outbox_documents.attachment``)
+    or the purchase summary (``outbox_documents.summary``); empty = not settled yet."""
 
     ATTACHED = "attached"
     UNAVAILABLE = "unavailable"
@@ -51,6 +52,7 @@ class BatchStatus(StrEnum):
     SENDING = "sending"  # stored before it is sent; found so after a crash, it is reconciled
     DONE = "done"
     RECONCILED = "reconciled"  # looked up in Xero after a crash or a lost answer
+    FAILED = "failed"  # closed by a run that failed twice on it (sync/run_failures.py)
 
 
 class RunStatus(StrEnum):

@@ -26,6 +26,7 @@ from typing import Any
 from huey import Huey, crontab
 from sqlalchemy import delete, or_, select
 
+from abxero.domain.lifecycles import AttachmentStatus, DocumentStatus, RunStatus
 from abxero.jobs.queue import (
     SCHEDULED_PRIORITY,
     TICK_PRIORITY,
@@ -337,7 +338,7 @@ class Jobs:
             run = SyncRun(
                 xero_connection_id=connection_id,
                 kind=kind,
-                status="queued",
+                status=RunStatus.QUEUED,
                 started_at=runtime.now(),
             )
             session.add(run)
@@ -349,7 +350,9 @@ class Jobs:
         if run_id is None:
             return
         with transaction(self._runtime().sessions) as session:
-            session.execute(delete(SyncRun).where(SyncRun.id == run_id, SyncRun.status == "queued"))
+            session.execute(
+                delete(SyncRun).where(SyncRun.id == run_id, SyncRun.status == RunStatus.QUEUED)
+            )
 
     def _drop_stale_runs(self, connection_id: int, kind: str, run_id: int | None) -> None:
         """Queued rows of ``kind`` whose task was lost (a flushed queue) or superseded: this
@@ -361,7 +364,7 @@ class Jobs:
                 delete(SyncRun).where(
                     SyncRun.xero_connection_id == connection_id,
                     SyncRun.kind == kind,
-                    SyncRun.status == "queued",
+                    SyncRun.status == RunStatus.QUEUED,
                     SyncRun.id.not_in(keep),
                 )
             )
@@ -372,7 +375,7 @@ class Jobs:
             run = SyncRun(
                 xero_connection_id=connection_id,
                 kind=kind,
-                status="queued",
+                status=RunStatus.QUEUED,
                 range_start=start,
                 range_end=end,
                 started_at=runtime.now(),
@@ -398,14 +401,15 @@ def attaching_connections(runtime: Runtime) -> list[int]:
             session.scalars(
                 select(OutboxDocument.xero_connection_id)
                 .where(
-                    OutboxDocument.status == "posted",
+                    OutboxDocument.status == DocumentStatus.POSTED,
                     or_(
                         OutboxDocument.role.in_(["bill", "credit_note"])
                         & (OutboxDocument.attachment == ""),
                         # Amazon refused the PDF; asked again daily (sync/attachments.py)
                         OutboxDocument.attachment_next_ask_at <= now,
                         # a purchase summary still to attach (sync/summaries.py)
-                        (OutboxDocument.summary == "") & (OutboxDocument.attachment != "attached"),
+                        (OutboxDocument.summary == "")
+                        & (OutboxDocument.attachment != AttachmentStatus.ATTACHED),
                     ),
                 )
                 .distinct()

@@ -14,6 +14,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from abxero.domain.context import OrgContext
+from abxero.domain.lifecycles import (
+    FINISHED_RUN_STATUSES,
+    UNSUCCESSFUL_RUN_STATUSES,
+    ConnectionStatus,
+    DocumentStatus,
+    RunStatus,
+    SourceStatus,
+)
 from abxero.domain.mapping import MappingConfig, PaymentMethod
 from abxero.domain.mapping_checks import MappingProblem
 from abxero.jobs.tasks import Jobs
@@ -35,8 +43,8 @@ from abxero.store.models import (
     XeroConnection,
 )
 from abxero.sync import due
-from abxero.sync.ledger import FAILED, HELD, NEW, POSTED, QUARANTINED, find_source
-from abxero.sync.run_failures import FAILED_RUN_STATUSES, RUN_FAILED, UNSUCCESSFUL_RUN_STATUSES
+from abxero.sync.ledger import find_source
+from abxero.sync.run_failures import RUN_FAILED
 from abxero.xero import XeroError
 
 ZERO = Decimal("0")
@@ -100,10 +108,10 @@ class LastRun:
 def _sync_in_progress(session: Session, connection_id: int, now: datetime) -> bool:
     """A queued run, or a running one whose worker still holds the lease: a run whose worker
     died is not shown as running (the next run closes it as interrupted)."""
-    statuses = ["queued"]
+    statuses = [RunStatus.QUEUED]
     lease = session.get(Lease, f"sync:{connection_id}")
     if lease is not None and lease.expires_at > now:
-        statuses.append("running")
+        statuses.append(RunStatus.RUNNING)
     count = session.scalar(
         select(func.count()).where(
             SyncRun.xero_connection_id == connection_id, SyncRun.status.in_(statuses)
@@ -118,7 +126,7 @@ def last_run(session: Session, connection_id: int) -> LastRun | None:
         select(SyncRun)
         .where(
             SyncRun.xero_connection_id == connection_id,
-            SyncRun.status.in_(FAILED_RUN_STATUSES),
+            SyncRun.status.in_(FINISHED_RUN_STATUSES),
         )
         .order_by(SyncRun.finished_at.desc(), SyncRun.id.desc())
         .limit(1)
@@ -126,7 +134,7 @@ def last_run(session: Session, connection_id: int) -> LastRun | None:
     if run is None:
         return None
     remedy = ""
-    if run.status == "failed":
+    if run.status == RunStatus.FAILED:
         events = session.scalars(
             select(Event)
             .where(Event.xero_connection_id == connection_id, Event.created_at >= run.started_at)
@@ -250,7 +258,9 @@ def held_groups(runtime: Runtime, connection_id: int) -> list[HeldGroup]:
             select(SourceTransaction)
             .where(
                 SourceTransaction.xero_connection_id == connection_id,
-                SourceTransaction.status.in_((HELD, QUARANTINED, FAILED)),
+                SourceTransaction.status.in_(
+                    (SourceStatus.HELD, SourceStatus.QUARANTINED, SourceStatus.FAILED)
+                ),
             )
             .order_by(SourceTransaction.transaction_date)
         ).all()
@@ -280,7 +290,7 @@ def failed_documents(runtime: Runtime, connection_id: int) -> dict[str, list[Fai
             select(OutboxDocument)
             .where(
                 OutboxDocument.xero_connection_id == connection_id,
-                OutboxDocument.status == FAILED,
+                OutboxDocument.status == DocumentStatus.FAILED,
             )
             .order_by(OutboxDocument.updated_at.desc())
         ).all()
@@ -304,14 +314,14 @@ def retry_transaction(
             select(OutboxDocument).where(
                 OutboxDocument.xero_connection_id == connection_id,
                 OutboxDocument.transaction_id == transaction_id,
-                OutboxDocument.status == FAILED,
+                OutboxDocument.status == DocumentStatus.FAILED,
             )
         ).all()
-        if not refused and source.status != FAILED:
+        if not refused and source.status != SourceStatus.FAILED:
             return False
         for document in refused:
             session.delete(document)
-        source.status = NEW
+        source.status = SourceStatus.NEW
         source.reason_code = source.reason = source.remedy = ""
     jobs.enqueue_sync(connection_id)
     return True
@@ -350,7 +360,7 @@ def recent_activity(runtime: Runtime, connection_id: int, limit: int = 25) -> li
             select(SourceTransaction)
             .where(
                 SourceTransaction.xero_connection_id == connection_id,
-                SourceTransaction.status == POSTED,
+                SourceTransaction.status == SourceStatus.POSTED,
             )
             .order_by(SourceTransaction.updated_at.desc(), SourceTransaction.id.desc())
             .limit(limit)
@@ -463,7 +473,7 @@ def disconnect(runtime: Runtime, connection_id: int) -> None:
             runtime.xero_auth().disconnect(access, uid)
     with transaction(runtime.sessions) as session:
         connection = session.get_one(XeroConnection, connection_id)
-        connection.status = "disconnected"
+        connection.status = ConnectionStatus.DISCONNECTED
         connection.token_set_id = None  # the grant itself goes below
         amazon = session.scalars(
             select(AmazonConnection).where(AmazonConnection.xero_connection_id == connection_id)

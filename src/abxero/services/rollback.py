@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from abxero.domain.lifecycles import RollbackStatus
 from abxero.runtime import Runtime
 from abxero.store.models import Rollback, SyncRun
 from abxero.sync import rollback as protocol
@@ -98,7 +99,7 @@ def carry_out(
 def _fail(runtime: Runtime, rollback_id: int, cause: str) -> None:
     with runtime.sessions() as session, session.begin():
         stored = session.get_one(Rollback, rollback_id)
-        stored.status, stored.error = protocol.FAILED, cause
+        stored.status, stored.error = RollbackStatus.FAILED, cause
 
 
 def unfinished(runtime: Runtime, connection_id: int) -> int | None:

@@ -27,6 +27,12 @@ from abxero.domain.history import (
     estimate_import,
     posting_progress,
 )
+from abxero.domain.lifecycles import (
+    FINISHED_RUN_STATUSES,
+    DocumentStatus,
+    SetupStep,
+    SourceStatus,
+)
 from abxero.domain.lookup import BillLookup, OriginalBill, line_refs
 from abxero.domain.mapping import AccountPayment, MappingConfig, PayByInvoice, PaymentPolicy
 from abxero.domain.mapping_checks import MappingProblem, check_mapping
@@ -50,14 +56,13 @@ from abxero.store.models import (
 from abxero.sync import context_reads
 from abxero.sync.batches import BATCH_SIZE
 from abxero.sync.bills import LedgerBills
-from abxero.sync.ledger import NEW, PLANNED, POSTED, REPLANNABLE
+from abxero.sync.ledger import REPLANNABLE
 from abxero.sync.mappings import latest_mapping, save_mapping
 from abxero.sync.ports import SideError
-from abxero.sync.routing import ROUTED
 from abxero.sync.xero_books import XeroBooksClient
 from abxero.xero import XeroError
 
-STEPS = ("amazon", "import", "mapping", "review", "done")
+STEPS = tuple(SetupStep)  # in order
 DEFAULT_IMPORT_DAYS = 90
 MAX_IMPORT_DAYS = 730
 """How far back an import may reach. Amazon does not document how far back the
@@ -68,7 +73,7 @@ abxero offers two years; whatever Amazon returns for the range is what is import
 31-day windows (``sync/windows.py``)."""
 ZERO = Decimal("0")
 PENDING_CONTACT = "contact-created-on-finish"
-POSTABLE = (NEW, PLANNED)
+POSTABLE = (SourceStatus.NEW, SourceStatus.PLANNED)
 """Statuses of transactions that post on the next runs without anyone acting."""
 
 
@@ -203,7 +208,9 @@ def import_estimate(runtime: Runtime, connection_id: int, chosen: ImportRange) -
         stored = session.scalar(select(func.count()).where(*in_range)) or 0
         posted = (
             session.scalar(
-                select(func.count()).where(*in_range, SourceTransaction.status == POSTED)
+                select(func.count()).where(
+                    *in_range, SourceTransaction.status == SourceStatus.POSTED
+                )
             )
             or 0
         )
@@ -229,7 +236,7 @@ def posting_state(runtime: Runtime, connection_id: int) -> PostingProgress:
         )
         connection = session.get_one(XeroConnection, connection_id)
         parked, tenant = connection.parked_until, connection.tenant_id
-    done = int(counts.get(POSTED, 0))
+    done = int(counts.get(SourceStatus.POSTED, 0))
     left = sum(int(counts.get(status, 0)) for status in POSTABLE)
     return posting_progress(
         done,
@@ -270,7 +277,7 @@ class RunProgress:
 
     @property
     def finished(self) -> bool:
-        return self.status in {"ok", "failed", "interrupted"}
+        return self.status in FINISHED_RUN_STATUSES
 
     @property
     def line(self) -> str:
@@ -291,7 +298,7 @@ def _progress_of(run: SyncRun) -> RunProgress:
         run.id,
         run.kind,
         run.status,
-        100 if run.status in {"ok", "failed", "interrupted"} else run.progress,
+        100 if run.status in FINISHED_RUN_STATUSES else run.progress,
         dict(run.counts or {}),
         run.error,
         run.range_start,
@@ -362,7 +369,7 @@ def instruments_seen(runtime: Runtime, connection_id: int) -> list[InstrumentSee
             .where(
                 SourceTransaction.xero_connection_id == connection_id,
                 SourceTransaction.instrument_key != "",
-                SourceTransaction.status != ROUTED,  # posted by another organisation
+                SourceTransaction.status != SourceStatus.ROUTED,  # posted by another organisation
             )
             .group_by(SourceTransaction.instrument_key, SourceTransaction.currency)
         ).all()
@@ -644,7 +651,7 @@ def preview(
             .group_by(OutboxDocument.status, OutboxDocument.role)
         ).all()
     for status, role, count in outbox:
-        if status == "posted":
+        if status == DocumentStatus.POSTED:
             result.already_in_xero += int(count)
         else:
             result.documents_to_create += int(count)
@@ -699,5 +706,5 @@ class PreviewBills:
 
 def finish_setup(runtime: Runtime, jobs: Jobs, connection_id: int) -> None:
     """Let the organisation post, and start posting what was imported."""
-    advance_to(runtime, connection_id, "done")
+    advance_to(runtime, connection_id, SetupStep.DONE)
     jobs.enqueue_sync(connection_id)

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from abxero.alerts import service as alerts
 from abxero.domain.context import OrgContext
 from abxero.domain.history import describe_duration
+from abxero.domain.lifecycles import ConnectionStatus, SetupStep
 from abxero.domain.mapping import PaymentMethod
 from abxero.runtime import NotConnected
 from abxero.services import manage, page_state, reconcile, rollback, routing, setup, web_sessions
@@ -60,7 +61,7 @@ def read_xero(
 
 def refuse_when_disconnected(request: Request, org: Org) -> Response | None:
     """Disconnected organisations offer only reconnecting; anything else goes back to the page."""
-    if org.status != "disconnected":
+    if org.status != ConnectionStatus.DISCONNECTED:
         return None
     flash(request, "This organisation is disconnected. Reconnect Xero first.", "error")
     return see_other(manage_url(org))
@@ -69,7 +70,7 @@ def refuse_when_disconnected(request: Request, org: Org) -> Response | None:
 @router.get("/orgs/{connection_id}")
 def manage_page(request: Request, connection_id: int, run: int | None = None) -> Response:
     org = organisation(request, connection_id)
-    if org.setup_step != "done":
+    if org.setup_step != SetupStep.DONE:
         return see_other(step_url(org.id, org.setup_step))
     return render_manage(request, org, run=run)
 
@@ -87,7 +88,9 @@ def render_manage(
     runtime = runtime_of(request)
     state = manage.status(runtime, org.id)
     context, xero_error, contact = (
-        read_xero(request, org) if state.xero_status == "connected" else (None, "", None)
+        read_xero(request, org)
+        if state.xero_status == ConnectionStatus.CONNECTED
+        else (None, "", None)
     )
     problems = page_state.blocking_problems(
         state, xero_error=xero_error, contact=contact, now=runtime.now()
@@ -108,7 +111,7 @@ def render_manage(
         fed_by=routing.fed_by_name(runtime, org.id, user_id(request)),
         failed=manage.failed_documents(runtime, org.id),
         problems=problems,
-        disconnected=state.xero_status == "disconnected",
+        disconnected=state.xero_status == ConnectionStatus.DISCONNECTED,
         held=held,
         held_fresh=held_fresh,
         quarantine=page_state.quarantined(runtime, org.id),

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from abxero.domain.amazon_fit import store_for
 from abxero.domain.history import describe_duration
+from abxero.domain.lifecycles import SetupStep
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import NotConnected
 from abxero.services import routing, setup
@@ -42,10 +43,10 @@ from abxero.web.security import check_csrf, check_ids, pending_request, pop_matc
 router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
 PENDING_AMAZON = "amazon_oauth"
 WIZARD_STEPS = (
-    ("amazon", "Connect Amazon Business"),
-    ("import", "Import history"),
-    ("mapping", "Map accounts"),
-    ("review", "Review and finish"),
+    (SetupStep.AMAZON, "Connect Amazon Business"),
+    (SetupStep.IMPORT, "Import history"),
+    (SetupStep.MAPPING, "Map accounts"),
+    (SetupStep.REVIEW, "Review and finish"),
 )
 
 
@@ -55,7 +56,7 @@ def jobs_of(request: Request) -> Jobs:
 
 
 def step_url(connection_id: int, step: str) -> str:
-    if step == "done":
+    if step == SetupStep.DONE:
         return f"/orgs/{connection_id}"
     return f"/orgs/{connection_id}/setup/{step}"
 
@@ -96,7 +97,7 @@ def amazon_step(request: Request, connection_id: int) -> Response:
         request,
         org,
         "wizard_amazon.html",
-        "amazon",
+        SetupStep.AMAZON,
         regions=REGIONS,
         chosen=store if found else "",
         xero_problem="" if found else store,
@@ -112,7 +113,7 @@ def amazon_consent(request: Request, connection_id: int, region: str = Form(""))
             request,
             org,
             "wizard_amazon.html",
-            "amazon",
+            SetupStep.AMAZON,
             regions=REGIONS,
             chosen="",
             error="Choose the Amazon store you buy from.",
@@ -140,7 +141,7 @@ def amazon_callback(request: Request, state: str = "", code: str = "", error: st
             retry_href="/orgs",
         )
     org = organisation(request, int(pending["connection_id"]))
-    retry = step_url(org.id, "amazon")
+    retry = step_url(org.id, SetupStep.AMAZON)
     if error or not code:
         return amazon_problem(
             request,
@@ -178,7 +179,11 @@ def amazon_callback(request: Request, state: str = "", code: str = "", error: st
         return amazon_problem(request, org, problem.title, problem.message, problem.remedy, retry)
     flash(request, f"Connected Amazon Business: {account.business_name.rstrip('.')}.")
     refreshed = organisation(request, org.id)
-    return see_other(step_url(org.id, "import" if refreshed.setup_step != "done" else "done"))
+    return see_other(
+        step_url(
+            org.id, SetupStep.IMPORT if refreshed.setup_step != SetupStep.DONE else SetupStep.DONE
+        )
+    )
 
 
 def amazon_problem(
@@ -203,7 +208,7 @@ def amazon_problem(
 @router.get("/orgs/{connection_id}/setup/import")
 def import_step(request: Request, connection_id: int, run: int | None = None) -> Response:
     org = organisation(request, connection_id)
-    if not reached(org, "import"):
+    if not reached(org, SetupStep.IMPORT):
         return see_other(step_url(org.id, org.setup_step))
     runtime = runtime_of(request)
     progress = (
@@ -233,7 +238,7 @@ def import_page(
         request,
         org,
         "wizard_import.html",
-        "import",
+        SetupStep.IMPORT,
         progress=progress,
         first=first or shown.first.isoformat(),
         last=last or shown.last.isoformat(),
@@ -244,7 +249,7 @@ def import_page(
         estimate=None if error else setup.import_estimate(runtime, org.id, shown),
         confirm=confirm,
         describe=describe_duration,
-        import_action=step_url(org.id, "import"),
+        import_action=step_url(org.id, SetupStep.IMPORT),
         error=error,
         status_code=status_code,
     )
@@ -262,7 +267,7 @@ def start_import(
     """Start the import; "Estimate", or a range beyond the default 90 days not yet confirmed,
     shows the Xero calls and the expected duration first."""
     org = organisation(request, connection_id)
-    if not reached(org, "import"):
+    if not reached(org, SetupStep.IMPORT):
         return see_other(step_url(org.id, org.setup_step))
     runtime = runtime_of(request)
     try:
@@ -274,16 +279,16 @@ def start_import(
     if action == "estimate" or (setup.needs_confirmation(chosen) and confirm != "yes"):
         return import_page(request, org, chosen=chosen, confirm=True)
     run_id = setup.start_import(runtime, jobs_of(request), org.id, chosen)
-    return see_other(f"{step_url(org.id, 'import')}?run={run_id}")
+    return see_other(f"{step_url(org.id, SetupStep.IMPORT)}?run={run_id}")
 
 
 @router.post("/orgs/{connection_id}/setup/import/continue")
 def finish_import_step(request: Request, connection_id: int) -> Response:
     org = organisation(request, connection_id)
-    if not reached(org, "import"):
+    if not reached(org, SetupStep.IMPORT):
         return see_other(step_url(org.id, org.setup_step))
-    setup.advance_to(runtime_of(request), org.id, "mapping")
-    return see_other(step_url(org.id, "mapping"))
+    setup.advance_to(runtime_of(request), org.id, SetupStep.MAPPING)
+    return see_other(step_url(org.id, SetupStep.MAPPING))
 
 
 @router.get("/orgs/{connection_id}/runs/{run_id}")
@@ -326,8 +331,8 @@ ROLE_NAMES = {
 
 def wizard_mode(org: Org) -> PageMode:
     return PageMode(
-        action=step_url(org.id, "mapping"),
-        back=step_url(org.id, "import"),
+        action=step_url(org.id, SetupStep.MAPPING),
+        back=step_url(org.id, SetupStep.IMPORT),
         submit=WIZARD_MAPPING,
         in_wizard=True,
     )
@@ -336,7 +341,7 @@ def wizard_mode(org: Org) -> PageMode:
 @router.get("/orgs/{connection_id}/setup/mapping")
 def mapping_step(request: Request, connection_id: int) -> Response:
     org = organisation(request, connection_id)
-    if not reached(org, "mapping"):
+    if not reached(org, SetupStep.MAPPING):
         return see_other(step_url(org.id, org.setup_step))
     context = org_context(request, org.id)
     values = initial_values(request, org, context)
@@ -355,7 +360,7 @@ def no_expense_account(request: Request, org: Org) -> Response:
         message="This Xero organisation has no active expense account.",
         remedy="Add one in Xero (Accounting → Chart of accounts), then come back.",
         retry_label="Try again",
-        retry_href=step_url(org.id, "mapping"),
+        retry_href=step_url(org.id, SetupStep.MAPPING),
     )
 
 
@@ -363,7 +368,7 @@ def no_expense_account(request: Request, org: Org) -> Response:
 def save_mapping_step(request: Request, connection_id: int, posted: PostedForm) -> Response:
     """A plain ``def``: reading Xero and the database runs in the threadpool, not the loop."""
     org = organisation(request, connection_id)
-    if not reached(org, "mapping"):
+    if not reached(org, SetupStep.MAPPING):
         return see_other(step_url(org.id, org.setup_step))
     context = org_context(request, org.id, fresh=True)
     mapping, values, errors = submitted_mapping(request, org, context, posted)
@@ -371,8 +376,8 @@ def save_mapping_step(request: Request, connection_id: int, posted: PostedForm) 
         return render_mapping(
             request, org, context, values, wizard_mode(org), errors, 400, steps=WIZARD_STEPS
         )
-    setup.advance_to(runtime_of(request), org.id, "review")
-    return see_other(step_url(org.id, "review"))
+    setup.advance_to(runtime_of(request), org.id, SetupStep.REVIEW)
+    return see_other(step_url(org.id, SetupStep.REVIEW))
 
 
 # -- 4. review and finish -------------------------------------------------------------------
@@ -381,12 +386,12 @@ def save_mapping_step(request: Request, connection_id: int, posted: PostedForm) 
 @router.get("/orgs/{connection_id}/setup/review")
 def review_step(request: Request, connection_id: int) -> Response:
     org = organisation(request, connection_id)
-    if not reached(org, "review"):
+    if not reached(org, SetupStep.REVIEW):
         return see_other(step_url(org.id, org.setup_step))
     runtime = runtime_of(request)
     mapping = setup.saved_mapping(runtime, org.id)
     if mapping is None:
-        return see_other(step_url(org.id, "mapping"))
+        return see_other(step_url(org.id, SetupStep.MAPPING))
     context = org_context(request, org.id)
     choices = setup.mapping_choices(context)
     names = {c.value: c.label for c in (*choices.expense_accounts, *choices.payment_accounts)}
@@ -395,7 +400,7 @@ def review_step(request: Request, connection_id: int) -> Response:
         request,
         org,
         "wizard_review.html",
-        "review",
+        SetupStep.REVIEW,
         mapping=mapping,
         preview=setup.preview(runtime, org.id, mapping, context),
         seen=setup.instruments_seen(runtime, org.id),
@@ -410,8 +415,8 @@ def review_step(request: Request, connection_id: int) -> Response:
 @router.post("/orgs/{connection_id}/setup/finish")
 def finish(request: Request, connection_id: int) -> Response:
     org = organisation(request, connection_id)
-    if not reached(org, "review"):
+    if not reached(org, SetupStep.REVIEW):
         return see_other(step_url(org.id, org.setup_step))
     setup.finish_setup(runtime_of(request), jobs_of(request), org.id)
     flash(request, "Setup finished. Your Amazon Business purchases are being posted to Xero.")
-    return see_other(step_url(org.id, "done"))
+    return see_other(step_url(org.id, SetupStep.DONE))
