@@ -44,9 +44,12 @@ def fed_connections(session: Session) -> set[int]:
     return set(session.scalars(paired)) | set(session.scalars(fed))
 
 
-def facts(session: Session, connection: XeroConnection, fed: Iterable[int]) -> due.SyncFacts:
-    """The rule's facts for one organisation; ``fed`` from :func:`fed_connections`."""
-    failures, last_failed = failing_since(session, connection.id)
+def facts(
+    session: Session, connection: XeroConnection, fed: Iterable[int], runs: bool = True
+) -> due.SyncFacts:
+    """The rule's facts for one organisation; ``fed`` from :func:`fed_connections`. Without
+    ``runs`` the failed runs are not read (they can only make the next sync later)."""
+    failures, last_failed = failing_since(session, connection.id) if runs else (0, None)
     return due.SyncFacts(
         setup_step=connection.setup_step,
         status=connection.status,
@@ -87,8 +90,10 @@ def due_connections(session: Session, now: datetime) -> list[int]:
         )
         .order_by(XeroConnection.id)
     ).all()
+    fed = fed_connections(session)
     return [
-        connection_id
-        for connection_id, moment in next_syncs(session, candidates, now).items()
-        if moment is not None and moment <= now
+        connection.id
+        for connection in candidates
+        if due.is_due(facts(session, connection, fed, runs=False), now)
+        and due.is_due(facts(session, connection, fed), now)
     ]
