@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from abxero.domain import jsontext
+from abxero.domain.lifecycles import ReconciliationStatus
 from abxero.runtime import Runtime
 from abxero.services import export, reconcile
 from abxero.store.models import ReconciliationResult
@@ -56,7 +57,8 @@ def reconcile_all(
         for connection_id, row in results:
             _print_table(console, connection_id, row, bodies[connection_id])
     statuses = {row.status for _, row in results}
-    return 2 if "failed" in statuses else 1 if "gaps" in statuses else 0
+    failed, gaps = ReconciliationStatus.FAILED, ReconciliationStatus.GAPS
+    return 2 if failed in statuses else 1 if gaps in statuses else 0
 
 
 def _json_entry(connection_id: int, row: ReconciliationResult, body: Any) -> dict[str, Any]:
@@ -91,10 +93,12 @@ def _print_table(
     console: Console, connection_id: int, row: ReconciliationResult, body: Any
 ) -> None:
     label = f"organisation {connection_id}, {row.since} to {row.until}"
-    if row.status == "failed":
+    if row.status == ReconciliationStatus.FAILED:
         console.print(f"{label}: could not be checked: {row.error}", **_PLAIN)
         return
-    table = Table(title=f"{label}: {'clean' if row.status == 'clean' else 'differences'}")
+    table = Table(
+        title=f"{label}: {'clean' if row.status == ReconciliationStatus.CLEAN else 'differences'}"
+    )
     for heading in ("Instrument", "Currency", "Amazon", "Xero", "Difference", "Paid", "Status"):
         table.add_column(heading)
     for line in body["instruments"]:

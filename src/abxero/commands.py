@@ -14,8 +14,16 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from abxero.domain.history import ImportEstimate, describe_duration
+from abxero.domain.lifecycles import (
+    BatchStatus,
+    ConnectionStatus,
+    DocumentStatus,
+    RunStatus,
+    SetupStep,
+    SourceStatus,
+)
 from abxero.runtime import Runtime
-from abxero.services.activity import CurrentRun, current_activity, next_sync_note, retry_until
+from abxero.services.activity import CurrentRun, current_activity, next_sync_note
 from abxero.services.manage import LastRun, last_run
 from abxero.store.models import (
     AmazonConnection,
@@ -26,6 +34,7 @@ from abxero.store.models import (
     SyncRun,
     XeroConnection,
 )
+from abxero.sync import due
 from abxero.sync.engine import Engine, SyncReport
 from abxero.sync.leases import LeaseBusy
 
@@ -113,7 +122,7 @@ def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
         failed = dict(
             session.execute(
                 select(OutboxDocument.xero_connection_id, func.count())
-                .where(OutboxDocument.status == "failed")
+                .where(OutboxDocument.status == DocumentStatus.FAILED)
                 .group_by(OutboxDocument.xero_connection_id)
             ).all()
         )
@@ -122,8 +131,9 @@ def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
         recovering = _recovering(session)
         now = runtime.now()
         current = {o.id: current_activity(session, o.id, now) for o, _ in rows}
+        next_at = due.next_syncs(session, [o for o, _ in rows], now)
         notes = {
-            o.id: next_sync_note(o, _next_sync(o), now, current[o.id], retry_until(session, o))
+            o.id: next_sync_note(o, next_at[o.id], now, current[o.id], due.retry_until(session, o))
             for o, _ in rows
         }
     result = []
@@ -138,7 +148,7 @@ def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
                 organisation.setup_step,
                 organisation.status,
                 organisation.last_sync_at,
-                _next_sync(organisation),
+                next_at[organisation.id],
                 organisation.parked_until,
                 tally,
                 runs[organisation.id],
@@ -154,11 +164,11 @@ def organisation_statuses(runtime: Runtime) -> list[OrganisationStatus]:
 def _recovering(session: Any) -> dict[int, tuple[int, int]]:
     """Per organisation: batches left ``sending`` (by a crash or a lost answer) and the
     documents still waiting on them; the next run reconciles them with Xero."""
-    sending = session.scalars(select(Batch).where(Batch.status == "sending")).all()
+    sending = session.scalars(select(Batch).where(Batch.status == BatchStatus.SENDING)).all()
     waiting = dict(
         session.execute(
             select(OutboxDocument.batch_id, func.count())
-            .where(OutboxDocument.status == "sending")
+            .where(OutboxDocument.status == DocumentStatus.SENDING)
             .group_by(OutboxDocument.batch_id)
         ).all()
     )
@@ -174,17 +184,6 @@ def _source_counts(rows: Iterable[Any]) -> dict[int, dict[str, int]]:
     for connection_id, status, count in rows:
         counts.setdefault(connection_id, {})[status] = int(count)
     return counts
-
-
-def _next_sync(organisation: XeroConnection) -> datetime | None:
-    if organisation.setup_step != "done":
-        return None
-    if organisation.last_sync_at is None:
-        return None
-    due = organisation.last_sync_at + timedelta(minutes=organisation.sync_interval_minutes)
-    if organisation.parked_until and organisation.parked_until > due:
-        return organisation.parked_until
-    return due
 
 
 def status_table(statuses: list[OrganisationStatus]) -> Table:
@@ -208,18 +207,23 @@ def status_table(statuses: list[OrganisationStatus]) -> Table:
             str(item.connection_id),
             item.name,
             item.region or "—",
-            item.setup_step if item.status == "connected" else item.status,
+            item.setup_step if item.status == ConnectionStatus.CONNECTED else item.status,
             _when(item.last_sync_at),
             _run_cell(item.last_run),
-            _when(item.parked_until) + " (parked)"
-            if item.parked_until
-            else _when(item.next_sync_at),
-            str(item.counts.get("posted", 0)),
-            str(item.counts.get("held", 0)),
-            str(item.counts.get("quarantined", 0)),
+            _next_cell(item),
+            str(item.counts.get(SourceStatus.POSTED, 0)),
+            str(item.counts.get(SourceStatus.HELD, 0)),
+            str(item.counts.get(SourceStatus.QUARANTINED, 0)),
             str(item.counts.get("documents_failed", 0)),
         )
     return table
+
+
+def _next_cell(item: OrganisationStatus) -> str:
+    """The next sync as the manage page shows it (sync/due.py decides both), marked when it
+    waits for the pause after Xero's daily limit."""
+    parked = item.parked_until is not None and item.next_sync_at == item.parked_until
+    return _when(item.next_sync_at) + (" (parked)" if parked else "")
 
 
 def _run_cell(run: LastRun | None) -> str:
@@ -353,7 +357,7 @@ def sync_lease(session: Any, connection_id: int) -> BusyLease | None:
         return None
     since = session.scalar(
         select(func.max(SyncRun.started_at)).where(
-            SyncRun.xero_connection_id == connection_id, SyncRun.status == "running"
+            SyncRun.xero_connection_id == connection_id, SyncRun.status == RunStatus.RUNNING
         )
     )
     return BusyLease(lease.holder, since, lease.expires_at)
@@ -452,7 +456,7 @@ def posting_lines(runtime: Runtime, statuses: list[OrganisationStatus]) -> list[
 
     lines = []
     for item in statuses:
-        if item.setup_step != "done":
+        if item.setup_step != SetupStep.DONE:
             continue
         progress = posting_state(runtime, item.connection_id)
         if not progress.left:

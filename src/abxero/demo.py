@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from abxero.domain import jsontext
 from abxero.domain.defaults import default_mapping
+from abxero.domain.lifecycles import DocumentStatus, SetupStep, SourceStatus
 from abxero.domain.mapping import AccountPayment, MappingConfig
 from abxero.domain.transactions import Instrument
 from abxero.runtime import Runtime
@@ -204,8 +205,12 @@ def ledger_summary(runtime: Runtime, connection_id: int) -> dict[str, Any]:
         "organisation": organisation.tenant_name,
         "region": region or "",
         "fetched": len(sources),
-        "documents_posted": sum(1 for document in documents if document.status == "posted"),
-        "documents_failed": sum(1 for document in documents if document.status == "failed"),
+        "documents_posted": sum(
+            1 for document in documents if document.status == DocumentStatus.POSTED
+        ),
+        "documents_failed": sum(
+            1 for document in documents if document.status == DocumentStatus.FAILED
+        ),
         **amazon.counts(),
         "duplicates": duplicates,
         "currency": amazon.currency,
@@ -214,7 +219,12 @@ def ledger_summary(runtime: Runtime, connection_id: int) -> dict[str, Any]:
     }
 
 
-SUMMED_STATUSES = ("posted", "held", "quarantined", "skipped")
+SUMMED_STATUSES = (
+    SourceStatus.POSTED,
+    SourceStatus.HELD,
+    SourceStatus.QUARANTINED,
+    SourceStatus.SKIPPED,
+)
 
 
 @dataclass
@@ -241,9 +251,9 @@ class AmazonSide:
     def matches(self, xero_total: Decimal) -> bool:
         return (
             self.unaccounted == 0
-            and self.counts_by_status["held"] == 0
-            and self.counts_by_status["quarantined"] == 0
-            and xero_total == self.totals["posted"] == self.total
+            and self.counts_by_status[SourceStatus.HELD] == 0
+            and self.counts_by_status[SourceStatus.QUARANTINED] == 0
+            and xero_total == self.totals[SourceStatus.POSTED] == self.total
         )
 
 
@@ -323,7 +333,7 @@ def import_and_post(runtime: Runtime, connection_id: int) -> SyncReport:
     mapping = demo_mapping(runtime, connection_id)
     with transaction(runtime.sessions) as session:
         save_mapping(session, connection_id, mapping)
-        session.get_one(XeroConnection, connection_id).setup_step = "done"
+        session.get_one(XeroConnection, connection_id).setup_step = SetupStep.DONE
     runtime.engine_for(connection_id).post_pending()
     return runtime.engine_for(connection_id).sync()
 

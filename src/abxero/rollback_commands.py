@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from abxero.domain.lifecycles import RollbackActionStatus
 from abxero.runtime import Runtime
 from abxero.services import rollback
 from abxero.sync.rollback import Summary
@@ -106,7 +107,7 @@ def _one(
         return True
     done = rollback.carry_out(runtime, connection_id, preview.rollback_id)
     _show(console, done, label, "removed")
-    return not any(line.status == "failed" for line in done.kept)
+    return not any(line.status == RollbackActionStatus.FAILED for line in done.kept)
 
 
 def _show(console: Console, summary: Summary, label: str, verb: str) -> None:

@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from abxero.domain import jsontext
+from abxero.domain.due import retry_delay
 from abxero.domain.mapping import AccountPayment
 from abxero.jobs.queue import build_queue
-from abxero.jobs.tasks import Jobs, due_connections, retry_delay
+from abxero.jobs.tasks import Jobs, due_connections
 from abxero.store.db import transaction
 from abxero.store.models import Event, SyncRun, XeroConnection
 from abxero.sync.engine import SyncReport

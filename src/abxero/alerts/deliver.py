@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.alerts import config, mail, webhook
 from abxero.alerts.evaluate import EMAIL, RESOLVED_PHASE
+from abxero.domain.lifecycles import DeliveryStatus
 from abxero.logs import get_logger
 from abxero.settings import Settings
 from abxero.store.crypto import TokenCipher
@@ -42,7 +43,8 @@ from abxero.store.models import Alert, AlertDelivery, Event, XeroConnection
 from abxero.sync import failpoints
 
 log = get_logger(__name__)
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+PENDING, SENDING = DeliveryStatus.PENDING, DeliveryStatus.SENDING
+SENT, FAILED = DeliveryStatus.SENT, DeliveryStatus.FAILED
 MAX_ATTEMPTS = 8
 CLAIM_TTL = timedelta(minutes=10)
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from abxero.alerts import config
 from abxero.alerts.reconciliation import open_gap
 from abxero.domain.alerts import Condition, Facts, OpenAlert, changes, conditions
+from abxero.domain.lifecycles import AlertStatus, ConnectionStatus, DeliveryStatus, SetupStep
 from abxero.domain.plan import HoldCode
-from abxero.jobs.tasks import failing_since
 from abxero.store.crypto import TokenCipher
 from abxero.store.models import (
     Alert,
@@ -29,9 +29,10 @@ from abxero.store.models import (
     SourceTransaction,
     XeroConnection,
 )
+from abxero.sync.due import failing_since
 from abxero.sync.ledger import HELD, QUARANTINED
 
-OPEN, RESOLVED, SUPERSEDED = "open", "resolved", "superseded"
+OPEN, RESOLVED, SUPERSEDED = AlertStatus.OPEN, AlertStatus.RESOLVED, AlertStatus.SUPERSEDED
 RAISED_PHASE, RESOLVED_PHASE = "raised", "resolved"
 EMAIL, WEBHOOK = "email", "webhook"
 
@@ -44,7 +45,7 @@ def gather_facts(
     held = _count(session, connection.id, HELD)
     return Facts(
         now=now,
-        setup_done=connection.setup_step == "done",
+        setup_done=connection.setup_step == SetupStep.DONE,
         failures_in_a_row=failures,
         last_success=connection.last_sync_at,
         watched_since=connection.created_at,
@@ -93,7 +94,7 @@ def _amazon_problem(session: Session, connection: XeroConnection) -> str:
     ).one_or_none()
     if amazon is None:
         return ""
-    if amazon.status != "connected":
+    if amazon.status != ConnectionStatus.CONNECTED:
         return "Amazon Business is no longer connected: reconnect it on the manage page."
     refused = select(Event).where(
         Event.xero_connection_id == connection.id, Event.code == "amazon_needs_reconnect"
@@ -176,7 +177,7 @@ def _queue(
                 channel=channel,
                 target=target,
                 idempotency_key=f"abx-alert-{alert.id}-{phase}-{channel}",
-                status="pending",
+                status=DeliveryStatus.PENDING,
                 next_attempt_at=now,
                 error="",
             )

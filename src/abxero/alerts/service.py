@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from abxero.alerts import config
 from abxero.alerts.deliver import Deliverer
 from abxero.alerts.evaluate import OPEN, evaluate
+from abxero.domain.lifecycles import ConnectionStatus, SetupStep
 from abxero.logs import get_logger
 from abxero.runtime import Runtime
 from abxero.settings import Settings
@@ -18,7 +19,6 @@ from abxero.store.db import transaction
 from abxero.store.models import Alert, XeroConnection
 
 log = get_logger(__name__)
-DISCONNECTED = "disconnected"
 
 
 def email_enabled(settings: Settings) -> bool:
@@ -31,7 +31,8 @@ def watched_organisations(runtime: Runtime) -> list[int]:
         return list(
             session.scalars(
                 select(XeroConnection.id).where(
-                    XeroConnection.setup_step == "done", XeroConnection.status != DISCONNECTED
+                    XeroConnection.setup_step == SetupStep.DONE,
+                    XeroConnection.status != ConnectionStatus.DISCONNECTED,
                 )
             )
         )

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from abxero.domain.lifecycles import ConnectionStatus
+
 
 class AlertKind(StrEnum):
     SYNC_FAILING = "sync_failing"
@@ -48,7 +50,7 @@ class Facts:
     held: int = 0
     quarantined: int = 0
     reconciliation_gap: tuple[str, str] | None = None  # (key, message) of the latest gap
-    xero_status: str = "connected"
+    xero_status: str = ConnectionStatus.CONNECTED
     amazon_problem: str = ""
     xero_refreshed_at: datetime | None = None
     parked_until: datetime | None = None
@@ -127,7 +129,7 @@ def _sync_health(facts: Facts) -> list[Condition]:
             )
         )
     since = facts.last_success or facts.watched_since
-    connected = facts.xero_status == "connected" and not facts.amazon_problem
+    connected = facts.xero_status == ConnectionStatus.CONNECTED and not facts.amazon_problem
     parked = facts.parked_until is not None and facts.parked_until > facts.now
     if connected and not parked and facts.now - since >= facts.stale_after:
         hours = int(facts.stale_after.total_seconds() // 3600)
@@ -171,7 +173,7 @@ def _waiting(facts: Facts) -> list[Condition]:
 
 def _consent(facts: Facts) -> list[Condition]:
     found: list[Condition] = []
-    if facts.xero_status != "connected":
+    if facts.xero_status != ConnectionStatus.CONNECTED:
         found.append(
             Condition(
                 AlertKind.XERO_CONSENT,

@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-ENTERED_BY_HAND = "entered_by_hand"
-DISMISSED = "dismissed"
+from abxero.domain.lifecycles import SourceStatus
+
+ENTERED_BY_HAND = SourceStatus.ENTERED_BY_HAND
+DISMISSED = SourceStatus.DISMISSED
 SET_ASIDE_STATUSES = (ENTERED_BY_HAND, DISMISSED)
 
 REMEDY = (

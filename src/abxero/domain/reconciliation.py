@@ -15,6 +15,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from abxero.domain.lifecycles import DocumentStatus, SourceStatus
+
 ZERO = Decimal("0.00")
 MAIN_SIGNS = {"bill": 1, "spend": 1, "credit_note": -1, "receive": -1}
 PAYMENT_SIGNS = {"payment": 1, "refund": -1}
@@ -224,12 +226,12 @@ def _compare_transaction(
             sign = MAIN_SIGNS[document.role]
             if shown is not None and shown.status not in GONE:
                 live += sign * shown.total
-        elif document.role in PAYMENT_SIGNS and document.status == "posted":
+        elif document.role in PAYMENT_SIGNS and document.status == DocumentStatus.POSTED:
             sign = PAYMENT_SIGNS[document.role]
             line.paid_expected += sign * document.amount
             if shown is not None and shown.status not in GONE:
                 line.paid_in_xero += sign * shown.total
-        if document.status == "posted" and document.role in SIGNS:
+        if document.status == DocumentStatus.POSTED and document.role in SIGNS:
             found += _document_difference(transaction, document, shown)
     line.xero_total += live
     gap = (transaction.amount or ZERO) - live
@@ -348,17 +350,17 @@ def _unposted_difference(
     transaction: AmazonTransaction, ours: Sequence[OurDocument], gap: Decimal
 ) -> Difference | None:
     """Why a transaction that is not (wholly) posted is not in Xero, from the ledger."""
-    failed = [document for document in ours if document.status == "failed"]
+    failed = [document for document in ours if document.status == DocumentStatus.FAILED]
     kind: Kind | None = None
     reason = transaction.reason
-    if transaction.status == "held":
+    if transaction.status == SourceStatus.HELD:
         kind = Kind.HELD
-    elif transaction.status == "quarantined":
+    elif transaction.status == SourceStatus.QUARANTINED:
         kind = Kind.QUARANTINED
-    elif transaction.status == "failed" or failed:
+    elif transaction.status == SourceStatus.FAILED or failed:
         kind = Kind.FAILED
         reason = "; ".join(d.error for d in failed if d.error) or reason
-    elif transaction.status in {"new", "planned"}:
+    elif transaction.status in {SourceStatus.NEW, SourceStatus.PLANNED}:
         kind, reason = Kind.PENDING, "not posted yet; the next sync sends it"
     if kind is None:
         return None

@@ -25,8 +25,8 @@ from typing import Any
 
 from huey import Huey, crontab
 from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import Session
 
+from abxero.domain.lifecycles import AttachmentStatus, DocumentStatus, RunStatus
 from abxero.jobs.queue import (
     SCHEDULED_PRIORITY,
     TICK_PRIORITY,
@@ -37,15 +37,12 @@ from abxero.logs import get_logger
 from abxero.runtime import Runtime
 from abxero.store.db import transaction
 from abxero.store.models import (
-    AmazonConnection,
-    EntityRoute,
     OutboxDocument,
     SyncRun,
-    XeroConnection,
 )
+from abxero.sync import due
 from abxero.sync.engine import SyncReport
 from abxero.sync.leases import LeaseBusy
-from abxero.sync.run_failures import UNSUCCESSFUL_RUN_STATUSES
 
 log = get_logger(__name__)
 
@@ -218,7 +215,7 @@ class Jobs:
         """Evaluate every organisation's alerts and send the deliveries that are due."""
         if not self._claim(self.queue, _pending_key("alerts", 0), token):
             return {"skipped": "superseded"}
-        from abxero.alerts import service  # here: it imports failing_since from this module
+        from abxero.alerts import service  # loaded when the alerts lane first runs
 
         return service.run(self._runtime())
 
@@ -341,7 +338,7 @@ class Jobs:
             run = SyncRun(
                 xero_connection_id=connection_id,
                 kind=kind,
-                status="queued",
+                status=RunStatus.QUEUED,
                 started_at=runtime.now(),
             )
             session.add(run)
@@ -353,7 +350,9 @@ class Jobs:
         if run_id is None:
             return
         with transaction(self._runtime().sessions) as session:
-            session.execute(delete(SyncRun).where(SyncRun.id == run_id, SyncRun.status == "queued"))
+            session.execute(
+                delete(SyncRun).where(SyncRun.id == run_id, SyncRun.status == RunStatus.QUEUED)
+            )
 
     def _drop_stale_runs(self, connection_id: int, kind: str, run_id: int | None) -> None:
         """Queued rows of ``kind`` whose task was lost (a flushed queue) or superseded: this
@@ -365,7 +364,7 @@ class Jobs:
                 delete(SyncRun).where(
                     SyncRun.xero_connection_id == connection_id,
                     SyncRun.kind == kind,
-                    SyncRun.status == "queued",
+                    SyncRun.status == RunStatus.QUEUED,
                     SyncRun.id.not_in(keep),
                 )
             )
@@ -376,7 +375,7 @@ class Jobs:
             run = SyncRun(
                 xero_connection_id=connection_id,
                 kind=kind,
-                status="queued",
+                status=RunStatus.QUEUED,
                 range_start=start,
                 range_end=end,
                 started_at=runtime.now(),
@@ -386,67 +385,11 @@ class Jobs:
             return run.id
 
 
-def retry_delay(failures: int, interval: timedelta) -> timedelta:
-    """How long after a failed run the scheduler tries again: 2, 4, 8 … minutes, at most the
-    organisation's interval. A failing run no longer moves ``last_sync_at``; without this the
-    minute tick would retry it every minute and spend the organisation's 5,000 Xero calls a
-    day on failures."""
-    return min(timedelta(minutes=2 ** min(max(failures, 1), 10)), interval)
-
-
-def failing_since(session: Session, connection_id: int) -> tuple[int, datetime | None]:
-    """How many finished runs in a row failed most recently, and when the last one ended."""
-    recent = session.scalars(
-        select(SyncRun)
-        .where(SyncRun.xero_connection_id == connection_id, SyncRun.finished_at.is_not(None))
-        .order_by(SyncRun.finished_at.desc())
-        .limit(10)
-    ).all()
-    failures = 0
-    for run in recent:
-        if run.status not in UNSUCCESSFUL_RUN_STATUSES:  # a killed run counts as a failure
-            break
-        failures += 1
-    return failures, (recent[0].finished_at if failures else None)
-
-
-def _backing_off(session: Session, connection: XeroConnection, now: datetime) -> bool:
-    failures, last_failed = failing_since(session, connection.id)
-    if not failures or last_failed is None:
-        return False
-    interval = timedelta(minutes=connection.sync_interval_minutes)
-    return now < last_failed + retry_delay(failures, interval)
-
-
 def due_connections(runtime: Runtime) -> list[int]:
     """Organisations set up, connected on both sides, not parked, past their interval, and
-    not waiting out the retry delay after failed runs."""
-    now = runtime.now()
+    not waiting out the retry delay after failed runs (the rule: domain/due.py)."""
     with runtime.sessions() as session:
-        paired = select(AmazonConnection.xero_connection_id).where(
-            AmazonConnection.status == "connected"
-        )
-        fed = select(EntityRoute.target_connection_id).where(
-            EntityRoute.home_connection_id.in_(paired)
-        )  # organisations another's feed routes legal entities to (sync/routing.py)
-        rows = session.execute(
-            select(XeroConnection).where(
-                XeroConnection.setup_step == "done",
-                XeroConnection.status == "connected",
-                or_(XeroConnection.id.in_(paired), XeroConnection.id.in_(fed)),
-            )
-        ).scalars()
-        return [
-            connection.id
-            for connection in rows
-            if (connection.parked_until is None or connection.parked_until <= now)
-            and (
-                connection.last_sync_at is None
-                or connection.last_sync_at + timedelta(minutes=connection.sync_interval_minutes)
-                <= now
-            )
-            and not _backing_off(session, connection, now)
-        ]
+        return due.due_connections(session, runtime.now())
 
 
 def attaching_connections(runtime: Runtime) -> list[int]:
@@ -458,14 +401,15 @@ def attaching_connections(runtime: Runtime) -> list[int]:
             session.scalars(
                 select(OutboxDocument.xero_connection_id)
                 .where(
-                    OutboxDocument.status == "posted",
+                    OutboxDocument.status == DocumentStatus.POSTED,
                     or_(
                         OutboxDocument.role.in_(["bill", "credit_note"])
                         & (OutboxDocument.attachment == ""),
                         # Amazon refused the PDF; asked again daily (sync/attachments.py)
                         OutboxDocument.attachment_next_ask_at <= now,
                         # a purchase summary still to attach (sync/summaries.py)
-                        (OutboxDocument.summary == "") & (OutboxDocument.attachment != "attached"),
+                        (OutboxDocument.summary == "")
+                        & (OutboxDocument.attachment != AttachmentStatus.ATTACHED),
                     ),
                 )
                 .distinct()

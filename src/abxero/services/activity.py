@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from abxero.jobs.tasks import failing_since, retry_delay
+from abxero.domain.lifecycles import UNSUCCESSFUL_RUN_STATUSES, RunStatus
 from abxero.store.models import Lease, SyncRun, XeroConnection
-from abxero.sync.run_failures import INTERRUPTED
 
+# The four states the pages show (``data-state``); a run row's status maps onto them.
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 KIND_NAMES = {"sync": "Sync", "import": "Import", "post": "Posting"}
 
@@ -41,11 +41,11 @@ def doing(counts: Mapping[str, int]) -> str:
 
 def run_state(status: str) -> str:
     """A run row's status as one of the four states."""
-    if status == "ok":
+    if status == RunStatus.OK:
         return DONE
-    if status in ("failed", INTERRUPTED):
+    if status in UNSUCCESSFUL_RUN_STATUSES:
         return FAILED
-    return QUEUED if status == QUEUED else RUNNING
+    return QUEUED if status == RunStatus.QUEUED else RUNNING
 
 
 def run_line(status: str, kind: str, counts: Mapping[str, int], since: datetime | None) -> str:
@@ -58,7 +58,7 @@ def run_line(status: str, kind: str, counts: Mapping[str, int], since: datetime 
         return f"{name} running since {_when(since)}, {doing(counts)}."
     if state == DONE:
         return f"{name} done: {counts.get('documents_posted', 0)} documents posted."
-    return f"{name} {'interrupted' if status == INTERRUPTED else 'failed'}."
+    return f"{name} {'interrupted' if status == RunStatus.INTERRUPTED else 'failed'}."
 
 
 @dataclass(frozen=True)
@@ -90,12 +90,12 @@ def current_activity(session: Session, connection_id: int, now: datetime) -> Cur
         select(SyncRun)
         .where(
             SyncRun.xero_connection_id == connection_id,
-            SyncRun.status.in_([QUEUED, "running"]),
+            SyncRun.status.in_([RunStatus.QUEUED, RunStatus.RUNNING]),
         )
         .order_by(SyncRun.id.desc())
     ).all()
-    running = [run for run in runs if run.status == "running" and lease is not None]
-    queued = [run for run in runs if run.status == QUEUED]
+    running = [run for run in runs if run.status == RunStatus.RUNNING and lease is not None]
+    queued = [run for run in runs if run.status == RunStatus.QUEUED]
     if running:
         run = running[0]
         return CurrentRun(RUNNING, run.kind, run.started_at, dict(run.counts or {}))
@@ -127,11 +127,3 @@ def next_sync_note(
     if activity is not None:
         return "due now; a run is queued and waiting for a free worker"
     return "due now; the scheduler queues it within a minute (if no worker runs, start one)"
-
-
-def retry_until(session: Session, connection: XeroConnection) -> datetime | None:
-    """When the scheduler tries again after failed runs in a row, or None."""
-    failures, last_failed = failing_since(session, connection.id)
-    if not failures or last_failed is None:
-        return None
-    return last_failed + retry_delay(failures, timedelta(minutes=connection.sync_interval_minutes))

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.amazon import AmazonTokens
+from abxero.domain.lifecycles import ConnectionStatus, SetupStep
 from abxero.runtime import Runtime, xero_tokens_as_dict
 from abxero.store.db import transaction
 from abxero.store.models import (
@@ -40,7 +41,7 @@ class Organisation:
     name: str
     setup_step: str
     amazon_region: str | None
-    status: str = "connected"
+    status: str = ConnectionStatus.CONNECTED
 
 
 def record_sign_in(
@@ -96,7 +97,10 @@ def record_sign_in(
 
 
 def _takes_this_grant(connection: XeroConnection, user_id: int, chosen: set[int]) -> bool:
-    if connection.token_set_id is None or connection.status in ("needs_reconnect", "disconnected"):
+    if connection.token_set_id is None or connection.status in (
+        ConnectionStatus.NEEDS_RECONNECT,
+        ConnectionStatus.DISCONNECTED,
+    ):
         return True
     return connection.owner_user_id == user_id or connection.id in chosen
 
@@ -107,8 +111,8 @@ def _sync_as(
     connection.token_set_id = token_set_id
     connection.owner_user_id = user_id
     connection.xero_connection_uid = grant.connection_id
-    if connection.status in ("needs_reconnect", "disconnected"):
-        connection.status = "connected"
+    if connection.status in (ConnectionStatus.NEEDS_RECONNECT, ConnectionStatus.DISCONNECTED):
+        connection.status = ConnectionStatus.CONNECTED
 
 
 def _drop_unused(session: Session, runtime: Runtime, candidates: dict[int, bool]) -> list[str]:
@@ -243,12 +247,12 @@ def pair_amazon(
         amazon.business_id = business_id
         amazon.business_name = business_name
         amazon.token_set_id = token_row.id
-        amazon.status = "connected"
+        amazon.status = ConnectionStatus.CONNECTED
         session.flush()
         _replace_keys(session, amazon.id, account_keys)
         organisation = session.get_one(XeroConnection, connection_id)
-        if organisation.setup_step == "amazon":
-            organisation.setup_step = "import"
+        if organisation.setup_step == SetupStep.AMAZON:
+            organisation.setup_step = SetupStep.IMPORT
 
 
 def refuse_if_paired_elsewhere(

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from abxero.domain import jsontext
+from abxero.domain.lifecycles import SourceStatus
 from abxero.services.links import deep_link
 from abxero.services.reconcile import (
     Period,
@@ -155,7 +156,7 @@ def _transaction_columns(source: SourceTransaction) -> dict[str, str]:
 
 
 def _no_document(source: SourceTransaction, versions: _MappingVersions) -> dict[str, str]:
-    planned_by = versions.newest() if source.status == "held" else ""
+    planned_by = versions.newest() if source.status == SourceStatus.HELD else ""
     empty = dict.fromkeys(COLUMNS[COLUMNS.index("role") :], "")
     return empty | {"mapping_version": planned_by}
 

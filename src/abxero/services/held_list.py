@@ -137,7 +137,7 @@ def held_page(
     those set aside after failing runs, each by date. Every read is an index range."""
     with sessions() as session:
         found = tallies.reason_tallies(session, connection_id, WAITING)
-        by_status = dict.fromkeys(WAITING, 0)
+        by_status: dict[str, int] = dict.fromkeys(WAITING, 0)
         for (status, reason_code, _reason), tally in found.items():
             if reason_code == code:
                 by_status[status] += tally.count

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -14,11 +14,19 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.domain.context import OrgContext
+from abxero.domain.lifecycles import (
+    FINISHED_RUN_STATUSES,
+    UNSUCCESSFUL_RUN_STATUSES,
+    ConnectionStatus,
+    DocumentStatus,
+    RunStatus,
+    SourceStatus,
+)
 from abxero.domain.mapping import MappingConfig, PaymentMethod
 from abxero.domain.mapping_checks import MappingProblem
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import Runtime
-from abxero.services.activity import CurrentRun, current_activity, next_sync_note, retry_until
+from abxero.services.activity import CurrentRun, current_activity, next_sync_note
 from abxero.services.amazon_link import STORES
 from abxero.services.connections import forget_token_set, syncing_as
 from abxero.services.setup import save_checked_mapping, saved_mapping
@@ -35,8 +43,9 @@ from abxero.store.models import (
     SyncRun,
     XeroConnection,
 )
-from abxero.sync.ledger import FAILED, HELD, NEW, POSTED, QUARANTINED, find_source
-from abxero.sync.run_failures import FAILED_RUN_STATUSES, RUN_FAILED, UNSUCCESSFUL_RUN_STATUSES
+from abxero.sync import due
+from abxero.sync.ledger import find_source
+from abxero.sync.run_failures import RUN_FAILED
 from abxero.xero import XeroError
 
 ZERO = Decimal("0")
@@ -100,10 +109,10 @@ class LastRun:
 def _sync_in_progress(session: Session, connection_id: int, now: datetime) -> bool:
     """A queued run, or a running one whose worker still holds the lease: a run whose worker
     died is not shown as running (the next run closes it as interrupted)."""
-    statuses = ["queued"]
+    statuses = [RunStatus.QUEUED]
     lease = session.get(Lease, f"sync:{connection_id}")
     if lease is not None and lease.expires_at > now:
-        statuses.append("running")
+        statuses.append(RunStatus.RUNNING)
     count = session.scalar(
         select(func.count()).where(
             SyncRun.xero_connection_id == connection_id, SyncRun.status.in_(statuses)
@@ -118,7 +127,7 @@ def last_run(session: Session, connection_id: int) -> LastRun | None:
         select(SyncRun)
         .where(
             SyncRun.xero_connection_id == connection_id,
-            SyncRun.status.in_(FAILED_RUN_STATUSES),
+            SyncRun.status.in_(FINISHED_RUN_STATUSES),
         )
         .order_by(SyncRun.finished_at.desc(), SyncRun.id.desc())
         .limit(1)
@@ -126,7 +135,7 @@ def last_run(session: Session, connection_id: int) -> LastRun | None:
     if run is None:
         return None
     remedy = ""
-    if run.status == "failed":
+    if run.status == RunStatus.FAILED:
         events = session.scalars(
             select(Event)
             .where(Event.xero_connection_id == connection_id, Event.created_at >= run.started_at)
@@ -172,9 +181,8 @@ def status(sessions: sessionmaker[Session], connection_id: int, now: datetime) -
         counts = tallies.status_counts(session, connection_id)
         running = _sync_in_progress(session, connection_id, now)
         activity = current_activity(session, connection_id, now)
-        next_at, retry = _next_sync(connection, now), retry_until(session, connection)
-        if next_at is not None and retry is not None:
-            next_at = max(next_at, retry)
+        next_at = due.next_sync(session, connection, now)
+        retry = due.retry_until(session, connection)
         note = next_sync_note(connection, next_at, now, activity, retry)
         return Status(
             connection_id=connection.id,
@@ -194,16 +202,6 @@ def status(sessions: sessionmaker[Session], connection_id: int, now: datetime) -
             activity=activity,
             next_sync_note=note,
         )
-
-
-def _next_sync(connection: XeroConnection, now: datetime) -> datetime | None:
-    if connection.setup_step != "done" or connection.status != "connected":
-        return None
-    if connection.parked_until and connection.parked_until > now:
-        return connection.parked_until
-    if connection.last_sync_at is None:
-        return now
-    return max(now, connection.last_sync_at + timedelta(minutes=connection.sync_interval_minutes))
 
 
 # -- held transactions and errors -----
@@ -254,7 +252,9 @@ def held_groups(sessions: sessionmaker[Session], connection_id: int) -> list[Hel
             select(SourceTransaction)
             .where(
                 SourceTransaction.xero_connection_id == connection_id,
-                SourceTransaction.status.in_((HELD, QUARANTINED, FAILED)),
+                SourceTransaction.status.in_(
+                    (SourceStatus.HELD, SourceStatus.QUARANTINED, SourceStatus.FAILED)
+                ),
             )
             .order_by(SourceTransaction.transaction_date)
         ).all()
@@ -287,7 +287,7 @@ def failed_documents(
             select(OutboxDocument)
             .where(
                 OutboxDocument.xero_connection_id == connection_id,
-                OutboxDocument.status == FAILED,
+                OutboxDocument.status == DocumentStatus.FAILED,
             )
             .order_by(OutboxDocument.updated_at.desc())
             .limit(limit)
@@ -312,14 +312,14 @@ def retry_transaction(
             select(OutboxDocument).where(
                 OutboxDocument.xero_connection_id == connection_id,
                 OutboxDocument.transaction_id == transaction_id,
-                OutboxDocument.status == FAILED,
+                OutboxDocument.status == DocumentStatus.FAILED,
             )
         ).all()
-        if not refused and source.status != FAILED:
+        if not refused and source.status != SourceStatus.FAILED:
             return False
         for document in refused:
             session.delete(document)
-        source.status = NEW
+        source.status = SourceStatus.NEW
         source.reason_code = source.reason = source.remedy = ""
     jobs.enqueue_sync(connection_id)
     return True
@@ -360,7 +360,7 @@ def recent_activity(
             select(SourceTransaction)
             .where(
                 SourceTransaction.xero_connection_id == connection_id,
-                SourceTransaction.status == POSTED,
+                SourceTransaction.status == SourceStatus.POSTED,
             )
             .order_by(SourceTransaction.updated_at.desc(), SourceTransaction.id.desc())
             .limit(limit)
@@ -479,7 +479,7 @@ def disconnect(runtime: Runtime, connection_id: int) -> None:
             runtime.xero_auth().disconnect(access, uid)
     with transaction(runtime.sessions) as session:
         connection = session.get_one(XeroConnection, connection_id)
-        connection.status = "disconnected"
+        connection.status = ConnectionStatus.DISCONNECTED
         connection.token_set_id = None  # the grant itself goes below
         amazon = session.scalars(
             select(AmazonConnection).where(AmazonConnection.xero_connection_id == connection_id)

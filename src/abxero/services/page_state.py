@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.domain import jsontext
 from abxero.domain.context import OrgContext
+from abxero.domain.lifecycles import ConnectionStatus, SourceStatus
 from abxero.domain.mapping import MappingConfig
 from abxero.domain.plan import Held, Planned
 from abxero.domain.planner import plan_record
@@ -39,14 +40,14 @@ from abxero.services.manage import HeldGroup, Status, Waiting
 from abxero.store.db import transaction
 from abxero.store.models import Event, SourceTransaction, XeroConnection
 from abxero.sync.bills import LedgerBills
-from abxero.sync.ledger import FAILED, HELD, QUARANTINED, find_source
+from abxero.sync.ledger import find_source
 from abxero.sync.ports import SideError
 from abxero.sync.xero_books import translated
 from abxero.xero import XeroError
 
 READY = "ready"
 PENDING_CONTACT = "contact-created-on-next-sync"
-DECISIONS = {
+DECISIONS: dict[str, tuple[str, str]] = {
     ENTERED_BY_HAND: ("entered by hand in Xero", "Marked as entered by hand in Xero"),
     DISMISSED: ("dismissed", "Dismissed"),
 }
@@ -96,7 +97,7 @@ def blocking_problems(
 ) -> list[Problem]:
     """Everything that stops posting right now, most fundamental first."""
     problems: list[Problem] = []
-    if state.xero_status == "disconnected":
+    if state.xero_status == ConnectionStatus.DISCONNECTED:
         problems.append(
             Problem(
                 "disconnected",
@@ -107,7 +108,7 @@ def blocking_problems(
             )
         )
         return problems
-    if state.xero_status != "connected":
+    if state.xero_status != ConnectionStatus.CONNECTED:
         problems.append(
             Problem(
                 "xero_reconnect",
@@ -117,7 +118,7 @@ def blocking_problems(
                 "Press Reconnect Xero and sign in again.",
             )
         )
-    if state.amazon is None or state.amazon.status != "connected":
+    if state.amazon is None or state.amazon.status != ConnectionStatus.CONNECTED:
         problems.append(
             Problem(
                 "amazon_reconnect",
@@ -196,14 +197,14 @@ def current_holds(
             select(SourceTransaction)
             .where(
                 SourceTransaction.xero_connection_id == connection_id,
-                SourceTransaction.status.in_((HELD, FAILED)),
+                SourceTransaction.status.in_((SourceStatus.HELD, SourceStatus.FAILED)),
             )
             .order_by(SourceTransaction.transaction_date, SourceTransaction.id)
         ).all()
         bills = LedgerBills(session, connection_id)
         for source in sources:
             code, reason, remedy = source.reason_code, source.reason, source.remedy
-            if fresh and source.status == HELD and mapping and context:
+            if fresh and source.status == SourceStatus.HELD and mapping and context:
                 code, reason, remedy = _reason_now(source, mapping, context, bills)
             group = groups.setdefault((code, reason), HeldGroup(code, reason, remedy))
             group.transactions.append(_waiting(source))
@@ -269,7 +270,7 @@ def quarantined(
     found = Quarantine()
     with sessions() as session:
         sources: list[SourceTransaction] = []
-        for status in (QUARANTINED, *DECISIONS):  # one index range each
+        for status in (SourceStatus.QUARANTINED, *DECISIONS):  # one index range each
             sources.extend(
                 session.scalars(
                     select(SourceTransaction)
@@ -284,7 +285,7 @@ def quarantined(
         sources.sort(key=lambda source: source.id)
         for source in sources[:limit]:
             summary = summarise(_raw(source))
-            if source.status == QUARANTINED:
+            if source.status == SourceStatus.QUARANTINED:
                 found.waiting.append(
                     QuarantinedRecord(
                         source.transaction_id, summary, plain_reason(source.reason), source.reason
@@ -311,7 +312,7 @@ def set_aside(
     words, verb = DECISIONS[decision]
     with transaction(sessions) as session:
         source = find_source(session, connection_id, transaction_id)
-        if source is None or source.status != QUARANTINED:
+        if source is None or source.status != SourceStatus.QUARANTINED:
             return False
         source.status = decision
         source.remedy = f"{verb} by {who or 'a signed-in user'} on {now:%d %b %Y}."

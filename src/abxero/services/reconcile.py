@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.alerts.reconciliation import record_ok
 from abxero.domain import jsontext
+from abxero.domain.lifecycles import ConnectionStatus, ReconciliationStatus, SetupStep
 from abxero.domain.reconciliation import (
     AmazonTransaction,
     Difference,
@@ -38,7 +39,8 @@ from abxero.xero import XeroError
 
 UNREADABLE = "(unreadable record)"
 IDS_PER_QUERY = 500
-CLEAN, GAPS, FAILED = "clean", "gaps", "failed"
+CLEAN, GAPS = ReconciliationStatus.CLEAN, ReconciliationStatus.GAPS
+FAILED = ReconciliationStatus.FAILED
 
 
 @dataclass(frozen=True)
@@ -365,7 +367,10 @@ def reconciliation_due(sessions: sessionmaker[Session], now: datetime) -> list[i
         ready = session.scalars(
             select(XeroConnection.id)
             .join(AmazonConnection, AmazonConnection.xero_connection_id == XeroConnection.id)
-            .where(XeroConnection.setup_step == "done", XeroConnection.status == "connected")
+            .where(
+                XeroConnection.setup_step == SetupStep.DONE,
+                XeroConnection.status == ConnectionStatus.CONNECTED,
+            )
             .order_by(XeroConnection.id)
         ).all()
         last = _last_daily(session)

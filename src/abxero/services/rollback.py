@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from abxero.domain.lifecycles import RollbackStatus
 from abxero.runtime import Runtime
 from abxero.store.models import Rollback, SyncRun
 from abxero.sync import rollback as protocol
@@ -99,7 +100,7 @@ def carry_out(
 def _fail(sessions: sessionmaker[Session], rollback_id: int, cause: str) -> None:
     with sessions() as session, session.begin():
         stored = session.get_one(Rollback, rollback_id)
-        stored.status, stored.error = protocol.FAILED, cause
+        stored.status, stored.error = RollbackStatus.FAILED, cause
 
 
 def unfinished(sessions: sessionmaker[Session], connection_id: int) -> int | None:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from abxero.domain.lifecycles import ConnectionStatus, SetupStep
 from abxero.runtime import Runtime
 from abxero.services.connections import NotFound, connection_for, organisations_for
 from abxero.store.db import transaction
@@ -33,7 +34,7 @@ class Destination:
 
     @property
     def connected(self) -> bool:
-        return self.status == "connected"
+        return self.status == ConnectionStatus.CONNECTED
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,9 @@ def _holding(
     if known is not None:
         return Holding(known.name, known.connected, sent, waiting)
     other = session.get_one(XeroConnection, owner)  # an organisation this viewer cannot see
-    return Holding("another organisation", other.status == "connected", sent, waiting)
+    return Holding(
+        "another organisation", other.status == ConnectionStatus.CONNECTED, sent, waiting
+    )
 
 
 def _destinations(session: Session, viewer: int) -> list[Destination]:
@@ -173,7 +176,7 @@ def set_routes(
                 raise RoutingRefused(
                     "You can only route to organisations you can see in Xero."
                 ) from None
-            if target != home_id and destination.status != "connected":
+            if target != home_id and destination.status != ConnectionStatus.CONNECTED:
                 raise RoutingRefused(
                     f'"{destination.tenant_name}" is not connected; reconnect it before routing '
                     "a legal entity to it."
@@ -191,8 +194,8 @@ def set_routes(
         ]
         for target in set(changes.values()):
             organisation = session.get_one(XeroConnection, target)
-            if organisation.setup_step == "amazon":  # fed by this account, no consent needed
-                organisation.setup_step = "import"
+            if organisation.setup_step == SetupStep.AMAZON:  # fed by this account, no consent
+                organisation.setup_step = SetupStep.IMPORT
     return reports
 
 

@@ -28,6 +28,12 @@ from abxero.domain.history import (
     estimate_import,
     posting_progress,
 )
+from abxero.domain.lifecycles import (
+    FINISHED_RUN_STATUSES,
+    DocumentStatus,
+    SetupStep,
+    SourceStatus,
+)
 from abxero.domain.lookup import BillLookup, OriginalBill, line_refs
 from abxero.domain.mapping import AccountPayment, MappingConfig, PayByInvoice, PaymentPolicy
 from abxero.domain.mapping_checks import MappingProblem, check_mapping
@@ -51,14 +57,13 @@ from abxero.store.models import (
 from abxero.sync import context_reads
 from abxero.sync.batches import BATCH_SIZE
 from abxero.sync.bills import LedgerBills
-from abxero.sync.ledger import NEW, PLANNED, POSTED, REPLANNABLE
+from abxero.sync.ledger import REPLANNABLE
 from abxero.sync.mappings import latest_mapping, save_mapping
 from abxero.sync.ports import SideError
-from abxero.sync.routing import ROUTED
 from abxero.sync.xero_books import XeroBooksClient
 from abxero.xero import XeroError
 
-STEPS = ("amazon", "import", "mapping", "review", "done")
+STEPS = tuple(SetupStep)  # in order
 DEFAULT_IMPORT_DAYS = 90
 MAX_IMPORT_DAYS = 730
 """How far back an import may reach. Amazon does not document how far back the
@@ -69,7 +74,7 @@ abxero offers two years; whatever Amazon returns for the range is what is import
 31-day windows (``sync/windows.py``)."""
 ZERO = Decimal("0")
 PENDING_CONTACT = "contact-created-on-finish"
-POSTABLE = (NEW, PLANNED)
+POSTABLE = (SourceStatus.NEW, SourceStatus.PLANNED)
 """Statuses of transactions that post on the next runs without anyone acting."""
 
 
@@ -206,7 +211,9 @@ def import_estimate(
         stored = session.scalar(select(func.count()).where(*in_range)) or 0
         posted = (
             session.scalar(
-                select(func.count()).where(*in_range, SourceTransaction.status == POSTED)
+                select(func.count()).where(
+                    *in_range, SourceTransaction.status == SourceStatus.POSTED
+                )
             )
             or 0
         )
@@ -226,7 +233,7 @@ def posting_state(runtime: Runtime, connection_id: int) -> PostingProgress:
         counts = tallies.status_counts(session, connection_id)
         connection = session.get_one(XeroConnection, connection_id)
         parked, tenant = connection.parked_until, connection.tenant_id
-    done = int(counts.get(POSTED, 0))
+    done = int(counts.get(SourceStatus.POSTED, 0))
     left = sum(int(counts.get(status, 0)) for status in POSTABLE)
     return posting_progress(
         done,
@@ -267,7 +274,7 @@ class RunProgress:
 
     @property
     def finished(self) -> bool:
-        return self.status in {"ok", "failed", "interrupted"}
+        return self.status in FINISHED_RUN_STATUSES
 
     @property
     def line(self) -> str:
@@ -288,7 +295,7 @@ def _progress_of(run: SyncRun) -> RunProgress:
         run.id,
         run.kind,
         run.status,
-        100 if run.status in {"ok", "failed", "interrupted"} else run.progress,
+        100 if run.status in FINISHED_RUN_STATUSES else run.progress,
         dict(run.counts or {}),
         run.error,
         run.range_start,
@@ -349,7 +356,7 @@ def instruments_seen(sessions: sessionmaker[Session], connection_id: int) -> lis
     waiting: Counter[tuple[str, str]] = Counter()
     totals: dict[tuple[str, str], Decimal] = {}
     for (key, currency, status), tally in found.items():
-        if not key or status == ROUTED:  # routed: posted by another organisation
+        if not key or status == SourceStatus.ROUTED:  # routed: posted by another organisation
             continue
         counts[key, currency] += tally.count
         waiting[key, currency] += tally.count if status in REPLANNABLE else 0
@@ -632,7 +639,7 @@ def preview(
             .group_by(OutboxDocument.status, OutboxDocument.role)
         ).all()
     for status, role, count in outbox:
-        if status == "posted":
+        if status == DocumentStatus.POSTED:
             result.already_in_xero += int(count)
         else:
             result.documents_to_create += int(count)
@@ -687,5 +694,5 @@ class PreviewBills:
 
 def finish_setup(sessions: sessionmaker[Session], jobs: Jobs, connection_id: int) -> None:
     """Let the organisation post, and start posting what was imported."""
-    advance_to(sessions, connection_id, "done")
+    advance_to(sessions, connection_id, SetupStep.DONE)
     jobs.enqueue_sync(connection_id)

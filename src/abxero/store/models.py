@@ -28,6 +28,20 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from abxero.domain.lifecycles import (
+    AlertStatus,
+    BatchStatus,
+    ConnectionStatus,
+    DeliveryStatus,
+    DocumentStatus,
+    InvoiceDetailStatus,
+    RollbackActionStatus,
+    RollbackStatus,
+    RunStatus,
+    SetupStep,
+    SourceStatus,
+)
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -111,8 +125,8 @@ class XeroConnection(Base):
     owner_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     token_set_id: Mapped[int | None] = mapped_column(ForeignKey("token_sets.id"), nullable=True)
     contact_id: Mapped[str] = mapped_column(String(64), default="")
-    status: Mapped[str] = mapped_column(String(32), default="connected")
-    setup_step: Mapped[str] = mapped_column(String(32), default="amazon")
+    status: Mapped[str] = mapped_column(String(32), default=ConnectionStatus.CONNECTED)
+    setup_step: Mapped[str] = mapped_column(String(32), default=SetupStep.AMAZON)
     sync_interval_minutes: Mapped[int] = mapped_column(Integer, default=15)
     parked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -142,7 +156,7 @@ class AmazonConnection(Base):
     business_id: Mapped[str] = mapped_column(String(128), unique=True)
     business_name: Mapped[str] = mapped_column(String(200), default="")
     token_set_id: Mapped[int | None] = mapped_column(ForeignKey("token_sets.id"), nullable=True)
-    status: Mapped[str] = mapped_column(String(32), default="connected")
+    status: Mapped[str] = mapped_column(String(32), default=ConnectionStatus.CONNECTED)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -193,7 +207,7 @@ class SourceTransaction(Base):
     instrument_key: Mapped[str] = mapped_column(String(200), default="")
     currency: Mapped[str] = mapped_column(String(3), default="")
     amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
-    status: Mapped[str] = mapped_column(String(16), default="new")
+    status: Mapped[str] = mapped_column(String(16), default=SourceStatus.NEW)
     reason_code: Mapped[str] = mapped_column(String(64), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     remedy: Mapped[str] = mapped_column(Text, default="")
@@ -230,7 +244,7 @@ class OutboxDocument(Base):
     depends_on: Mapped[list[str]] = mapped_column(JSON, default=list)
     amount: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(16), default="planned")
+    status: Mapped[str] = mapped_column(String(16), default=DocumentStatus.PLANNED)
     xero_id: Mapped[str] = mapped_column(String(64), default="")
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
@@ -258,7 +272,7 @@ class Batch(Base):
         String(200), default="summarizeErrors=false", server_default="summarizeErrors=false"
     )
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="sending")
+    status: Mapped[str] = mapped_column(String(16), default=BatchStatus.SENDING)
     doc_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     path: Mapped[str] = mapped_column(String(200), default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -300,7 +314,7 @@ class SyncRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     xero_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"))
     kind: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="running")
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.RUNNING)
     range_start: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     range_end: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
@@ -339,7 +353,7 @@ class InvoiceDetail(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     xero_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"))
     transaction_id: Mapped[str] = mapped_column(String(128))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=InvoiceDetailStatus.PENDING)
     invoice_number: Mapped[str] = mapped_column(Text, default="")
     consolidated_number: Mapped[str] = mapped_column(Text, default="")
     due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -447,7 +461,7 @@ class Alert(Base):
     xero_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"))
     kind: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=AlertStatus.OPEN)
     title: Mapped[str] = mapped_column(Text)
     detail: Mapped[str] = mapped_column(Text, default="")
     link: Mapped[str] = mapped_column(Text, default="")
@@ -471,7 +485,7 @@ class AlertDelivery(Base):
     channel: Mapped[str] = mapped_column(String(16))
     target: Mapped[str] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -507,7 +521,7 @@ class Rollback(Base):
     xero_connection_id: Mapped[int] = mapped_column(ForeignKey("xero_connections.id"))
     range_start: Mapped[datetime] = mapped_column(UtcDateTime)
     range_end: Mapped[datetime] = mapped_column(UtcDateTime)
-    status: Mapped[str] = mapped_column(String(16), default="previewed")
+    status: Mapped[str] = mapped_column(String(16), default=RollbackStatus.PREVIEWED)
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -536,7 +550,7 @@ class RollbackAction(Base):
     phase: Mapped[int] = mapped_column(Integer, default=1)
     amount: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(16), default="planned")
+    status: Mapped[str] = mapped_column(String(16), default=RollbackActionStatus.PLANNED)
     reason: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -40,6 +40,7 @@ from abxero.amazon import (
     SkippableRecordError,
 )
 from abxero.domain import jsontext
+from abxero.domain.lifecycles import AttachmentStatus
 from abxero.domain.transactions import Instrument
 from abxero.store.db import transaction
 from abxero.store.models import Event, InvoiceDetail, OutboxDocument, SourceTransaction
@@ -55,7 +56,8 @@ from abxero.xero import (
     XeroError,
 )
 
-ATTACHED, UNAVAILABLE, FAILED = "attached", "unavailable", "failed"
+ATTACHED, UNAVAILABLE = AttachmentStatus.ATTACHED, AttachmentStatus.UNAVAILABLE
+FAILED = AttachmentStatus.FAILED
 PERMANENT_XERO = (NotFoundError, ValidationFailedError, RejectedError)
 KINDS = {"bill": ("Invoices", "Invoice"), "credit_note": ("CreditNotes", "Credits")}
 LEASE_TTL = DEFAULT_TTL

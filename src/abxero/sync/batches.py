@@ -35,14 +35,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from abxero.domain import jsontext
+from abxero.domain.lifecycles import BatchStatus, DocumentStatus
 from abxero.domain.plan import Endpoint, Link, resolve_links
 from abxero.store.models import Batch, OutboxDocument
-from abxero.sync.ledger import FAILED, PLANNED, POSTED, mark_posted_sources
+from abxero.sync.ledger import mark_posted_sources
 from abxero.xero.accounting import write_query
 
 BATCH_SIZE = 50
 LEGACY_QUERY = "summarizeErrors=false"
-SENDING, DONE, RECONCILED = "sending", "done", "reconciled"
 FIRST_PHASE = (Endpoint.INVOICES, Endpoint.CREDIT_NOTES, Endpoint.BANK_TRANSACTIONS)
 SECOND_PHASE = (Endpoint.PAYMENTS, Endpoint.ALLOCATIONS)
 ID_FIELDS = {
@@ -93,7 +93,7 @@ def posted_ids(session: Session, connection_id: int, keys: Iterable[str]) -> dic
         select(OutboxDocument.doc_key, OutboxDocument.xero_id).where(
             OutboxDocument.xero_connection_id == connection_id,
             OutboxDocument.doc_key.in_(wanted),
-            OutboxDocument.status == POSTED,
+            OutboxDocument.status == DocumentStatus.POSTED,
         )
     )
     return {str(key): str(xero_id) for key, xero_id in rows}
@@ -113,7 +113,7 @@ def ready_documents(
             select(OutboxDocument)
             .where(
                 OutboxDocument.xero_connection_id == connection_id,
-                OutboxDocument.status == PLANNED,
+                OutboxDocument.status == DocumentStatus.PLANNED,
                 OutboxDocument.endpoint.in_([endpoint.value for endpoint in endpoints]),
             )
             .order_by(OutboxDocument.id)
@@ -187,7 +187,7 @@ def _store_batch(
         idempotency_key=f"pending-{uuid.uuid4().hex}",
         query=query,
         body=body,
-        status=SENDING,
+        status=BatchStatus.SENDING,
         doc_ids=[document.id for document, _ in chunk],
         sent_at=now,
         created_at=now,
@@ -197,7 +197,7 @@ def _store_batch(
     digest = hashlib.sha256(f"{query}\n{body}".encode()).hexdigest()[:24]
     batch.idempotency_key = f"abx-{connection_id}-{batch.id}-{digest}"
     for document, _ in chunk:
-        document.status = SENDING
+        document.status = DocumentStatus.SENDING
         document.batch_id = batch.id
     session.flush()
     return as_outgoing(batch)
@@ -221,7 +221,7 @@ def interrupted_batches(session: Session, connection_id: int) -> list[Batch]:
     return list(
         session.scalars(
             select(Batch)
-            .where(Batch.xero_connection_id == connection_id, Batch.status == SENDING)
+            .where(Batch.xero_connection_id == connection_id, Batch.status == BatchStatus.SENDING)
             .order_by(Batch.id)
         )
     )
@@ -246,7 +246,7 @@ def element_keys(session: Session, batch_id: int) -> list[str]:
 
 def _still_sending(document: OutboxDocument, batch: Batch) -> bool:
     """Whether the document still waits on this batch (not settled, not moved to another)."""
-    return document.status == SENDING and document.batch_id == batch.id
+    return document.status == DocumentStatus.SENDING and document.batch_id == batch.id
 
 
 def record_outcomes(
@@ -273,7 +273,7 @@ def record_outcomes(
             _record_one(document, outcome, counts, remedy_for)
     batch.attempts += 1
     if not counts.unconfirmed:
-        batch.status, batch.finished_at = DONE, now
+        batch.status, batch.finished_at = BatchStatus.DONE, now
     mark_posted_sources(
         session, batch.xero_connection_id, [document.transaction_id for document in documents]
     )
@@ -290,12 +290,16 @@ def _record_one(
     if outcome.ok and not outcome.xero_id:
         counts.unconfirmed.append(document.doc_key)
     elif outcome.ok:
-        document.status, document.xero_id, document.error = POSTED, outcome.xero_id, ""
+        document.status, document.xero_id, document.error = (
+            DocumentStatus.POSTED,
+            outcome.xero_id,
+            "",
+        )
         counts.posted += 1
     else:
         message = "; ".join(outcome.errors) or "Xero rejected the document"
         remedy = remedy_for(outcome.errors)
-        document.status = FAILED
+        document.status = DocumentStatus.FAILED
         document.error = f"{message}. {remedy}".strip() if remedy else message
         counts.failed += 1
         counts.failures.append((document.doc_key, document.error))
@@ -331,11 +335,11 @@ def reconcile(
     documents = [document for _, document in _unsettled(session, batch)]
     for document, xero_id in zip(documents, found, strict=True):
         if xero_id:
-            document.status, document.xero_id = POSTED, xero_id
+            document.status, document.xero_id = DocumentStatus.POSTED, xero_id
             counts.posted += 1
         else:
-            document.status, document.batch_id = PLANNED, None
-    batch.status, batch.finished_at = RECONCILED, now
+            document.status, document.batch_id = DocumentStatus.PLANNED, None
+    batch.status, batch.finished_at = BatchStatus.RECONCILED, now
     mark_posted_sources(
         session, batch.xero_connection_id, [document.transaction_id for document in documents]
     )

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from abxero.domain import jsontext
+from abxero.domain.lifecycles import DocumentStatus
 from abxero.domain.lookup import OriginalBill, line_refs
 from abxero.domain.plan import Role
 from abxero.domain.transactions import Transaction, parse_transaction
 from abxero.store import tallies
 from abxero.store.models import OutboxDocument, SourceTransaction
-from abxero.sync.ledger import FAILED, POSTED
 
 
 class LedgerBills:
@@ -61,7 +61,7 @@ class LedgerBills:
             key=bill.doc_key,
             amount_due=bill.amount - self._allocated_to(bill),
             currency=bill.currency,
-            xero_id=bill.xero_id if bill.status == POSTED else None,
+            xero_id=bill.xero_id if bill.status == DocumentStatus.POSTED else None,
             lines=line_refs(charge),
             day=date.fromisoformat(day) if isinstance(day, str) else None,
             order_ids=charge.order_ids,
@@ -83,7 +83,7 @@ class LedgerBills:
             select(OutboxDocument).where(
                 OutboxDocument.xero_connection_id == self._connection_id,
                 OutboxDocument.role == Role.ALLOCATION.value,
-                OutboxDocument.status != FAILED,
+                OutboxDocument.status != DocumentStatus.FAILED,
             )
         )
         return sum(

@@ -28,8 +28,9 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from abxero.domain import jsontext
+from abxero.domain import due, jsontext
 from abxero.domain.context import OrgContext
+from abxero.domain.lifecycles import ConnectionStatus, DocumentStatus, RunStatus
 from abxero.domain.mapping import MappingConfig
 from abxero.domain.overrides import plan_record_with
 from abxero.domain.plan import Endpoint, Plan, review_event
@@ -350,10 +351,9 @@ class Engine:
                 renew()
 
     def _may_post(self, connection: XeroConnection) -> bool:
-        if connection.setup_step != "done" or connection.status != "connected":
-            return False
-        parked = connection.parked_until
-        return parked is None or parked <= self._now()
+        return due.may_post(
+            connection.setup_step, connection.status, connection.parked_until, self._now()
+        )
 
     # -- fetch -----------------------------------------------------------------------------
 
@@ -458,7 +458,7 @@ class Engine:
                 select(OutboxDocument).where(
                     OutboxDocument.xero_connection_id == self._id,
                     OutboxDocument.doc_key.in_(keys),
-                    OutboxDocument.status == ledger.FAILED,
+                    OutboxDocument.status == DocumentStatus.FAILED,
                 )
             ).all()
             sources = {document.transaction_id for document in refused}
@@ -745,7 +745,7 @@ class Engine:
             if run is None:
                 run = SyncRun(xero_connection_id=self._id, kind=kind)
                 session.add(run)
-            run.status, run.started_at = "running", self._now()
+            run.status, run.started_at = RunStatus.RUNNING, self._now()
             session.flush()
             self._close_dead_runs(session, run.id)
             return run.id
@@ -754,7 +754,7 @@ class Engine:
         dead = session.scalars(
             select(SyncRun).where(
                 SyncRun.xero_connection_id == self._id,
-                SyncRun.status == "running",
+                SyncRun.status == RunStatus.RUNNING,
                 SyncRun.id != current,
             )
         ).all()
@@ -774,7 +774,7 @@ class Engine:
     def _finish_run(self, run_id: int, report: SyncReport) -> None:
         with transaction(self._factory) as session:
             run = session.get_one(SyncRun, run_id)
-            run.status = "failed" if report.error else "ok"
+            run.status = RunStatus.FAILED if report.error else RunStatus.OK
             run.counts = report.counts()
             run.progress = 100
             run.error = report.error
@@ -849,7 +849,7 @@ class Engine:
                     "manage page.",
                 )
                 if problem.side == "xero":
-                    connection.status = "needs_reconnect"
+                    connection.status = ConnectionStatus.NEEDS_RECONNECT
             elif isinstance(problem, TryLater):
                 self._event(
                     session,

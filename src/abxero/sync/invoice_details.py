@@ -25,12 +25,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.amazon import AmazonError, InvoiceClient, InvoicePayment, LineInvoices, OrderLineRef
 from abxero.domain import jsontext
+from abxero.domain.lifecycles import InvoiceDetailStatus, SourceStatus
 from abxero.domain.overrides import PlanOverrides
 from abxero.domain.transactions import Instrument
 from abxero.store.db import transaction
 from abxero.store.models import Event, InvoiceDetail, SourceTransaction
 
-FOUND, PENDING, MISSING, FAILED = "found", "pending", "missing", "failed"
+FOUND, PENDING = InvoiceDetailStatus.FOUND, InvoiceDetailStatus.PENDING
+MISSING, FAILED = InvoiceDetailStatus.MISSING, InvoiceDetailStatus.FAILED
 PENDING_CONSOLIDATED = "pending"
 #: A consolidated invoice still "Pending" is asked about again once a day, for two months.
 RECHECK_PENDING = timedelta(days=1)
@@ -135,7 +137,7 @@ class InvoiceDetailsFetcher:
             .where(
                 SourceTransaction.xero_connection_id == self._id,
                 SourceTransaction.transaction_id.not_in(done),
-                SourceTransaction.status != "quarantined",
+                SourceTransaction.status != SourceStatus.QUARANTINED,
             )
             .order_by(SourceTransaction.id)
         )

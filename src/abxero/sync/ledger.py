@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Result, select
 from sqlalchemy.orm import Session
 
 from abxero.domain import jsontext
+from abxero.domain.lifecycles import DocumentStatus, SourceStatus
 from abxero.domain.plan import (
     UNAPPLIED_CODE,
     UNAPPLIED_REMEDY,
@@ -29,16 +30,16 @@ from abxero.domain.transactions import Quarantined, Transaction
 from abxero.store import tallies as _tallies  # noqa: F401  (keeps seller tallies on flush)
 from abxero.store.models import Event, OutboxDocument, SourceTransaction
 
-NEW, PLANNED, HELD, POSTED, QUARANTINED, SKIPPED, FAILED = (
-    "new",
-    "planned",
-    "held",
-    "posted",
-    "quarantined",
-    "skipped",
-    "failed",
+# The source lifecycle under its old names, for code that still imports them from here; the
+# names live in domain/lifecycles.py (PLANNED, POSTED and FAILED also name document states).
+NEW, PLANNED, HELD, POSTED = (
+    SourceStatus.NEW,
+    SourceStatus.PLANNED,
+    SourceStatus.HELD,
+    SourceStatus.POSTED,
 )
-REPLANNABLE = (NEW, HELD)
+QUARANTINED, SKIPPED, FAILED = SourceStatus.QUARANTINED, SourceStatus.SKIPPED, SourceStatus.FAILED
+REPLANNABLE = (SourceStatus.NEW, SourceStatus.HELD)
 
 Fetched = tuple[Mapping[str, Any], Transaction | Quarantined]
 
@@ -103,7 +104,7 @@ def store_fetched(session: Session, connection_id: int, page: Sequence[Fetched])
 
 def _now_readable(row: SourceTransaction, parsed: Transaction | Quarantined) -> bool:
     """A record quarantined by an older, stricter parser that the current one accepts."""
-    return row.status == QUARANTINED and isinstance(parsed, Transaction)
+    return row.status == SourceStatus.QUARANTINED and isinstance(parsed, Transaction)
 
 
 def _new_source(
@@ -130,11 +131,11 @@ def _fill_source(
     row.reason = ""
     row.remedy = ""
     if isinstance(parsed, Quarantined):
-        row.status = QUARANTINED
+        row.status = SourceStatus.QUARANTINED
         row.reason_code = "bad_record"
         row.reason = parsed.reason
         return
-    row.status = NEW
+    row.status = SourceStatus.NEW
     row.feed_date = parsed.feed_date
     row.transaction_date = parsed.transaction_date
     row.instrument_key = parsed.instrument.key
@@ -205,7 +206,7 @@ def add_documents(
 
 def _has_sent_documents(session: Session, connection_id: int, transaction_id: str) -> bool:
     return any(
-        document.status != PLANNED
+        document.status != DocumentStatus.PLANNED
         for document in _documents_of(session, connection_id, transaction_id)
     )
 
@@ -227,7 +228,7 @@ def record_plan(session: Session, source: SourceTransaction, plan: Plan) -> None
     source.reason_code, source.reason, source.remedy = "", "", ""
     if isinstance(plan, Planned):
         _add_documents(session, source, plan.documents)
-        source.status = PLANNED
+        source.status = SourceStatus.PLANNED
         source.planned_hash = source.content_hash
         if plan.unapplied:
             source.reason_code = UNAPPLIED_CODE
@@ -237,17 +238,17 @@ def record_plan(session: Session, source: SourceTransaction, plan: Plan) -> None
             )
             source.remedy = UNAPPLIED_REMEDY
     elif isinstance(plan, Held):
-        source.status = HELD
+        source.status = SourceStatus.HELD
         source.reason_code, source.reason, source.remedy = (
             plan.code.value,
             plan.message,
             plan.remedy,
         )
     elif isinstance(plan, Skipped):
-        source.status = SKIPPED
+        source.status = SourceStatus.SKIPPED
         source.reason_code, source.reason = "skipped", plan.reason
     else:
-        source.status = QUARANTINED
+        source.status = SourceStatus.QUARANTINED
         source.reason_code, source.reason = "bad_record", plan.reason
 
 
@@ -275,7 +276,7 @@ def _add_documents(
                 links=[[link.key, *link.path] for link in document.links],
                 amount=document.amount,
                 currency=document.currency,
-                status=PLANNED,
+                status=DocumentStatus.PLANNED,
             )
         )
     session.flush()
@@ -287,14 +288,14 @@ def mark_posted_sources(
     """A source is posted once every one of its documents is."""
     for transaction_id in set(transaction_ids):
         documents = _documents_of(session, connection_id, transaction_id)
-        if documents and all(document.status == POSTED for document in documents):
+        if documents and all(document.status == DocumentStatus.POSTED for document in documents):
             source = session.scalars(
                 select(SourceTransaction).where(
                     SourceTransaction.xero_connection_id == connection_id,
                     SourceTransaction.transaction_id == transaction_id,
                 )
             ).one()
-            source.status = POSTED
+            source.status = SourceStatus.POSTED
 
 
 def find_source(
@@ -323,7 +324,7 @@ def posted_with_sources(
         )
         .where(
             OutboxDocument.xero_connection_id == connection_id,
-            OutboxDocument.status == POSTED,
+            OutboxDocument.status == DocumentStatus.POSTED,
             OutboxDocument.role.in_(list(roles)),
             *wanted,
         )

@@ -31,6 +31,12 @@ from typing import Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from abxero.domain.lifecycles import (
+    DocumentStatus,
+    RollbackActionStatus,
+    RollbackStatus,
+    SourceStatus,
+)
 from abxero.domain.plan import Endpoint
 from abxero.store.db import transaction
 from abxero.store.models import (
@@ -41,21 +47,16 @@ from abxero.store.models import (
     SourceTransaction,
 )
 from abxero.sync import ledger
-from abxero.sync.batches import SENDING as DOC_SENDING
 from abxero.sync.batches import interrupted_batches
 from abxero.sync.failpoints import reached
 
-ROLLED_BACK = "rolled_back"
-REMOVED = "removed"
-PREVIEWED, RUNNING, DONE, FAILED = "previewed", "running", "done", "failed"
-PLANNED, SENDING, ACTED, GONE, KEPT, REFUSED = (
-    "planned",
-    "sending",
-    "done",
-    "gone",
-    "kept",
-    "failed",
-)
+ROLLED_BACK = SourceStatus.ROLLED_BACK
+REMOVED = DocumentStatus.REMOVED
+PREVIEWED, RUNNING = RollbackStatus.PREVIEWED, RollbackStatus.RUNNING
+DONE, FAILED = RollbackStatus.DONE, RollbackStatus.FAILED
+PLANNED, SENDING = RollbackActionStatus.PLANNED, RollbackActionStatus.SENDING
+ACTED, GONE, KEPT = RollbackActionStatus.DONE, RollbackActionStatus.GONE, RollbackActionStatus.KEPT
+REFUSED = RollbackActionStatus.FAILED  # Xero refused the removal
 REMOVE_ALLOCATION, DELETE_PAYMENT, VOID, DELETE = (
     "remove_allocation",
     "delete_payment",
@@ -140,7 +141,11 @@ def plan(
         known = _all_posted_ids(session, connection_id)
         outside = _dependants_outside(session, connection_id, {s.transaction_id for s in sources})
     by_key = {d.doc_key: d for d in documents}
-    items = [_Item(d) for d in documents if d.status in (ledger.POSTED, REMOVED, DOC_SENDING)]
+    items = [
+        _Item(d)
+        for d in documents
+        if d.status in (DocumentStatus.POSTED, REMOVED, DocumentStatus.SENDING)
+    ]
     for item in items:
         _classify(item, by_key, xero, known)
     _keep_whole_transactions(items, outside)
@@ -209,7 +214,7 @@ def _dependants_outside(session: Session, connection_id: int, inside: set[str]) 
     rows = session.scalars(
         select(OutboxDocument).where(
             OutboxDocument.xero_connection_id == connection_id,
-            OutboxDocument.status.in_((ledger.POSTED, DOC_SENDING)),
+            OutboxDocument.status.in_((DocumentStatus.POSTED, DocumentStatus.SENDING)),
         )
     )
     for document in rows:
@@ -231,7 +236,7 @@ def _classify(
     if document.status == REMOVED:
         item.status, item.reason = GONE, "removed from Xero by an earlier rollback"
         return
-    if document.status == DOC_SENDING:
+    if document.status == DocumentStatus.SENDING:
         item.status = KEPT
         item.reason = "it is being sent to Xero right now; let the sync finish, then try again"
         return
@@ -434,7 +439,7 @@ def _still_posted(session: Session, rollback_id: int, action: RollbackAction) ->
     document = _outbox_row(session, rollback.xero_connection_id, action.doc_key)
     return (
         document is not None
-        and document.status == ledger.POSTED
+        and document.status == DocumentStatus.POSTED
         and document.xero_id == action.xero_id
     )
 
@@ -495,7 +500,9 @@ def settle(session: Session, rollback_id: int, now: datetime) -> None:
 def _reset_if_out(session: Session, rollback: Rollback, transaction_id: str, now: datetime) -> int:
     connection_id = rollback.xero_connection_id
     documents = _documents(session, connection_id, [transaction_id])
-    if not documents or any(d.status in (ledger.POSTED, DOC_SENDING) for d in documents):
+    if not documents or any(
+        d.status in (DocumentStatus.POSTED, DocumentStatus.SENDING) for d in documents
+    ):
         return 0
     session.execute(delete(OutboxDocument).where(OutboxDocument.id.in_([d.id for d in documents])))
     source = ledger.find_source(session, connection_id, transaction_id)
@@ -551,7 +558,7 @@ def release(session: Session, connection_id: int, start: datetime, end: datetime
         )
     ).all()
     for source in sources:
-        source.status = ledger.NEW
+        source.status = SourceStatus.NEW
         source.reason_code, source.reason, source.remedy = "", "", ""
     return len(sources)
 

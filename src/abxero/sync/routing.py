@@ -32,6 +32,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from abxero.domain import jsontext
+from abxero.domain.lifecycles import ConnectionStatus, DocumentStatus, SourceStatus
 from abxero.domain.transactions import parse_transaction
 from abxero.store.models import (
     EntityRoute,
@@ -42,7 +43,7 @@ from abxero.store.models import (
 )
 from abxero.sync import ledger
 
-ROUTED = "routed"
+ROUTED = SourceStatus.ROUTED
 NO_ENTITY = ""
 
 
@@ -179,7 +180,7 @@ def pull_changes(session: Session, connection_id: int) -> int:
 
 def _connected(session: Session, connection_id: int) -> bool:
     connection = session.get(XeroConnection, connection_id)
-    return connection is not None and connection.status == "connected"
+    return connection is not None and connection.status == ConnectionStatus.CONNECTED
 
 
 def _name(session: Session, connection_id: int) -> str:
@@ -366,7 +367,7 @@ def _sent_ids(session: Session, home_id: int) -> set[tuple[int, str]]:
     rows = session.execute(
         select(OutboxDocument.xero_connection_id, OutboxDocument.transaction_id).where(
             OutboxDocument.xero_connection_id.in_([o for o in owners if o is not None]),
-            OutboxDocument.status != ledger.PLANNED,
+            OutboxDocument.status != DocumentStatus.PLANNED,
         )
     ).all()
     return {(owner, transaction_id) for owner, transaction_id in rows}

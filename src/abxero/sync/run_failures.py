@@ -24,20 +24,24 @@ from sqlalchemy.orm import Session
 
 from abxero.amazon.errors import AmazonError
 from abxero.domain.context import ContextError
+from abxero.domain.lifecycles import (
+    FINISHED_RUN_STATUSES,
+    BatchStatus,
+    DocumentStatus,
+    RunStatus,
+    SourceStatus,
+)
 from abxero.store.models import Batch, Event, OutboxDocument, SyncRun
-from abxero.sync.ledger import FAILED, find_source
+from abxero.sync.ledger import find_source
 from abxero.xero.errors import XeroError
 
 RUN_FAILED = "run_failed"
 ISOLATED = "document_isolated"
-INTERRUPTED = "interrupted"
-FAILED_RUN_STATUSES = ("ok", "failed", INTERRUPTED)
-UNSUCCESSFUL_RUN_STATUSES = ("failed", INTERRUPTED)
+INTERRUPTED = RunStatus.INTERRUPTED
 INTERRUPTED_CAUSE = (
     "the worker running this sync stopped before it finished (killed, crashed or shut down); "
     "a later run took over and reconciles what it was sending"
 )
-SENDING = "sending"
 RETRY_NOTE = (
     "Nothing was lost: abxero tries again at the next sync, and documents it was sending are "
     "resent with the same Idempotency-Key or looked up in Xero first, so nothing posts twice. "
@@ -108,7 +112,7 @@ def failures_in_a_row(session: Session, connection_id: int, run_id: int, subject
         .where(
             SyncRun.xero_connection_id == connection_id,
             SyncRun.id != run_id,
-            SyncRun.status.in_(FAILED_RUN_STATUSES),
+            SyncRun.status.in_(FINISHED_RUN_STATUSES),
         )
         .order_by(SyncRun.finished_at.desc(), SyncRun.id.desc())
         .limit(LOOK_BACK)
@@ -116,7 +120,7 @@ def failures_in_a_row(session: Session, connection_id: int, run_id: int, subject
     subjects = _failure_subjects(session, connection_id)
     count = 0
     for run in previous:
-        if run.status != "failed" or subjects.get(run.id) != subject:
+        if run.status != RunStatus.FAILED or subjects.get(run.id) != subject:
             break
         count += 1
     return count
@@ -158,7 +162,7 @@ def isolate(
 def _reconcile_next(session: Session, batch_id: int, now: datetime, lifetime: timedelta) -> str:
     """Make the next recovery look the batch up in Xero instead of resending it."""
     batch = session.get(Batch, batch_id)
-    if batch is None or batch.status != SENDING:
+    if batch is None or batch.status != BatchStatus.SENDING:
         return ""
     batch.sent_at = now - 2 * lifetime
     return f"Batch {batch_id} will be looked up in Xero and recorded instead of being sent again"
@@ -170,7 +174,7 @@ def _isolate_transaction(
     source = find_source(session, connection_id, transaction_id)
     if source is None:
         return ""
-    source.status = FAILED
+    source.status = SourceStatus.FAILED
     source.reason_code = "failed_repeatedly"
     source.reason = f"abxero failed on this transaction two syncs in a row: {cause}"
     source.remedy = (
@@ -184,15 +188,16 @@ def _isolate_batch(session: Session, batch_id: int, cause: str, now: datetime) -
     batch = session.get(Batch, batch_id)
     if batch is None:
         return ""
-    batch.status = FAILED
+    batch.status = BatchStatus.FAILED
     batch.finished_at = now
     documents = session.scalars(
         select(OutboxDocument).where(
-            OutboxDocument.id.in_(list(batch.doc_ids)), OutboxDocument.status == SENDING
+            OutboxDocument.id.in_(list(batch.doc_ids)),
+            OutboxDocument.status == DocumentStatus.SENDING,
         )
     ).all()
     for document in documents:
-        document.status = FAILED
+        document.status = DocumentStatus.FAILED
         document.error = (
             f"abxero failed while sending this document two syncs in a row ({cause}). It may "
             "have reached Xero: look for it there before you press Retry."

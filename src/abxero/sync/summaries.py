@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.domain import jsontext
+from abxero.domain.lifecycles import AttachmentStatus
 from abxero.domain.transactions import Instrument, Transaction, parse_transaction
 from abxero.store.db import transaction
 from abxero.store.models import Event, OutboxDocument, SourceTransaction
@@ -36,7 +37,6 @@ from abxero.xero import (
     XeroError,
 )
 
-ATTACHED, FAILED = "attached", "failed"
 ENDPOINTS = {
     "bill": "Invoices",
     "credit_note": "CreditNotes",
@@ -128,13 +128,13 @@ class SummaryAttacher:
             outcome = self._attach(item)
             if outcome is None:
                 attached += 1
-                self._record(item.document_id, ATTACHED, "")
+                self._record(item.document_id, AttachmentStatus.ATTACHED, "")
             elif isinstance(outcome, XeroError) and not isinstance(
                 outcome, (NotFoundError, ValidationFailedError, RejectedError)
             ):
                 return attached, f"Xero: {outcome}"
             else:
-                self._record(item.document_id, FAILED, str(outcome))
+                self._record(item.document_id, AttachmentStatus.FAILED, str(outcome))
             renew()
         return attached, ""
 
@@ -157,7 +157,7 @@ class SummaryAttacher:
         with transaction(self._factory) as session:
             document = session.get_one(OutboxDocument, document_id)
             document.summary = outcome
-            if outcome == FAILED:
+            if outcome == AttachmentStatus.FAILED:
                 session.add(
                     Event(
                         xero_connection_id=self._id,

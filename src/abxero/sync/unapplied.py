@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from abxero.domain import jsontext
 from abxero.domain.documents import credit_allocation
+from abxero.domain.lifecycles import SourceStatus
 from abxero.domain.lookup import OriginalBill, refunded_bill
 from abxero.domain.plan import UNAPPLIED_CODE, UNAPPLIED_REMEDY, PlannedDocument, Role
 from abxero.domain.transactions import Transaction, parse_transaction
@@ -45,7 +46,7 @@ def settle_unapplied(session: Session, connection_id: int) -> list[Event]:
             late = _late_allocation(session, connection_id, source, credit)
             if late is not None:
                 ledger.add_documents(session, source, [late])
-                source.status = ledger.PLANNED
+                source.status = SourceStatus.PLANNED
                 _clear(source)
                 if source.transaction_id in warned:
                     notices.append(_allocated_notice(connection_id, source, late))
@@ -63,7 +64,7 @@ def _unapplied_sources(session: Session, connection_id: int) -> Sequence[SourceT
         .where(
             SourceTransaction.xero_connection_id == connection_id,
             SourceTransaction.reason_code == UNAPPLIED_CODE,
-            SourceTransaction.status.in_((ledger.PLANNED, ledger.POSTED)),
+            SourceTransaction.status.in_((SourceStatus.PLANNED, SourceStatus.POSTED)),
         )
         .order_by(SourceTransaction.id)
     ).all()

@@ -24,6 +24,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from abxero.domain.lifecycles import SetupStep
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import Runtime
 from abxero.services.connections import NotFound, connection_for
@@ -86,7 +87,7 @@ def user_id(request: Request) -> int:
 
 def step_url(connection_id: int, step: str) -> str:
     """The page of a setup step; ``done`` is the organisation's manage page."""
-    if step == "done":
+    if step == SetupStep.DONE:
         return f"/orgs/{connection_id}"
     return f"/orgs/{connection_id}/setup/{step}"
 

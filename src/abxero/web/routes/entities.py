@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from abxero.domain.lifecycles import SetupStep
 from abxero.services import routing
 from abxero.web.deps import AnyOrg, RuntimeDep
 from abxero.web.pages import flash, render
@@ -17,7 +18,7 @@ router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
 
 def back_url(connection_id: int, setup_step: str) -> str:
     """Where the page returns to: the wizard's review while setting up, else the manage page."""
-    if setup_step == "done":
+    if setup_step == SetupStep.DONE:
         return f"/orgs/{connection_id}"
     return f"/orgs/{connection_id}/setup/review"
 

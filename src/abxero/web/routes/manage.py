@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from abxero.alerts import service as alerts
 from abxero.domain.context import OrgContext
 from abxero.domain.history import describe_duration
+from abxero.domain.lifecycles import ConnectionStatus, SetupStep
 from abxero.domain.mapping import PaymentMethod
 from abxero.runtime import NotConnected
 from abxero.services import (
@@ -41,7 +42,7 @@ from abxero.web.routes.mapping_page import (
 from abxero.web.security import check_csrf, check_ids, start_fresh_session
 
 router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
-SetUp = Annotated[Org, Depends(organisation_at("done"))]
+SetUp = Annotated[Org, Depends(organisation_at(SetupStep.DONE))]
 """The organisation of the path once its setup is finished (else sent to its setup step)."""
 #: Threads that read Xero for a manage page while its database reads run.
 XERO_READS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="manage-xero")
@@ -69,7 +70,7 @@ def read_xero(
 
 def refuse_when_disconnected(request: Request, org: Org) -> Response | None:
     """Disconnected organisations offer only reconnecting; anything else goes back to the page."""
-    if org.status != "disconnected":
+    if org.status != ConnectionStatus.DISCONNECTED:
         return None
     flash(request, "This organisation is disconnected. Reconnect Xero first.", "error")
     return see_other(manage_url(org))
@@ -94,7 +95,11 @@ def render_manage(
     Xero (the organisation, the supplier contact) is read in another thread while the page's
     database reads run, so a view waits for the slower of the two, not for both."""
     runtime = runtime_of(request)
-    xero_read = XERO_READS.submit(read_xero, request, org) if org.status == "connected" else None
+    xero_read = (
+        XERO_READS.submit(read_xero, request, org)
+        if org.status == ConnectionStatus.CONNECTED
+        else None
+    )
     now = runtime.now()
     state = manage.status(runtime.sessions, org.id, now)
     mapping = setup.saved_mapping(runtime.sessions, org.id)
@@ -112,7 +117,7 @@ def render_manage(
         "rollback_waiting": rollback.unfinished(runtime.sessions, org.id),
     }
     context, xero_error, contact = xero_read.result() if xero_read else (None, "", None)
-    if state.xero_status != "connected":
+    if state.xero_status != ConnectionStatus.CONNECTED:
         context, xero_error, contact = None, "", None
     problems = page_state.blocking_problems(
         state, xero_error=xero_error, contact=contact, now=runtime.now()
@@ -130,7 +135,7 @@ def render_manage(
         org=org,
         state=state,
         problems=problems,
-        disconnected=state.xero_status == "disconnected",
+        disconnected=state.xero_status == ConnectionStatus.DISCONNECTED,
         held=held,
         held_fresh=held_fresh,
         held_stored=held_stored,

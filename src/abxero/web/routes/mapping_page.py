@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from starlette.responses import Response
 
 from abxero.domain.context import OrgContext
+from abxero.domain.lifecycles import SetupStep
 from abxero.domain.mapping import MAX_TRACKING_CATEGORIES, MappingConfig
 from abxero.domain.mapping_checks import check_mapping
 from abxero.domain.transactions import Instrument
@@ -96,7 +97,7 @@ def render_mapping(
         "mapping.html",
         status_code,
         org=org,
-        step="mapping",
+        step=SetupStep.MAPPING,
         mode=mode,
         choices=choices,
         values=values,

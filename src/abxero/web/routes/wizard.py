@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from abxero.domain.amazon_fit import store_for
 from abxero.domain.history import describe_duration
+from abxero.domain.lifecycles import SetupStep
 from abxero.runtime import NotConnected
 from abxero.services import routing, setup
 from abxero.services.amazon_link import (
@@ -45,14 +46,14 @@ from abxero.web.security import check_csrf, check_ids, pending_request, pop_matc
 router = APIRouter(dependencies=[Depends(check_ids), Depends(check_csrf)])
 PENDING_AMAZON = "amazon_oauth"
 WIZARD_STEPS = (
-    ("amazon", "Connect Amazon Business"),
-    ("import", "Import history"),
-    ("mapping", "Map accounts"),
-    ("review", "Review and finish"),
+    (SetupStep.AMAZON, "Connect Amazon Business"),
+    (SetupStep.IMPORT, "Import history"),
+    (SetupStep.MAPPING, "Map accounts"),
+    (SetupStep.REVIEW, "Review and finish"),
 )
-ImportStep = Annotated[Org, Depends(organisation_at("import"))]
-MappingStep = Annotated[Org, Depends(organisation_at("mapping"))]
-ReviewStep = Annotated[Org, Depends(organisation_at("review"))]
+ImportStep = Annotated[Org, Depends(organisation_at(SetupStep.IMPORT))]
+MappingStep = Annotated[Org, Depends(organisation_at(SetupStep.MAPPING))]
+ReviewStep = Annotated[Org, Depends(organisation_at(SetupStep.REVIEW))]
 """The organisation of the path, once its setup has reached the step (else sent to its step)."""
 
 
@@ -87,7 +88,7 @@ def amazon_step(request: Request, org: AnyOrg, runtime: RuntimeDep) -> Response:
         request,
         org,
         "wizard_amazon.html",
-        "amazon",
+        SetupStep.AMAZON,
         regions=REGIONS,
         chosen=store if found else "",
         xero_problem="" if found else store,
@@ -104,7 +105,7 @@ def amazon_consent(
             request,
             org,
             "wizard_amazon.html",
-            "amazon",
+            SetupStep.AMAZON,
             regions=REGIONS,
             chosen="",
             error="Choose the Amazon store you buy from.",
@@ -133,7 +134,7 @@ def amazon_callback(
             retry_href="/orgs",
         )
     org = organisation(request, int(pending["connection_id"]))
-    retry = step_url(org.id, "amazon")
+    retry = step_url(org.id, SetupStep.AMAZON)
     if error or not code:
         return amazon_problem(
             request,
@@ -171,7 +172,11 @@ def amazon_callback(
         return amazon_problem(request, org, problem.title, problem.message, problem.remedy, retry)
     flash(request, f"Connected Amazon Business: {account.business_name.rstrip('.')}.")
     refreshed = organisation(request, org.id)
-    return see_other(step_url(org.id, "import" if refreshed.setup_step != "done" else "done"))
+    return see_other(
+        step_url(
+            org.id, SetupStep.IMPORT if refreshed.setup_step != SetupStep.DONE else SetupStep.DONE
+        )
+    )
 
 
 def amazon_problem(
@@ -200,7 +205,7 @@ def import_step(
     progress = (
         setup.run_progress(runtime.sessions, org.id, run)
         if run is not None
-        else setup.latest_run(runtime.sessions, org.id, "import")
+        else setup.latest_run(runtime.sessions, org.id, SetupStep.IMPORT)
     )
     return import_page(request, org, progress=progress)
 
@@ -224,7 +229,7 @@ def import_page(
         request,
         org,
         "wizard_import.html",
-        "import",
+        SetupStep.IMPORT,
         progress=progress,
         first=first or shown.first.isoformat(),
         last=last or shown.last.isoformat(),
@@ -237,7 +242,7 @@ def import_page(
         else setup.import_estimate(runtime.sessions, org.id, shown, runtime.now()),
         confirm=confirm,
         describe=describe_duration,
-        import_action=step_url(org.id, "import"),
+        import_action=step_url(org.id, SetupStep.IMPORT),
         error=error,
         status_code=status_code,
     )
@@ -265,13 +270,13 @@ def start_import(
     if action == "estimate" or (setup.needs_confirmation(chosen) and confirm != "yes"):
         return import_page(request, org, chosen=chosen, confirm=True)
     run_id = setup.start_import(jobs, org.id, chosen, runtime.now())
-    return see_other(f"{step_url(org.id, 'import')}?run={run_id}")
+    return see_other(f"{step_url(org.id, SetupStep.IMPORT)}?run={run_id}")
 
 
 @router.post("/orgs/{connection_id}/setup/import/continue")
 def finish_import_step(org: ImportStep, runtime: RuntimeDep) -> Response:
-    setup.advance_to(runtime.sessions, org.id, "mapping")
-    return see_other(step_url(org.id, "mapping"))
+    setup.advance_to(runtime.sessions, org.id, SetupStep.MAPPING)
+    return see_other(step_url(org.id, SetupStep.MAPPING))
 
 
 @router.get("/orgs/{connection_id}/runs/{run_id}")
@@ -312,8 +317,8 @@ ROLE_NAMES = {
 
 def wizard_mode(org: Org) -> PageMode:
     return PageMode(
-        action=step_url(org.id, "mapping"),
-        back=step_url(org.id, "import"),
+        action=step_url(org.id, SetupStep.MAPPING),
+        back=step_url(org.id, SetupStep.IMPORT),
         submit=WIZARD_MAPPING,
         in_wizard=True,
     )
@@ -339,8 +344,8 @@ def save_mapping_step(
         return render_mapping(
             request, org, context, values, wizard_mode(org), errors, 400, steps=WIZARD_STEPS
         )
-    setup.advance_to(runtime.sessions, org.id, "review")
-    return see_other(step_url(org.id, "review"))
+    setup.advance_to(runtime.sessions, org.id, SetupStep.REVIEW)
+    return see_other(step_url(org.id, SetupStep.REVIEW))
 
 
 # -- 4. review and finish -------------------------------------------------------------------
@@ -351,7 +356,7 @@ def review_step(request: Request, org: ReviewStep, runtime: RuntimeDep) -> Respo
     sessions = runtime.sessions
     mapping = setup.saved_mapping(sessions, org.id)
     if mapping is None:
-        return see_other(step_url(org.id, "mapping"))
+        return see_other(step_url(org.id, SetupStep.MAPPING))
     context = org_context(request, org.id)
     choices = setup.mapping_choices(context)
     names = {c.value: c.label for c in (*choices.expense_accounts, *choices.payment_accounts)}
@@ -360,7 +365,7 @@ def review_step(request: Request, org: ReviewStep, runtime: RuntimeDep) -> Respo
         request,
         org,
         "wizard_review.html",
-        "review",
+        SetupStep.REVIEW,
         mapping=mapping,
         preview=setup.preview(sessions, org.id, mapping, context),
         seen=setup.instruments_seen(sessions, org.id),
@@ -376,4 +381,4 @@ def review_step(request: Request, org: ReviewStep, runtime: RuntimeDep) -> Respo
 def finish(request: Request, org: ReviewStep, runtime: RuntimeDep, jobs: JobsDep) -> Response:
     setup.finish_setup(runtime.sessions, jobs, org.id)
     flash(request, "Setup finished. Your Amazon Business purchases are being posted to Xero.")
-    return see_other(step_url(org.id, "done"))
+    return see_other(step_url(org.id, SetupStep.DONE))
