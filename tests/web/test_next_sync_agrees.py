@@ -37,7 +37,7 @@ def _page_cell(browser: Browser, organisation: int) -> str:
 def _agree(browser: Browser, organisation: int) -> datetime | None:
     """The next sync both show; asserts they show the same one."""
     cli = {item.connection_id: item for item in organisation_statuses(browser.runtime)}
-    page = manage.status(browser.runtime, organisation)
+    page = manage.status(browser.runtime.sessions, organisation, browser.runtime.now())
     assert cli[organisation].next_sync_at == page.next_sync_at
     shown = page.next_sync_at
     if shown is None:
