@@ -139,6 +139,4 @@ class Planning(OrganisationContext):
         """Allocate Pay-by-Invoice credit whose bill is now known; say once what stays
         unapplied (``sync/unapplied.py``)."""
         with transaction(self._factory) as session:
-            for notice in settle_unapplied(session, self._id):
-                notice.created_at = self._now()
-                session.add(notice)
+            settle_unapplied(session, self._id, self._now())

@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from abxero.domain import jsontext
 from abxero.domain.transactions import Instrument, Transaction, parse_transaction
 from abxero.store.db import transaction
-from abxero.store.models import Event, OutboxDocument, SourceTransaction
+from abxero.store.models import OutboxDocument, SourceTransaction
+from abxero.sync.events import record_event
 from abxero.sync.ledger import posted_with_sources
 from abxero.sync.summary_pdf import purchase_summary_pdf
 from abxero.xero import (
@@ -159,14 +160,13 @@ class SummaryAttacher:
             document = session.get_one(OutboxDocument, document_id)
             document.summary = outcome
             if outcome == FAILED:
-                session.add(
-                    Event(
-                        xero_connection_id=self._id,
-                        level="warning",
-                        code="summary_failed",
-                        message=f"{document.doc_key}: Xero refused the purchase summary: {reason}",
-                        remedy="Check the document in Xero (deleted, or full of attachments).",
-                        data={"key": document.doc_key},
-                        created_at=self._now(),
-                    )
+                record_event(
+                    session,
+                    self._id,
+                    "warning",
+                    "summary_failed",
+                    f"{document.doc_key}: Xero refused the purchase summary: {reason}",
+                    "Check the document in Xero (deleted, or full of attachments).",
+                    at=self._now(),
+                    key=document.doc_key,
                 )
