@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from abxero.store.models import Bookmark
 from abxero.sync.engine_parts import EngineParts
-from abxero.sync.windows import advanced_cursor, incremental_start, windows
+from abxero.sync.windows import WINDOW, advanced_cursor, incremental_start, windows
 
 
 class Bookmarks(EngineParts):
@@ -19,7 +19,7 @@ class Bookmarks(EngineParts):
         with self._factory() as session:
             bookmark = session.get(Bookmark, self._id)
         cursor = bookmark.feed_cursor if bookmark else None
-        return list(windows(incremental_start(cursor, self._now()), self._now()))
+        return list(windows(incremental_start(cursor, self._now()), self._now(), WINDOW))
 
     def _resume_token(self, start: datetime, end: datetime) -> str | None:
         with self._factory() as session:

@@ -37,7 +37,7 @@ from abxero.sync.ports import AmazonFeed, SideError, XeroBooks
 from abxero.sync.recovery import Recovery
 from abxero.sync.report import Progress, SyncReport
 from abxero.sync.runs import Runs, _log_failure
-from abxero.sync.windows import windows
+from abxero.sync.windows import WINDOW, windows
 
 __all__ = ["Engine", "SyncReport"]
 
@@ -99,7 +99,7 @@ class Engine(Runs, Recovery, Planning, Bookmarks):
         def import_windows() -> list[tuple[datetime, datetime]]:
             with transaction(self._factory) as session:
                 rollback.release(session, self._id, start, end)
-            return list(windows(start, end))
+            return list(windows(start, end, WINDOW))
 
         return self._run("import", import_windows, run_id)
 
