@@ -4,7 +4,6 @@ the organisation (``context_reads.py``), its notes, and the contact of each sell
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from sqlalchemy import select
 
@@ -14,6 +13,8 @@ from abxero.store.models import Event, XeroConnection
 from abxero.sync import context_reads, seller_contacts
 from abxero.sync.engine_parts import EngineParts
 from abxero.sync.failpoints import reached
+from abxero.sync.xero_books import org_context
+from abxero.xero.models import OrgContext as OrganisationFacts
 
 CONTACT_NAME = "Amazon Business"
 
@@ -36,12 +37,12 @@ class OrganisationContext(EngineParts):
                     "Restore the contact in Xero (Contacts → Archived → Restore), then sync again.",
                 )
                 return None
-        context = OrgContext.from_facts(self._organisation_facts(), contact.contact_id)
+        context = org_context(self._organisation_facts(), contact.contact_id)
         reached("context_read")
         self._note_context(context)
         return context
 
-    def _organisation_facts(self) -> dict[str, Any]:
+    def _organisation_facts(self) -> OrganisationFacts:
         """The stored read of the organisation if it is recent, else a fresh one (kept)."""
         with self._factory() as session:
             facts = context_reads.recall(session, self._id, self._now(), self._context_max_age)
@@ -52,11 +53,11 @@ class OrganisationContext(EngineParts):
 
     def _fresh_context(self, contact_id: str) -> OrgContext:
         self._used_stored_read = False
-        context = OrgContext.from_facts(self._read_organisation(), contact_id)
+        context = org_context(self._read_organisation(), contact_id)
         self._note_context(context)
         return context
 
-    def _read_organisation(self) -> dict[str, Any]:
+    def _read_organisation(self) -> OrganisationFacts:
         facts = self._xero.organisation_facts()
         with transaction(self._factory) as session:
             context_reads.remember(session, self._id, facts, self._now())
