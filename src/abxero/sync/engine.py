@@ -28,7 +28,6 @@ from abxero.store.db import transaction
 from abxero.store.models import XeroConnection, utcnow
 from abxero.sync import batches, context_reads, ledger, rollback, routing, run_failures
 from abxero.sync.bookmarks import Bookmarks
-from abxero.sync.failpoints import reached
 from abxero.sync.invoice_details import DetailsHook
 from abxero.sync.leases import DEFAULT_TTL, LeaseBusy, held, new_holder_id
 from abxero.sync.pipeline import Ahead
@@ -264,24 +263,3 @@ class Engine(Runs, Recovery, Planning, Bookmarks):
             if not sent:
                 ahead.planned.wait(AHEAD_WAIT)
                 renew()
-
-    # -- fetch -----------------------------------------------------------------------------
-
-    def _fetch_window(
-        self, report: SyncReport, start: datetime, end: datetime, after_page: Callable[[], None]
-    ) -> None:
-        token = self._resume_token(start, end)
-        for page in self._amazon.pages(start, end, token):
-            with self._ledger_lock, transaction(self._factory) as session:
-                counts = routing.store_routed(session, self._id, page.records)
-                self._move_bookmark(session, start, end, page.next_token)
-            reached("page_stored")
-            report.fetched += len(page.records)
-            report.new += counts.new
-            report.unchanged += counts.unchanged
-            report.updated += counts.updated
-            report.flagged += counts.flagged
-            self._progress(report)
-            after_page()
-        report.windows_done += 1
-        self._progress(report)
