@@ -30,7 +30,10 @@ from abxero.xero import (
     list_parameter,
     text_filter,
 )
+from abxero.xero.models import Account as XeroAccount
 from abxero.xero.models import OrgContext as OrganisationFacts
+from abxero.xero.models import TaxRate as XeroTaxRate
+from abxero.xero.models import TrackingCategory as XeroTrackingCategory
 
 T = TypeVar("T")
 #: Which account class each of a tax rate's ``CanApplyTo…`` flags lets it be used with.
@@ -62,57 +65,56 @@ def org_context(facts: OrganisationFacts, contact_id: str) -> OrgContext:
         country_code=organisation.country_code or "",
         timezone=timezone.zone,
         contact_id=contact_id,
-        accounts=tuple(
-            Account(
-                account_id=account.account_id,
-                code=account.code or "",
-                name=account.name,
-                type=account.type,
-                status=account.status or "ACTIVE",
-                account_class=account.class_ or "",
-                bank_account_type=account.bank_account_type or "",
-                tax_type=account.tax_type or "",
-                enable_payments=account.enable_payments_to_account,
-                currency=account.currency_code or "",
-                system_account=account.system_account or "",
-            )
-            for account in facts.accounts
-        ),
-        tax_rates=tuple(
-            TaxRate(
-                tax_type=rate.tax_type,
-                name=rate.name,
-                status=rate.status or "ACTIVE",
-                report_tax_type=rate.report_tax_type or "",
-                effective_rate=rate.effective_rate,
-                applies_to=frozenset(
-                    account_class
-                    for flag, account_class in APPLIES_TO.items()
-                    if getattr(rate, flag)
-                ),
-            )
-            for rate in facts.tax_rates
-        ),
+        accounts=tuple(_account(account) for account in facts.accounts),
+        tax_rates=tuple(_tax_rate(rate) for rate in facts.tax_rates),
         enabled_currencies=frozenset(currency.code for currency in facts.currencies) | {base},
-        tracking_categories=tuple(
-            TrackingCategory(
-                category_id=category.tracking_category_id,
-                name=category.name,
-                status=category.status or "ACTIVE",
-                options=tuple(
-                    TrackingOption(
-                        option.tracking_option_id, option.name, option.status or "ACTIVE"
-                    )
-                    for option in category.options
-                ),
-            )
-            for category in facts.tracking_categories
-        ),
+        tracking_categories=tuple(_tracking(category) for category in facts.tracking_categories),
         period_lock_date=organisation.period_lock_date,
         end_of_year_lock_date=organisation.end_of_year_lock_date,
         name=organisation.name or "",
         short_code=organisation.short_code or "",
         notes=(timezone.note,) if timezone.note else (),
+    )
+
+
+def _account(account: XeroAccount) -> Account:
+    return Account(
+        account_id=account.account_id,
+        code=account.code or "",
+        name=account.name,
+        type=account.type,
+        status=account.status or "ACTIVE",
+        account_class=account.class_ or "",
+        bank_account_type=account.bank_account_type or "",
+        tax_type=account.tax_type or "",
+        enable_payments=account.enable_payments_to_account,
+        currency=account.currency_code or "",
+        system_account=account.system_account or "",
+    )
+
+
+def _tax_rate(rate: XeroTaxRate) -> TaxRate:
+    return TaxRate(
+        tax_type=rate.tax_type,
+        name=rate.name,
+        status=rate.status or "ACTIVE",
+        report_tax_type=rate.report_tax_type or "",
+        effective_rate=rate.effective_rate,
+        applies_to=frozenset(
+            account_class for flag, account_class in APPLIES_TO.items() if getattr(rate, flag)
+        ),
+    )
+
+
+def _tracking(category: XeroTrackingCategory) -> TrackingCategory:
+    return TrackingCategory(
+        category_id=category.tracking_category_id,
+        name=category.name,
+        status=category.status or "ACTIVE",
+        options=tuple(
+            TrackingOption(option.tracking_option_id, option.name, option.status or "ACTIVE")
+            for option in category.options
+        ),
     )
 
 
