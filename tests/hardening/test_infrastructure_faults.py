@@ -19,7 +19,7 @@ from abxero.jobs.queue import build_queue
 from abxero.jobs.tasks import Jobs
 from abxero.store.db import transaction
 from abxero.store.models import Batch, XeroConnection
-from abxero.sync import engine as engine_module
+from abxero.sync import posting as posting_module
 from tests.e2e.harness import Harness, abxero_environment
 from tests.hardening.support import assert_exactly_once, connection, import_and_finish, post
 
@@ -51,7 +51,7 @@ def test_the_database_lost_after_xero_answered_is_replayed_once(
             _cut_the_database(url)
             raise OperationalError("record outcomes", {}, Exception("connection lost"))
 
-    monkeypatch.setattr(engine_module, "reached", lose_the_database)
+    monkeypatch.setattr(posting_module, "reached", lose_the_database)
     try:
         failed = post(harness, "UK")
     except OperationalError:
@@ -86,7 +86,7 @@ def test_a_locked_sqlite_database_is_waited_for(
         threading.Timer(1.0, release).start()
         released.set()
 
-    monkeypatch.setattr(engine_module, "reached", lock_for_a_moment)
+    monkeypatch.setattr(posting_module, "reached", lock_for_a_moment)
     report = post(harness, "US")
     assert released.is_set()
     assert report.error == ""

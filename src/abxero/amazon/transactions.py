@@ -92,12 +92,15 @@ class TransactionPage:
 
 
 def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[tuple[datetime, datetime]]:
-    """Consecutive half-open windows of at most ``size`` covering ``[start, end)``."""
+    """Consecutive half-open windows of at most ``size`` covering ``[start, end)``.
+
+    The one window cutter: the sync's windows (``sync/windows.py``) are cut here too.
+    """
     if size <= timedelta(0):
         raise ValueError("window size must be positive")
-    cursor, stop = _whole_seconds(start), _whole_seconds(end)
-    while cursor < stop:
-        upper = min(cursor + size, stop)
+    cursor = start
+    while cursor < end:
+        upper = min(cursor + size, end)
         yield cursor, upper
         cursor = upper
 
@@ -127,10 +130,10 @@ class TransactionFeed:
     ) -> Iterator[TransactionPage]:
         """Every page of every window in ``[start, end)``, or from ``resume`` on."""
         if resume is not None:
-            yield from self._window(resume)
+            yield from self.window(resume)
             start = resume.window_end
-        for lower, upper in windows(start, end, window):
-            yield from self._window(FeedPosition(lower, upper))
+        for lower, upper in windows(_whole_seconds(start), _whole_seconds(end), window):
+            yield from self.window(FeedPosition(lower, upper))
 
     def transactions(
         self,
@@ -143,7 +146,9 @@ class TransactionFeed:
         for page in self.pages(start, end, window=window, resume=resume):
             yield from page.records
 
-    def _window(self, position: FeedPosition) -> Iterator[TransactionPage]:
+    def window(self, position: FeedPosition) -> Iterator[TransactionPage]:
+        """Every page of the window of ``position``, from its page on (a dead token: from the
+        window's first page, once)."""
         current: FeedPosition | None = position
         may_restart = True
         while current is not None:

@@ -229,18 +229,6 @@ class OrgContext:
         return self.country_code.upper() in {"GB", "UK"}
 
     @classmethod
-    def from_facts(cls, facts: Mapping[str, Any], contact_id: str) -> OrgContext:
-        """Build the context from one stored read (see ``XeroBooks.organisation_facts``)."""
-        return cls.from_xero(
-            facts["organisation"],
-            facts["accounts"],
-            facts["tax_rates"],
-            facts["currencies"],
-            facts["tracking"],
-            contact_id,
-        )
-
-    @classmethod
     def from_xero(
         cls,
         organisation: Mapping[str, Any],

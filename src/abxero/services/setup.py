@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
 
 import httpx
 from pydantic import ValidationError as PydanticError
@@ -60,8 +59,9 @@ from abxero.sync.bills import LedgerBills
 from abxero.sync.ledger import REPLANNABLE
 from abxero.sync.mappings import latest_mapping, save_mapping
 from abxero.sync.ports import SideError
-from abxero.sync.xero_books import XeroBooksClient
+from abxero.sync.xero_books import XeroBooksClient, org_context
 from abxero.xero import XeroError
+from abxero.xero.models import OrgContext as OrganisationFacts
 
 STEPS = tuple(SetupStep)  # in order
 DEFAULT_IMPORT_DAYS = 90
@@ -408,11 +408,11 @@ def read_organisation(runtime: Runtime, connection_id: int, contact_id: str) -> 
 
 def _read_facts(
     runtime: Runtime, connection_id: int, contact_id: str
-) -> tuple[dict[str, Any], OrgContext]:
+) -> tuple[OrganisationFacts, OrgContext]:
     books = XeroBooksClient(runtime.xero_api(connection_id))
     try:
         facts = books.organisation_facts()
-        return facts, OrgContext.from_facts(facts, contact_id)
+        return facts, org_context(facts, contact_id)
     except SideError:
         raise
     except (XeroError, ContextError, PydanticError, httpx.HTTPError) as problem:

@@ -26,8 +26,9 @@ class AmazonFeedClient:
         self._feed = TransactionFeed(api)
 
     def pages(self, start: datetime, end: datetime, page_token: str | None) -> Iterator[FeedPage]:
-        resume = FeedPosition(start, end, page_token) if page_token else None
-        pages = self._feed.pages(start, end, window=end - start, resume=resume)
+        """The window exactly as the engine cut it, so a stored page token is always resumed
+        with the window it was issued for."""
+        pages = self._feed.window(FeedPosition(start, end, page_token))
         while True:
             page = _translated(lambda: next(pages, None))
             if page is None:

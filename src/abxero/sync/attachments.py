@@ -43,7 +43,8 @@ from abxero.domain import jsontext
 from abxero.domain.lifecycles import AttachmentStatus
 from abxero.domain.transactions import Instrument
 from abxero.store.db import transaction
-from abxero.store.models import Event, InvoiceDetail, OutboxDocument, SourceTransaction
+from abxero.store.models import InvoiceDetail, OutboxDocument, SourceTransaction
+from abxero.sync.events import record_event
 from abxero.sync.invoice_details import MAX_ATTEMPTS, PENDING
 from abxero.sync.leases import DEFAULT_TTL, held
 from abxero.sync.ledger import posted_with_sources
@@ -272,17 +273,16 @@ class AttachmentLane:
             if outcome.status == UNAVAILABLE:
                 self._plan_next_ask(session, document)
             if outcome.status == FAILED:
-                session.add(
-                    Event(
-                        xero_connection_id=self._id,
-                        level="warning",
-                        code="attachment_failed",
-                        message=f"{document.doc_key}: {outcome.reason}",
-                        remedy="Check the document in Xero (deleted, or full of attachments); "
-                        "the invoice PDF can be attached by hand from Amazon Business.",
-                        data={"key": document.doc_key},
-                        created_at=self._now(),
-                    )
+                record_event(
+                    session,
+                    self._id,
+                    "warning",
+                    "attachment_failed",
+                    f"{document.doc_key}: {outcome.reason}",
+                    "Check the document in Xero (deleted, or full of attachments); "
+                    "the invoice PDF can be attached by hand from Amazon Business.",
+                    at=self._now(),
+                    key=document.doc_key,
                 )
 
     def _plan_next_ask(self, session: Session, document: OutboxDocument) -> None:
@@ -296,16 +296,15 @@ class AttachmentLane:
         document.attachment_error += (
             f" Asked daily since {first:%Y-%m-%d} without a PDF: not asked again."
         )
-        session.add(
-            Event(
-                xero_connection_id=self._id,
-                level="info",
-                code="attachment_never_offered",
-                message=f"{document.doc_key}: Amazon offered no invoice PDF within "
-                f"{REASK_WINDOW.days} days; the purchase summary stays its only document.",
-                remedy="Download the invoice from Amazon Business and attach it in Xero by "
-                "hand if you need it.",
-                data={"key": document.doc_key},
-                created_at=now,
-            )
+        record_event(
+            session,
+            self._id,
+            "info",
+            "attachment_never_offered",
+            f"{document.doc_key}: Amazon offered no invoice PDF within "
+            f"{REASK_WINDOW.days} days; the purchase summary stays its only document.",
+            "Download the invoice from Amazon Business and attach it in Xero by "
+            "hand if you need it.",
+            at=now,
+            key=document.doc_key,
         )

@@ -9,37 +9,41 @@ here: every posting run reads it, so an archived or renamed contact is noticed b
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from abxero.domain import jsontext
 from abxero.store.models import ContextRead
+from abxero.xero.models import OrgContext as OrganisationFacts
 
 #: How long a stored read may stand in for a fresh one.
 CONTEXT_MAX_AGE = timedelta(minutes=15)
 
 
-def remember(session: Session, connection_id: int, facts: dict[str, Any], now: datetime) -> None:
-    """Keep ``facts`` (``XeroBooks.organisation_facts``) as read at ``now``."""
+def remember(session: Session, connection_id: int, facts: OrganisationFacts, now: datetime) -> None:
+    """Keep ``facts`` (``XeroBooks.organisation_facts``) as read at ``now``, in Xero's own
+    field names, so recalling them is the same parse as reading them."""
     stored = session.get(ContextRead, connection_id)
     if stored is None:
         stored = ContextRead(xero_connection_id=connection_id)
         session.add(stored)
     stored.read_at = now
-    stored.body = jsontext.dumps(facts)
+    stored.body = facts.model_dump_json(by_alias=True)
 
 
 def recall(
     session: Session, connection_id: int, now: datetime, max_age: timedelta = CONTEXT_MAX_AGE
-) -> dict[str, Any] | None:
-    """The stored read if it is young enough, else None."""
+) -> OrganisationFacts | None:
+    """The stored read if it is young enough, else None (also for a read kept in an older
+    shape, which a fresh read then replaces)."""
     stored = session.get(ContextRead, connection_id)
     if stored is None or now - stored.read_at >= max_age or stored.read_at > now:
         return None
-    facts: dict[str, Any] = jsontext.loads(stored.body)
-    return facts
+    try:
+        return OrganisationFacts.model_validate_json(stored.body)
+    except ValidationError:
+        return None
 
 
 def forget(session: Session, connection_id: int) -> None:

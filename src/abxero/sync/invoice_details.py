@@ -29,7 +29,8 @@ from abxero.domain.lifecycles import InvoiceDetailStatus, SourceStatus
 from abxero.domain.overrides import PlanOverrides
 from abxero.domain.transactions import Instrument
 from abxero.store.db import transaction
-from abxero.store.models import Event, InvoiceDetail, SourceTransaction
+from abxero.store.models import InvoiceDetail, SourceTransaction
+from abxero.sync.events import record_event
 
 FOUND, PENDING = InvoiceDetailStatus.FOUND, InvoiceDetailStatus.PENDING
 MISSING, FAILED = InvoiceDetailStatus.MISSING, InvoiceDetailStatus.FAILED
@@ -187,17 +188,16 @@ class InvoiceDetailsFetcher:
         """One warning per run that could not read Amazon's details for some purchases."""
         if not failed:
             return
-        session.add(
-            Event(
-                xero_connection_id=self._id,
-                level="warning",
-                code="invoice_details_failed",
-                message=f"Amazon's invoice details could not be read for {len(failed)} Pay by "
-                f"Invoice purchase(s): {failed[0].errors[0]}",
-                remedy="Nothing to do: they post with the order number and your payment terms.",
-                data={"transactions": ", ".join(item.transaction_id for item in failed[:20])},
-                created_at=self._now(),
-            )
+        record_event(
+            session,
+            self._id,
+            "warning",
+            "invoice_details_failed",
+            f"Amazon's invoice details could not be read for {len(failed)} Pay by "
+            f"Invoice purchase(s): {failed[0].errors[0]}",
+            "Nothing to do: they post with the order number and your payment terms.",
+            at=self._now(),
+            transactions=", ".join(item.transaction_id for item in failed[:20]),
         )
 
     # -- storing -----------------------------------------------------------------------------

@@ -28,7 +28,8 @@ from abxero.domain.plan import (
 from abxero.domain.quarantine import SET_ASIDE_STATUSES
 from abxero.domain.transactions import Quarantined, Transaction
 from abxero.store import tallies as _tallies  # noqa: F401  (keeps seller tallies on flush)
-from abxero.store.models import Event, OutboxDocument, SourceTransaction
+from abxero.store.models import OutboxDocument, SourceTransaction
+from abxero.sync.events import record_event
 
 # The source lifecycle under its old names, for code that still imports them from here; the
 # names live in domain/lifecycles.py (PLANNED, POSTED and FAILED also name document states).
@@ -162,18 +163,15 @@ def _flag_for_review(session: Session, row: SourceTransaction, digest: str) -> N
         return
     row.needs_review = True
     row.planned_hash = digest
-    session.add(
-        Event(
-            xero_connection_id=row.xero_connection_id,
-            level="warning",
-            code="changed_after_posting",
-            message=(
-                f"Amazon changed transaction {row.transaction_id} after it was posted to Xero; "
-                "it was not posted again."
-            ),
-            remedy="Compare the Amazon order with the Xero bill and correct the bill by hand.",
-            data={"transaction_id": row.transaction_id},
-        )
+    record_event(
+        session,
+        row.xero_connection_id,
+        "warning",
+        "changed_after_posting",
+        f"Amazon changed transaction {row.transaction_id} after it was posted to Xero; "
+        "it was not posted again.",
+        "Compare the Amazon order with the Xero bill and correct the bill by hand.",
+        transaction_id=row.transaction_id,
     )
 
 

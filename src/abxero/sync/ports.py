@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from abxero.domain.plan import Endpoint
 from abxero.sync.batches import ElementOutcome, OutgoingBatch
 from abxero.sync.ledger import Fetched
+from abxero.xero.models import OrgContext as OrganisationFacts
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,10 @@ class ContactState:
 
 
 class XeroBooks(Protocol):
-    def organisation_facts(self) -> dict[str, Any]:
-        """Organisation, accounts, tax rates, currencies and tracking, read fresh, as JSON-ready
-        lists (``OrgContext.from_facts`` builds the context; the run may keep them)."""
+    def organisation_facts(self) -> OrganisationFacts:
+        """Organisation, accounts, tax rates, currencies and tracking, read fresh, as Xero's
+        client parsed them (``xero_books.org_context`` builds the context; the run may keep
+        them in ``context_reads``)."""
         ...
 
     def ensure_contact(

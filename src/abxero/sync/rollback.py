@@ -40,7 +40,6 @@ from abxero.domain.lifecycles import (
 from abxero.domain.plan import Endpoint
 from abxero.store.db import transaction
 from abxero.store.models import (
-    Event,
     OutboxDocument,
     Rollback,
     RollbackAction,
@@ -48,6 +47,7 @@ from abxero.store.models import (
 )
 from abxero.sync import ledger
 from abxero.sync.batches import interrupted_batches
+from abxero.sync.events import record_event
 from abxero.sync.failpoints import reached
 
 ROLLED_BACK = SourceStatus.ROLLED_BACK
@@ -494,7 +494,7 @@ def settle(session: Session, rollback_id: int, now: datetime) -> None:
     for transaction_id in by_transaction:
         reset += _reset_if_out(session, rollback, transaction_id, now)
     kept = [a for a in actions if a.status in (KEPT, REFUSED)]
-    session.add(_rollback_event(rollback, reset, kept, now))
+    _rollback_event(session, rollback, reset, kept, now)
 
 
 def _reset_if_out(session: Session, rollback: Rollback, transaction_id: str, now: datetime) -> int:
@@ -527,22 +527,29 @@ def _actions(session: Session, rollback_id: int) -> list[RollbackAction]:
 
 
 def _rollback_event(
-    rollback: Rollback, reset: int, kept: Sequence[RollbackAction], now: datetime
-) -> Event:
+    session: Session,
+    rollback: Rollback,
+    reset: int,
+    kept: Sequence[RollbackAction],
+    now: datetime,
+) -> None:
     message = (
         f"Rollback {rollback.id} of {rollback.range_start:%Y-%m-%d} to "
         f"{rollback.range_end:%Y-%m-%d}: {reset} transactions taken out of Xero"
     )
     if kept:
         message += f"; {len(kept)} documents kept in Xero (see the rollback for why)"
-    return Event(
-        xero_connection_id=rollback.xero_connection_id,
-        level="warning" if kept else "info",
-        code="rollback_done",
-        message=message + ".",
-        remedy="Import the period again to post them once more." if reset else "",
-        data={"rollback_id": rollback.id, "transactions": reset, "kept": len(kept)},
-        created_at=now,
+    record_event(
+        session,
+        rollback.xero_connection_id,
+        "warning" if kept else "info",
+        "rollback_done",
+        message + ".",
+        "Import the period again to post them once more." if reset else "",
+        at=now,
+        rollback_id=rollback.id,
+        transactions=reset,
+        kept=len(kept),
     )
 
 

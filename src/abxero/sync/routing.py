@@ -36,12 +36,12 @@ from abxero.domain.lifecycles import ConnectionStatus, DocumentStatus, SourceSta
 from abxero.domain.transactions import parse_transaction
 from abxero.store.models import (
     EntityRoute,
-    Event,
     OutboxDocument,
     SourceTransaction,
     XeroConnection,
 )
 from abxero.sync import ledger
+from abxero.sync.events import record_event
 
 ROUTED = SourceStatus.ROUTED
 NO_ENTITY = ""
@@ -189,18 +189,16 @@ def _name(session: Session, connection_id: int) -> str:
 
 
 def _note_waiting(session: Session, home_id: int, owner: int, count: int) -> None:
-    session.add(
-        Event(
-            xero_connection_id=home_id,
-            level="warning",
-            code="routed_to_disconnected",
-            message=(
-                f"{count} new Amazon transactions belong to a legal entity routed to "
-                f'"{_name(session, owner)}", which is not connected: they wait there, unposted.'
-            ),
-            remedy="Reconnect that organisation, or route the legal entity to another one.",
-            data={"target": owner, "count": count},
-        )
+    record_event(
+        session,
+        home_id,
+        "warning",
+        "routed_to_disconnected",
+        f"{count} new Amazon transactions belong to a legal entity routed to "
+        f'"{_name(session, owner)}", which is not connected: they wait there, unposted.',
+        "Reconnect that organisation, or route the legal entity to another one.",
+        target=owner,
+        count=count,
     )
 
 

@@ -26,7 +26,8 @@ from abxero.domain import jsontext
 from abxero.domain.lifecycles import AttachmentStatus
 from abxero.domain.transactions import Instrument, Transaction, parse_transaction
 from abxero.store.db import transaction
-from abxero.store.models import Event, OutboxDocument, SourceTransaction
+from abxero.store.models import OutboxDocument, SourceTransaction
+from abxero.sync.events import record_event
 from abxero.sync.ledger import posted_with_sources
 from abxero.sync.summary_pdf import purchase_summary_pdf
 from abxero.xero import (
@@ -158,14 +159,13 @@ class SummaryAttacher:
             document = session.get_one(OutboxDocument, document_id)
             document.summary = outcome
             if outcome == AttachmentStatus.FAILED:
-                session.add(
-                    Event(
-                        xero_connection_id=self._id,
-                        level="warning",
-                        code="summary_failed",
-                        message=f"{document.doc_key}: Xero refused the purchase summary: {reason}",
-                        remedy="Check the document in Xero (deleted, or full of attachments).",
-                        data={"key": document.doc_key},
-                        created_at=self._now(),
-                    )
+                record_event(
+                    session,
+                    self._id,
+                    "warning",
+                    "summary_failed",
+                    f"{document.doc_key}: Xero refused the purchase summary: {reason}",
+                    "Check the document in Xero (deleted, or full of attachments).",
+                    at=self._now(),
+                    key=document.doc_key,
                 )

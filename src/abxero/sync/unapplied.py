@@ -15,7 +15,7 @@ pass the engine calls :func:`settle_unapplied`:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -30,12 +30,13 @@ from abxero.domain.transactions import Transaction, parse_transaction
 from abxero.store.models import Event, OutboxDocument, SourceTransaction
 from abxero.sync import ledger
 from abxero.sync.bills import LedgerBills
+from abxero.sync.events import record_event
 
 ALLOCATED_CODE = "credit_allocated"
 
 
-def settle_unapplied(session: Session, connection_id: int) -> list[Event]:
-    """Allocate what can now be allocated; return the events to add (the caller adds them)."""
+def settle_unapplied(session: Session, connection_id: int, now: datetime) -> list[Event]:
+    """Allocate what can now be allocated; the events it records, as at ``now``."""
     warned = _warned(session, connection_id)
     notices: list[Event] = []
     for source in _unapplied_sources(session, connection_id):
@@ -49,10 +50,10 @@ def settle_unapplied(session: Session, connection_id: int) -> list[Event]:
                 source.status = SourceStatus.PLANNED
                 _clear(source)
                 if source.transaction_id in warned:
-                    notices.append(_allocated_notice(connection_id, source, late))
+                    notices.append(_allocated_notice(session, connection_id, source, late, now))
                 continue
         if source.transaction_id not in warned:
-            notices.append(_unapplied_notice(connection_id, source))
+            notices.append(_unapplied_notice(session, connection_id, source, now))
         if allocated or credit is None:
             _clear(source)
     return notices
@@ -107,28 +108,37 @@ def _warned(session: Session, connection_id: int) -> set[str]:
     return {str((event.data or {}).get("transaction_id", "")) for event in events}
 
 
-def _unapplied_notice(connection_id: int, source: SourceTransaction) -> Event:
-    return Event(
-        xero_connection_id=connection_id,
-        level="warning",
-        code=UNAPPLIED_CODE,
-        message=f"Amazon refund {source.transaction_id} (orders {source.order_ids}): "
-        f"{source.reason}.",
-        remedy=source.remedy or UNAPPLIED_REMEDY,
-        data={"transaction_id": source.transaction_id},
+def _unapplied_notice(
+    session: Session, connection_id: int, source: SourceTransaction, now: datetime
+) -> Event:
+    return record_event(
+        session,
+        connection_id,
+        "warning",
+        UNAPPLIED_CODE,
+        f"Amazon refund {source.transaction_id} (orders {source.order_ids}): {source.reason}.",
+        source.remedy or UNAPPLIED_REMEDY,
+        at=now,
+        transaction_id=source.transaction_id,
     )
 
 
 def _allocated_notice(
-    connection_id: int, source: SourceTransaction, allocation: PlannedDocument
+    session: Session,
+    connection_id: int,
+    source: SourceTransaction,
+    allocation: PlannedDocument,
+    now: datetime,
 ) -> Event:
     amount: Decimal = allocation.amount
-    return Event(
-        xero_connection_id=connection_id,
-        level="info",
-        code=ALLOCATED_CODE,
-        message=f"Amazon refund {source.transaction_id}: its bill is now known, so "
+    return record_event(
+        session,
+        connection_id,
+        "info",
+        ALLOCATED_CODE,
+        f"Amazon refund {source.transaction_id}: its bill is now known, so "
         f"{amount} of the unapplied credit is allocated to it.",
-        remedy="Nothing to do.",
-        data={"transaction_id": source.transaction_id},
+        "Nothing to do.",
+        at=now,
+        transaction_id=source.transaction_id,
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
+
+from abxero.amazon.transactions import windows as windows  # the one cutter, shared
 
 WINDOW = timedelta(days=30)
 OVERLAP = timedelta(days=2)
@@ -15,17 +16,6 @@ def incremental_start(cursor: datetime | None, now: datetime) -> datetime:
     if cursor is None:
         return now - FIRST_LOOK_BACK
     return cursor - OVERLAP
-
-
-def windows(
-    start: datetime, end: datetime, step: timedelta = WINDOW
-) -> Iterator[tuple[datetime, datetime]]:
-    """``[start, end)`` cut into consecutive windows of at most ``step``."""
-    cursor = start
-    while cursor < end:
-        upper = min(cursor + step, end)
-        yield cursor, upper
-        cursor = upper
 
 
 def advanced_cursor(cursor: datetime | None, start: datetime, end: datetime) -> datetime | None:

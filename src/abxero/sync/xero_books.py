@@ -8,7 +8,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from abxero.domain.context import Account, OrgContext, TaxRate, TrackingCategory, TrackingOption
 from abxero.domain.plan import Endpoint, document_totals
+from abxero.domain.timezones import resolve_timezone
 from abxero.sync.batches import ElementOutcome, OutgoingBatch
 from abxero.sync.ports import ComeBackAt, ContactState, NeedsReconnect, TryLater
 from abxero.xero import (
@@ -28,11 +30,92 @@ from abxero.xero import (
     list_parameter,
     text_filter,
 )
+from abxero.xero.models import Account as XeroAccount
+from abxero.xero.models import OrgContext as OrganisationFacts
+from abxero.xero.models import TaxRate as XeroTaxRate
+from abxero.xero.models import TrackingCategory as XeroTrackingCategory
 
 T = TypeVar("T")
+#: Which account class each of a tax rate's ``CanApplyTo…`` flags lets it be used with.
+APPLIES_TO = {
+    "can_apply_to_assets": "ASSET",
+    "can_apply_to_equity": "EQUITY",
+    "can_apply_to_expenses": "EXPENSE",
+    "can_apply_to_liabilities": "LIABILITY",
+    "can_apply_to_revenue": "REVENUE",
+}
 GONE = {"DELETED", "VOIDED"}
 ID_CHUNK = 50
 """ContactIDs per ``IDs`` lookup, keeping the URL short."""
+
+
+def org_context(facts: OrganisationFacts, contact_id: str) -> OrgContext:
+    """Planning's context from the organisation as Xero's client parsed it (read now or
+    recalled from ``context_reads``): the one step from Xero's shape to the domain's.
+
+    Xero's field meanings (Accounts, TaxRates, Organisation): developer.xero.com/documentation/
+    api/accounting/accounts, /taxrates and /organisation; the JSON reading in
+    ``OrgContext.from_xero`` follows the same rules.
+    """
+    organisation = facts.organisation
+    timezone = resolve_timezone(organisation.timezone or "UTC")
+    base = organisation.base_currency or ""
+    return OrgContext(
+        base_currency=base,
+        country_code=organisation.country_code or "",
+        timezone=timezone.zone,
+        contact_id=contact_id,
+        accounts=tuple(_account(account) for account in facts.accounts),
+        tax_rates=tuple(_tax_rate(rate) for rate in facts.tax_rates),
+        enabled_currencies=frozenset(currency.code for currency in facts.currencies) | {base},
+        tracking_categories=tuple(_tracking(category) for category in facts.tracking_categories),
+        period_lock_date=organisation.period_lock_date,
+        end_of_year_lock_date=organisation.end_of_year_lock_date,
+        name=organisation.name or "",
+        short_code=organisation.short_code or "",
+        notes=(timezone.note,) if timezone.note else (),
+    )
+
+
+def _account(account: XeroAccount) -> Account:
+    return Account(
+        account_id=account.account_id,
+        code=account.code or "",
+        name=account.name,
+        type=account.type,
+        status=account.status or "ACTIVE",
+        account_class=account.class_ or "",
+        bank_account_type=account.bank_account_type or "",
+        tax_type=account.tax_type or "",
+        enable_payments=account.enable_payments_to_account,
+        currency=account.currency_code or "",
+        system_account=account.system_account or "",
+    )
+
+
+def _tax_rate(rate: XeroTaxRate) -> TaxRate:
+    return TaxRate(
+        tax_type=rate.tax_type,
+        name=rate.name,
+        status=rate.status or "ACTIVE",
+        report_tax_type=rate.report_tax_type or "",
+        effective_rate=rate.effective_rate,
+        applies_to=frozenset(
+            account_class for flag, account_class in APPLIES_TO.items() if getattr(rate, flag)
+        ),
+    )
+
+
+def _tracking(category: XeroTrackingCategory) -> TrackingCategory:
+    return TrackingCategory(
+        category_id=category.tracking_category_id,
+        name=category.name,
+        status=category.status or "ACTIVE",
+        options=tuple(
+            TrackingOption(option.tracking_option_id, option.name, option.status or "ACTIVE")
+            for option in category.options
+        ),
+    )
 
 
 def translated(call: Callable[[], T]) -> T:
@@ -53,20 +136,8 @@ class XeroBooksClient:
     def __init__(self, api: XeroAccounting) -> None:
         self._api = api
 
-    def organisation_facts(self) -> dict[str, Any]:
-        facts = translated(self._api.org_context)
-
-        def plain(model: Any) -> dict[str, Any]:
-            dumped: dict[str, Any] = model.model_dump(by_alias=True, mode="json")
-            return dumped
-
-        return {
-            "organisation": plain(facts.organisation),
-            "accounts": [plain(account) for account in facts.accounts],
-            "tax_rates": [plain(rate) for rate in facts.tax_rates],
-            "currencies": [plain(currency) for currency in facts.currencies],
-            "tracking": [plain(category) for category in facts.tracking_categories],
-        }
+    def organisation_facts(self) -> OrganisationFacts:
+        return translated(self._api.org_context)
 
     def ensure_contact(
         self, contact_id: str | None, name: str, key_suffix: str = ""
