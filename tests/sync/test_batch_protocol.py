@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, text
 
 from abxero.domain import jsontext
+from abxero.domain.lifecycles import BatchStatus
 from abxero.domain.plan import Endpoint
 from abxero.store.db import make_engine, session_factory, transaction
 from abxero.store.migrate import upgrade
@@ -176,7 +177,7 @@ def test_opening_a_batch_marks_its_documents_sending_under_one_key(memory_ledger
         {"InvoiceNumber": "A-2"},
     ]
     assert _statuses(memory_ledger) == {"bill-1": ("sending", ""), "bill-2": ("sending", "")}
-    assert _batch_status(memory_ledger, batch.batch_id) == batches.SENDING
+    assert _batch_status(memory_ledger, batch.batch_id) == BatchStatus.SENDING
     assert _open(memory_ledger, Endpoint.INVOICES) == []  # nothing sending is opened again
 
 
@@ -192,7 +193,7 @@ def test_the_answer_settles_each_element_and_closes_the_batch(memory_ledger: Led
     assert (counts.posted, counts.failed) == (1, 1)
     assert counts.failures == [("bill-2", "Account archived. Restore the account.")]
     assert _statuses(memory_ledger) == {"bill-1": (POSTED, PAYMENT_ID), "bill-2": ("failed", "")}
-    assert _batch_status(memory_ledger, batch.batch_id) == batches.DONE
+    assert _batch_status(memory_ledger, batch.batch_id) == BatchStatus.DONE
     with memory_ledger.factory() as session:
         assert batches.interrupted_batches(session, memory_ledger.connection_id) == []
         source = session.scalars(
@@ -231,7 +232,7 @@ def test_a_batch_left_open_by_a_crash_is_reconciled_not_sent_again(memory_ledger
         counts = batches.reconcile(session, crashed.batch_id, [PAYMENT_ID, None], NOW)
     assert counts.posted == 1
     assert _statuses(memory_ledger) == {"bill-1": (POSTED, PAYMENT_ID), "bill-2": (PLANNED, "")}
-    assert _batch_status(memory_ledger, crashed.batch_id) == batches.RECONCILED
+    assert _batch_status(memory_ledger, crashed.batch_id) == BatchStatus.RECONCILED
     with memory_ledger.factory() as session:
         assert batches.interrupted_batches(session, memory_ledger.connection_id) == []
     assert _ready_keys(memory_ledger, Endpoint.INVOICES) == ["bill-2"]  # bill-1 never again
