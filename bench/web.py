@@ -21,13 +21,13 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
-from abxero.demo import connect_demo_organisations, simulators
 from abxero.jobs.queue import build_queue
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import Runtime
 from abxero.store.migrate import upgrade
 from abxero.store.models import OutboxDocument, SourceTransaction
 from abxero.web import create_app
+from abxero_sim.demo import connect_demo_organisations, simulators
 from bench.results import Row, Target
 from bench.world import UNBOUND_LIMITS, Bench, CallLog, _by_region, scratch_dir
 from tests.web.web_support import Sims, csrf_of, path_of, settings_for, xero_consent
