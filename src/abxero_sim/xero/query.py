@@ -4,7 +4,7 @@ Xero ignores a query parameter its endpoint does not define, so e.g. ``ContactID
 ``GET /Invoices`` but not ``GET /CreditNotes`` or ``GET /BankTransactions`` (their operations in
 xero_accounting.yaml list only ``where``, ``order``, ``page``, ``pageSize`` and ``unitdp``). The
 table below restates the spec's ``parameters`` (``in: query``) of each GET operation the
-simulator serves; tests/xero/test_simulator_realism.py checks it against the spec file.
+simulator serves; tests/sim/xero/test_simulator_realism.py checks it against the spec file.
 Writes keep every parameter. Names match case-insensitively and take the spec's spelling: a
 Xero SDK maintainer's own example spells it ``?SummarizeErrors=false``
 (https://stackoverflow.com/questions/52706101).
