@@ -26,8 +26,9 @@ class SpecsMissing(FileNotFoundError):
 
 
 def repository_root() -> Path:
-    """The checkout that holds ``src/abxero_sim`` (an editable install keeps it there)."""
-    return Path(__file__).resolve().parents[2]
+    """The checkout that holds ``src/abxero_sim`` (an editable install keeps it there); a
+    symlinked checkout counts where the link is, since that is what sits beside ``shared``."""
+    return Path(__file__).absolute().parents[2]
 
 
 def default_specs_dir() -> Path:

@@ -18,7 +18,7 @@ from abxero_sim.specs import (
     xero_spec_path,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).absolute().parents[2]
 
 
 def test_the_default_is_shared_specs_beside_the_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
