@@ -6,12 +6,12 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: demo test lint bench clean lock
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml sim/pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "abxero needs Python 3.11 or newer")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e . -e ./sim
 	touch $(STAMP)
 
 demo: $(STAMP)

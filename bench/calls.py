@@ -17,11 +17,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from abxero.demo import simulators
 from abxero.domain import jsontext
-from abxero.simulators.amazon.businesses import ACME, DEFAULT_BUSINESSES, Business
 from abxero.store.models import OutboxDocument, SourceTransaction
 from abxero.sync.batches import BATCH_SIZE
+from abxero_sim.amazon.businesses import ACME, DEFAULT_BUSINESSES, Business
+from abxero_sim.demo import simulators
 from bench.naive import NaiveRun, post_one_by_one
 from bench.results import Row, Target
 from bench.world import UNBOUND_LIMITS, Bench, paired_world, scratch_dir

@@ -30,7 +30,6 @@ from typing import Any
 import redis
 from sqlalchemy import func, select
 
-from abxero.demo import connect_demo_organisations, settings_for, simulators
 from abxero.jobs.queue import build_queue
 from abxero.jobs.tasks import Jobs
 from abxero.jobs.worker import DEFAULT_PDF_WORKERS, DEFAULT_WORKERS
@@ -39,6 +38,7 @@ from abxero.store.migrate import upgrade
 from abxero.store.models import OutboxDocument, SourceTransaction, SyncRun
 from abxero.sync.attachments import candidates
 from abxero.xero import Pacer
+from abxero_sim.demo import connect_demo_organisations, settings_for, simulators
 from bench.results import Row, Target
 from bench.scaleout import worker_env
 from bench.world import Bench, CallLog, _by_region, scratch_dir

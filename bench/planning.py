@@ -31,9 +31,9 @@ from abxero.domain.defaults import default_mapping
 from abxero.domain.mapping import AccountPayment, MappingConfig
 from abxero.domain.planner import plan_record
 from abxero.domain.transactions import Instrument
-from abxero.simulators.amazon.businesses import ACME
-from abxero.simulators.amazon.generator import FeedGenerator
-from abxero.simulators.xero.seed import us_demo
+from abxero_sim.amazon.businesses import ACME
+from abxero_sim.amazon.generator import FeedGenerator
+from abxero_sim.xero.seed import us_demo
 from bench.results import Row, Target
 
 NAME = "Planning cost"

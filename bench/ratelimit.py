@@ -25,9 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from abxero.simulators.xero import LimitSettings
 from abxero.sync.engine import SyncReport
 from abxero.xero import Pacer
+from abxero_sim.xero import LimitSettings
 from bench.results import Row, Target
 from bench.world import Bench, Call, ScaledClock, paired_world, scratch_dir
 

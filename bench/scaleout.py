@@ -30,14 +30,14 @@ import redis
 from psycopg import sql
 from sqlalchemy import func, select
 
-from abxero.demo import consent_on_amazon, settings_for, sign_in_with_xero, simulators
 from abxero.jobs.queue import build_queue
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import Runtime
 from abxero.services.connections import organisations_for
-from abxero.simulators.amazon.businesses import ACME, HARBOUR, Business
 from abxero.store.migrate import upgrade
 from abxero.store.models import SyncRun
+from abxero_sim.amazon.businesses import ACME, HARBOUR, Business
+from abxero_sim.demo import consent_on_amazon, settings_for, sign_in_with_xero, simulators
 from bench.results import Row, Target
 from bench.world import UNBOUND_LIMITS, Bench, CallLog, scratch_dir
 

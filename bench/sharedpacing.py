@@ -41,12 +41,12 @@ from typing import Any
 import httpx
 import redis
 
-from abxero.simulators.serving import served
-from abxero.simulators.xero import LimitSettings, create_app
+from abxero.web.serving import served
 from abxero.xero import AccountingTransport, PaceLimits, Pacer, SharedPacer
 from abxero.xero.errors import RetriableError
 from abxero.xero.pacing import Pacing
 from abxero.xero.redis_pacing import RedisPaceBackend
+from abxero_sim.xero import LimitSettings, create_app
 from bench.results import Row, Target
 
 NAME = "Shared pacing"

@@ -34,11 +34,11 @@ from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from abxero.demo import connect_demo_organisations, simulators
 from abxero.runtime import Runtime
 from abxero.settings import Settings
-from abxero.simulators.serving import free_port
 from abxero.store.migrate import upgrade
+from abxero.web.serving import free_port
+from abxero_sim.demo import connect_demo_organisations, simulators
 from bench.results import Row, Target
 from bench.scaleout import scratch_postgres
 from bench.world import UNBOUND_LIMITS, Bench, CallLog, _by_region, scratch_dir

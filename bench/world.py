@@ -16,15 +16,21 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from abxero.demo import World, connect_demo_organisations, demo_mapping, settings_for, simulators
 from abxero.runtime import HTTP_TIMEOUT, Runtime
-from abxero.simulators.amazon import DEFAULT_BUSINESSES, Business
-from abxero.simulators.xero import LimitSettings
 from abxero.store.db import transaction
 from abxero.store.migrate import upgrade
 from abxero.store.models import AmazonConnection, XeroConnection
 from abxero.sync.mappings import save_mapping
 from abxero.xero import Pacer
+from abxero_sim.amazon import DEFAULT_BUSINESSES, Business
+from abxero_sim.demo import (
+    World,
+    connect_demo_organisations,
+    demo_mapping,
+    settings_for,
+    simulators,
+)
+from abxero_sim.xero import LimitSettings
 
 #: Limits high enough never to bind, for benchmarks that count calls rather than pace them.
 UNBOUND_LIMITS = LimitSettings(

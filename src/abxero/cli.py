@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from importlib.metadata import EntryPoint, entry_points
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,101 +99,6 @@ def runtime_or_exit() -> Runtime:
 
 
 @app.command()
-def simulators(
-    host: str = typer.Option("127.0.0.1", help="Loopback address to listen on."),
-    amazon_port: int = typer.Option(8410, help="Port of the Amazon Business simulator."),
-    xero_port: int = typer.Option(8420, help="Port of the Xero simulator."),
-    seed: int = typer.Option(7, help="Seed of the simulated businesses and organisations."),
-) -> None:
-    """Serve the Xero and Amazon Business simulators on loopback until interrupted."""
-    import json
-    import time
-
-    from abxero.demo import simulators as serving
-
-    with serving(seed, host, xero_port, amazon_port) as world:
-        # Lines meant to be copied go out with print(), not rich: rich wraps at the terminal
-        # width (80 columns when stdout is not a terminal) and would cut a long value in two.
-        print(f"Xero simulator:            {world.xero_url}")
-        print(f"Amazon Business simulator: {world.amazon_url}")
-        print(json.dumps({"amazon_url": world.amazon_url, "xero_url": world.xero_url}))
-        print("Point abxero at them with:")
-        for line in simulator_environment(world.xero_url, world.amazon_url):
-            print(f"  export {line}")
-        print("Press Ctrl+C to stop.", flush=True)
-        try:
-            while True:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            console.print("stopped")
-
-
-def simulator_environment(xero_url: str, amazon_url: str) -> list[str]:
-    """The ABXERO_* variables that point abxero at running simulators."""
-    from abxero.demo import SIM_XERO_CLIENT
-    from abxero.simulators import amazon as amazon_sim
-
-    return [
-        f"ABXERO_XERO_LOGIN_URL={xero_url}",
-        f"ABXERO_XERO_IDENTITY_URL={xero_url}",
-        f"ABXERO_XERO_API_URL={xero_url}",
-        f"ABXERO_XERO_CLIENT_ID={SIM_XERO_CLIENT[0]}",
-        f"ABXERO_XERO_CLIENT_SECRET={SIM_XERO_CLIENT[1]}",
-        f"ABXERO_AMAZON_CONSENT_URL_US={amazon_url}",
-        f"ABXERO_AMAZON_CONSENT_URL_UK={amazon_url}",
-        f"ABXERO_AMAZON_TOKEN_URL={amazon_url}/auth/o2/token",
-        f"ABXERO_AMAZON_API_URL_NA={amazon_url}",
-        f"ABXERO_AMAZON_API_URL_EU={amazon_url}",
-        f"ABXERO_AMAZON_APPLICATION_ID={amazon_sim.DEFAULT_APPLICATION_ID}",
-        f"ABXERO_AMAZON_CLIENT_ID={amazon_sim.DEFAULT_CLIENT_ID}",
-        f"ABXERO_AMAZON_CLIENT_SECRET={amazon_sim.DEFAULT_CLIENT_SECRET}",
-    ]
-
-
-@app.command()
-def demo(
-    headless: bool = typer.Option(False, help="Run the whole journey without a browser."),
-    seed: int = typer.Option(7, help="Seed of the simulated world."),
-    port: int = typer.Option(8000, help="Port of the web app."),
-) -> None:
-    """Start the simulators and the app with a worker: walk the setup in a browser."""
-    if headless:
-        run_headless_demo(seed)
-        return
-    run_web_demo(seed, port)
-
-
-def run_web_demo(seed: int, port: int) -> None:
-    import time
-
-    from abxero.demo import fresh_data_dir, settings_for, simulators
-    from abxero.web.server import run_with_worker
-
-    base = settings_or_exit()
-    with simulators(seed) as world:
-        public = f"http://localhost:{port}"
-        settings = settings_for(
-            world,
-            fresh_data_dir(base.data_dir / "demo"),
-            public_url=public,
-            xero_redirect_uri=f"{public}/auth/xero/callback",
-            amazon_redirect_uri=f"{public}/amazon/callback",
-        )
-        with run_with_worker(settings, "127.0.0.1", port):
-            console.print(f"abxero is running: open [bold]{public}[/bold] in a browser.")
-            console.print(
-                "Sign in with Xero (simulated), pick Demo Company (US) or (UK), connect Amazon "
-                "Business (Acme Robotics for the US, Harbour Analytics for the UK), import, map, "
-                "review and finish. Press Ctrl+C to stop."
-            )
-            try:
-                while True:
-                    time.sleep(1)
-            except KeyboardInterrupt:
-                console.print("stopped")
-
-
-@app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
@@ -200,34 +107,6 @@ def serve(
     from abxero.web.server import serve as serve_app
 
     serve_app(settings_or_exit(), host, port)
-
-
-def run_headless_demo(seed: int) -> None:
-    import shlex
-
-    from abxero.commands import demo_json
-    from abxero.demo import demo_data_dir, run_headless
-
-    settings = settings_or_exit()
-    console.print("Starting the simulators, signing in with Xero, connecting Amazon Business…")
-    summaries = run_headless(settings, seed=seed)
-    print(
-        "The demo's ledger stays in its own folder; inspect it with:\n"
-        f"  ABXERO_DATA_DIR={shlex.quote(str(demo_data_dir(settings)))} abxero status"
-    )
-    for item in summaries:
-        verdict = "[green]match[/green]" if item["totals_match"] else "[red]DIFFER[/red]"
-        console.print(
-            f"{item['organisation']} ({item['region']}): {item['fetched']} Amazon transactions, "
-            f"{item['documents_posted']} Xero documents posted, {item['held']} held, "
-            f"{item['quarantined']} quarantined, {item['duplicates']} duplicates; "
-            f"Amazon sent {item['amazon_total']} {item['currency']} = posted "
-            f"{item['posted_total']} + held {item['held_total']} + quarantined "
-            f"{item['quarantined_total']} ({item['unaccounted']} unreadable or unfinished); "
-            f"Xero holds {item['xero_total']} "
-            f"{item['currency']}: {verdict}"
-        )
-    print(demo_json(summaries))
 
 
 @app.command()
@@ -420,6 +299,27 @@ def _display_url(url: str) -> str:
 
     return make_url(url).render_as_string(hide_password=True)
 
+
+EXTRA_COMMANDS = "abxero.cli"
+# Where the simulators' distribution (sim/pyproject.toml) lives when its source is on the path
+# but the environment was never told about it (no entry point): a checkout run with
+# PYTHONPATH=src. Looked up by name at run time only; nothing here imports it.
+SIMULATOR_COMMANDS = EntryPoint("simulators", "abxero_sim.cli:register", EXTRA_COMMANDS)
+
+
+def load_extra_commands(target: typer.Typer) -> None:
+    """Add the commands other installed distributions register in the ``abxero.cli`` group
+    (``abxero demo`` and ``abxero simulators`` come from abxero-sim, see README)."""
+    found = list(entry_points(group=EXTRA_COMMANDS))
+    if not any(point.value == SIMULATOR_COMMANDS.value for point in found):
+        module = SIMULATOR_COMMANDS.module
+        if find_spec(module.partition(".")[0]) is not None and find_spec(module) is not None:
+            found.append(SIMULATOR_COMMANDS)
+    for point in found:
+        point.load()(target)
+
+
+load_extra_commands(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import httpx
 
 from abxero.amazon import AmazonApi
-from abxero.simulators.clock import ManualClock
+from abxero_sim.clock import ManualClock
 
 with warnings.catch_warnings():
     # Starlette asks for httpx2 in a later release; its TestClient is an httpx.Client today.

@@ -11,8 +11,8 @@ import pytest
 from starlette.applications import Starlette
 
 from abxero.amazon import AmazonApi, RetryPolicy, StaticToken
-from abxero.simulators.amazon import create_app
-from abxero.simulators.clock import ManualClock
+from abxero_sim.amazon import create_app
+from abxero_sim.clock import ManualClock
 from tests.amazon.amazon_support import BASE_URL, SEED, START, ApiFor, SimToken, Sleeps, TestClient
 
 

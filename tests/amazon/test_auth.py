@@ -20,12 +20,12 @@ from abxero.amazon import (
     endpoints_for,
 )
 from abxero.amazon.transactions import TransactionFeed
-from abxero.simulators.amazon import (
+from abxero_sim.amazon import (
     DEFAULT_APPLICATION_ID,
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
 )
-from abxero.simulators.clock import ManualClock
+from abxero_sim.clock import ManualClock
 from tests.amazon.amazon_support import BASE_URL, START, Sleeps
 
 REDIRECT = "http://127.0.0.1:8765/amazon/callback"
@@ -125,7 +125,7 @@ def test_bad_consent_requests_get_an_error_page_not_a_redirect(
 
 
 def test_a_region_app_lists_only_its_store(clock: ManualClock) -> None:
-    from abxero.simulators.amazon import create_app
+    from abxero_sim.amazon import create_app
     from tests.amazon.amazon_support import TestClient
 
     client = TestClient(create_app(1, clock=clock, region="US"), base_url=BASE_URL)

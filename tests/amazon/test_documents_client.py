@@ -20,7 +20,7 @@ from abxero.amazon import (
     TransactionFeed,
     unpack_pdf,
 )
-from abxero.simulators.clock import ManualClock
+from abxero_sim.clock import ManualClock
 from tests.amazon.amazon_support import START, ApiFor, set_faults
 
 UK_MARKET = "A1F83G8C2ARO7P"

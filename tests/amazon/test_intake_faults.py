@@ -16,7 +16,7 @@ from abxero.amazon import (
     TransactionFeed,
     unpack_pdf,
 )
-from abxero.simulators.amazon.documents import package
+from abxero_sim.amazon.documents import package
 from tests.amazon.amazon_support import START, ApiFor, Sleeps, set_faults
 
 UK_MARKET = "A1F83G8C2ARO7P"

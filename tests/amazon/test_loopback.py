@@ -22,14 +22,14 @@ from abxero.amazon import (
     consent_url,
     endpoints_for,
 )
-from abxero.simulators.amazon import (
+from abxero.web.serving import ServedApp, served
+from abxero_sim.amazon import (
     DEFAULT_APPLICATION_ID,
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     create_app,
 )
-from abxero.simulators.clock import ManualClock
-from abxero.simulators.serving import ServedApp, served
+from abxero_sim.clock import ManualClock
 from tests.amazon.amazon_support import START, Sleeps
 
 REDIRECT = "http://localhost:9911/amazon/callback"

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from abxero.amazon import FatalError, FeedPosition, TransactionFeed
-from abxero.simulators.clock import ManualClock
 from abxero.sync.amazon_feed import AmazonFeedClient
+from abxero_sim.clock import ManualClock
 from tests.amazon.amazon_support import START, ApiFor, set_faults
 
 FROM = START - timedelta(days=21)

@@ -20,8 +20,8 @@ from abxero.amazon import (
     windows,
 )
 from abxero.domain.transactions import Quarantined, Transaction
-from abxero.simulators.amazon.generator import record_feed_date
-from abxero.simulators.clock import ManualClock
+from abxero_sim.amazon.generator import record_feed_date
+from abxero_sim.clock import ManualClock
 from tests.amazon.amazon_support import BASE_URL, START, ApiFor, SimToken, Sleeps, set_faults
 
 FROM = START - timedelta(days=21)
@@ -189,7 +189,7 @@ def test_a_token_for_another_region_is_refused(
     clock: ManualClock, sim_token: SimToken, sleeps: Sleeps
 ) -> None:
     from abxero.amazon import StaticToken
-    from abxero.simulators.amazon import SimulatorState, create_app
+    from abxero_sim.amazon import SimulatorState, create_app
     from tests.amazon.amazon_support import TestClient
 
     state = SimulatorState(4, clock=clock)

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from abxero.simulators.serving import served
-from abxero.simulators.xero import create_app, tenant_id_for
+from abxero.web.serving import served
+from abxero_sim.xero import create_app, tenant_id_for
 from bench import sharedpacing
 from bench.__main__ import MODULES, run_one
 from bench.results import Benchmark, Row, table, write_results

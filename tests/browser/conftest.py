@@ -12,8 +12,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from abxero.simulators.serving import free_port
 from abxero.web.server import RunningApp, run_with_worker
+from abxero.web.serving import free_port
 from tests.web.web_support import Sims, fresh_simulators, settings_for, simulators_served
 
 CHROMIUM = "/usr/bin/chromium"

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
-from abxero.simulators.xero import tenant_id_for
 from abxero.web.server import RunningApp
+from abxero_sim.xero import tenant_id_for
 from tests.browser.conftest import Shots
 from tests.web.web_support import XERO_SEED
 

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from abxero.simulators import amazon, xero
-from abxero.simulators.serving import served
-from abxero.simulators.xero import tenant_id_for
 from abxero.web.server import RunningApp
+from abxero.web.serving import served
+from abxero_sim import amazon, xero
+from abxero_sim.xero import tenant_id_for
 from tests.browser.conftest import Shots
 from tests.browser.journey import connect_amazon, import_history, map_accounts, wait_until_idle
 from tests.web.web_support import AMAZON_SEED, XERO_SEED, Sims

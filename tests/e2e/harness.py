@@ -13,11 +13,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from abxero.cli import simulator_environment
-from abxero.demo import World, connect_demo_organisations, demo_mapping, settings_for, simulators
 from abxero.domain import jsontext
 from abxero.runtime import Runtime
-from abxero.simulators.xero import LimitSettings
 from abxero.store.db import transaction
 from abxero.store.migrate import upgrade
 from abxero.store.models import (
@@ -29,6 +26,15 @@ from abxero.store.models import (
 )
 from abxero.sync.mappings import save_mapping
 from abxero.xero import Pacer
+from abxero_sim.cli import simulator_environment
+from abxero_sim.demo import (
+    World,
+    connect_demo_organisations,
+    demo_mapping,
+    settings_for,
+    simulators,
+)
+from abxero_sim.xero import LimitSettings
 
 FAST_LIMITS = LimitSettings(
     concurrent=5, per_minute=100_000, per_day=1_000_000, app_per_minute=1_000_000

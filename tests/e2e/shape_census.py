@@ -1,7 +1,7 @@
 """How many records of each real-world shape today's parser quarantines.
 
 Generates 90 days of a US (``us-acme``) and a UK (``uk-harbour``) business with the record
-shapes of ``abxero.simulators.amazon.shapes`` at their ``Shapes.all_on()`` fractions and runs
+shapes of ``abxero_sim.amazon.shapes`` at their ``Shapes.all_on()`` fractions and runs
 ``parse_transaction`` over them. A record "has" a shape when turning on that knob alone
 changes it (or adds it). Rerun after a parser change:
 
@@ -21,8 +21,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from abxero.domain.transactions import Quarantined, parse_transaction
-from abxero.simulators.amazon import DEFAULT_BUSINESSES, Business, Shapes
-from abxero.simulators.amazon.generator import FeedGenerator
+from abxero_sim.amazon import DEFAULT_BUSINESSES, Business, Shapes
+from abxero_sim.amazon.generator import FeedGenerator
 
 REGIONS = {"US": "us-acme", "UK": "uk-harbour"}
 END = datetime(2026, 6, 1, tzinfo=UTC)

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import pytest
 
-from abxero.demo import amazon_side, ledger_summary
 from abxero.domain import jsontext
 from abxero.store.models import SourceTransaction
+from abxero_sim.demo import amazon_side, ledger_summary
 from tests.e2e.harness import Harness
 
 pytestmark = pytest.mark.slow

@@ -2,7 +2,7 @@
 
 The Amazon simulator is switched to ``Shapes.all_on()`` (refunds sent positive, VAT-inclusive UK
 principal, authorised amounts, two instruments sharing a shipment's lines, null/empty/offset
-fields, records without lines; sources in ``abxero.simulators.amazon.shapes``) and to the intake
+fields, records without lines; sources in ``abxero_sim.amazon.shapes``) and to the intake
 knobs in ``INTAKE_KNOBS``. Then:
 
 * no record that carries an id, a type, an amount and a currency is quarantined;
@@ -23,8 +23,8 @@ import httpx
 import pytest
 
 from abxero.domain import jsontext
-from abxero.simulators.amazon import Shapes
 from abxero.store.models import XeroConnection
+from abxero_sim.amazon import Shapes
 from tests.e2e.harness import MAIN_ROLES, Harness
 from tests.e2e.shape_census import DETECTORS, reason_kind, shapes_seen
 

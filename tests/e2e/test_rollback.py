@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from abxero.demo import demo_mapping
 from abxero.domain.mapping import AccountPayment, PaymentPolicy
 from abxero.services import rollback
 from abxero.store.db import transaction
 from abxero.store.models import XeroConnection
 from abxero.sync.mappings import save_mapping
+from abxero_sim.demo import demo_mapping
 from tests.conftest import empty_database
 from tests.e2e.harness import Harness, abxero_environment, running_harness
 from tests.e2e.rollback_worker import LEASE_SECONDS

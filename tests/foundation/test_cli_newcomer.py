@@ -12,8 +12,8 @@ from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from abxero.cli import app
-from abxero.simulators import amazon as amazon_sim
 from abxero.store.db import make_engine
+from abxero_sim import amazon as amazon_sim
 
 runner = CliRunner()
 SRC = Path(__file__).resolve().parents[2] / "src"

@@ -123,8 +123,8 @@ def test_no_code_token_secret_or_key_in_any_log_line_of_a_full_journey(
     """Sign in, connect Amazon, import, map and finish against the served app with its worker,
     then run the CLI's sync: every line written, JSON as ``ABXERO_LOG_JSON`` asks."""
     from abxero.logs import configure_from
-    from abxero.simulators.serving import free_port
     from abxero.web.server import run_with_worker
+    from abxero.web.serving import free_port
     from tests.web.web_support import (
         amazon_consent,
         csrf_of,

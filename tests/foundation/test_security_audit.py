@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from abxero.simulators.serving import free_port, served
+from abxero.web.serving import free_port, served
 
 AUDIT = Path(__file__).resolve().parents[2] / ".ci" / "audit_pypi.py"
 RELEASES = {

@@ -23,15 +23,15 @@ import pytest
 import redis
 from sqlalchemy import select, update
 
-from abxero.demo import demo_mapping, settings_for, simulators
 from abxero.domain import jsontext
 from abxero.runtime import Runtime
-from abxero.simulators.xero import LimitSettings
 from abxero.store.db import transaction
 from abxero.store.migrate import upgrade
 from abxero.store.models import OutboxDocument, SourceTransaction, SyncRun, XeroConnection
 from abxero.sync.mappings import save_mapping
 from abxero.xero import Pacer
+from abxero_sim.demo import demo_mapping, settings_for, simulators
+from abxero_sim.xero import LimitSettings
 from bench.scaleout import SECRET, businesses, connect_all, worker_env
 from tests.conftest import REDIS_TEST_URL, empty_database
 

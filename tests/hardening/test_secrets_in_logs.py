@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from abxero.demo import SIM_XERO_CLIENT
 from abxero.logs import configure_logging
-from abxero.simulators import amazon as amazon_sim
 from abxero.store.models import EncryptedTokenSet
 from abxero.store.tokens import read_token_set
+from abxero_sim import amazon as amazon_sim
+from abxero_sim.demo import SIM_XERO_CLIENT
 from tests.e2e.harness import Harness
 from tests.hardening.support import import_and_finish, post
 

@@ -11,17 +11,17 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from abxero.demo import settings_for
 from abxero.domain.mapping import SellerCoding
 from abxero.jobs.queue import build_queue
 from abxero.jobs.tasks import Jobs
 from abxero.runtime import Runtime
 from abxero.services.webhooks import signature_of
-from abxero.simulators.serving import served
 from abxero.store.db import transaction
 from abxero.store.models import SellerContact
 from abxero.sync.mappings import latest_mapping, save_mapping
 from abxero.web import create_app
+from abxero.web.serving import served
+from abxero_sim.demo import settings_for
 from tests.e2e.harness import Harness
 from tests.hardening.support import connection, event_codes, events, import_and_finish, post
 

@@ -13,9 +13,9 @@ from pydantic import SecretStr
 
 from abxero.jobs.tasks import Jobs
 from abxero.services.webhooks import signature_of
-from abxero.simulators.serving import served
 from abxero.store.models import Event, XeroConnection
 from abxero.web import create_app
+from abxero.web.serving import served
 from tests.web.conftest import Browser, set_up_organisation
 from tests.web.web_support import csrf_of, form_fields
 

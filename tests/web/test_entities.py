@@ -11,12 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from abxero.simulators import amazon, xero
-from abxero.simulators.serving import served
-from abxero.simulators.xero.app import SECOND_USER
-from abxero.simulators.xero.tokens import SimUser
 from abxero.store.db import transaction
 from abxero.store.models import OutboxDocument, SourceTransaction, XeroConnection
+from abxero.web.serving import served
+from abxero_sim import amazon, xero
+from abxero_sim.xero.app import SECOND_USER
+from abxero_sim.xero.tokens import SimUser
 from tests.web.conftest import APP_URL, Browser, sim_invoices
 from tests.web.test_grants import sign_in_as
 from tests.web.web_support import AMAZON_SEED, XERO_SEED, Sims, csrf_of, form_fields

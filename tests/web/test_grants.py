@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 from fastapi.testclient import TestClient
 
-from abxero.simulators.xero.app import SECOND_USER
 from abxero.store.models import EncryptedTokenSet, User, XeroConnection
 from abxero.store.tokens import read_token_set
+from abxero_sim.xero.app import SECOND_USER
 from tests.web.conftest import APP_URL, Browser, set_up_organisation
 from tests.web.web_support import csrf_of, path_of, xero_consent
 

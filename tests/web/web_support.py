@@ -16,14 +16,14 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from abxero.settings import Settings, load_settings
-from abxero.simulators import amazon, xero
-from abxero.simulators.amazon import (
+from abxero.web.serving import served
+from abxero_sim import amazon, xero
+from abxero_sim.amazon import (
     DEFAULT_APPLICATION_ID,
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
 )
-from abxero.simulators.serving import served
-from abxero.simulators.xero import tenant_id_for
+from abxero_sim.xero import tenant_id_for
 
 XERO_SEED = 11
 AMAZON_SEED = 5

@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from abxero.simulators.clock import ManualClock
 from abxero.xero import (
     DEFAULT_SCOPES,
     IdTokenError,
@@ -20,6 +19,7 @@ from abxero.xero import (
     XeroAuth,
     XeroTokens,
 )
+from abxero_sim.clock import ManualClock
 from tests.xero.xero_support import BASE, REDIRECT
 
 

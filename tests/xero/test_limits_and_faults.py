@@ -8,8 +8,6 @@ from typing import Any
 import httpx
 import pytest
 
-from abxero.simulators.clock import ManualClock
-from abxero.simulators.xero import LimitSettings
 from abxero.xero import (
     AccountingTransport,
     DayLimitError,
@@ -19,6 +17,8 @@ from abxero.xero import (
     RetryPolicy,
     XeroAccounting,
 )
+from abxero_sim.clock import ManualClock
+from abxero_sim.xero import LimitSettings
 from tests.xero.xero_support import BASE, ApiFactory, bill, put_batch, state
 
 

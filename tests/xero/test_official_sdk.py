@@ -40,8 +40,8 @@ from xero_python.api_client import ApiClient, Configuration
 from xero_python.api_client.oauth2 import OAuth2Token, TokenApi
 from xero_python.exceptions import ApiException
 
-from abxero.simulators.serving import ServedApp, served
-from abxero.simulators.xero import create_app
+from abxero.web.serving import ServedApp, served
+from abxero_sim.xero import create_app
 
 CLIENT_ID, CLIENT_SECRET = "abxero-sim-client", "abxero-sim-secret"
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 
-from abxero.simulators.clock import ManualClock
 from abxero.sync.xero_readback import read_back
 from abxero.xero import AccountingTransport, Pacer, XeroAccounting
+from abxero_sim.clock import ManualClock
 from tests.xero.conftest import BASE
 from tests.xero.xero_support import bill, line, payment, put_batch
 

@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from abxero.simulators.xero.removals import (
+from abxero.xero import ValidationFailedError, XeroAccounting
+from abxero_sim.xero.removals import (
     RECONCILED_BANK_TRANSACTION,
     RECONCILED_DOCUMENT,
     RECONCILED_PAYMENT,
 )
-from abxero.xero import ValidationFailedError, XeroAccounting
 from tests.xero.xero_support import allocations_path, bill, line, payment, put_batch, state
 
 

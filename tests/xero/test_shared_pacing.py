@@ -17,16 +17,16 @@ import httpx
 import pytest
 import redis
 
-from abxero.simulators.clock import ManualClock
-from abxero.simulators.serving import served
-from abxero.simulators.xero import LimitSettings, create_app
 from abxero.store.db import make_engine, session_factory
 from abxero.store.migrate import upgrade
 from abxero.store.pacing import DatabasePaceBackend
+from abxero.web.serving import served
 from abxero.xero import AccountingTransport, PaceLimits, Pacer, SharedPacer
 from abxero.xero.pacing import Pacing
 from abxero.xero.redis_pacing import RedisPaceBackend
 from abxero.xero.shared_pacing import SLOT_POLL, PaceBackend
+from abxero_sim.clock import ManualClock
+from abxero_sim.xero import LimitSettings, create_app
 from tests.conftest import REDIS_TEST_URL, empty_database
 
 BACKENDS = ["redis", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

@@ -21,10 +21,10 @@ from abxero.jobs.worker import DEFAULT_PDF_WORKERS, lane_consumer
 from abxero.logs import configure_from
 from abxero.runtime import Runtime
 from abxero.settings import Settings
-from abxero.simulators.serving import ServedApp, start_server
 from abxero.store.files import prepare_data_files
 from abxero.store.migrate import upgrade
 from abxero.web.app import create_app
+from abxero.web.serving import ServedApp, start_server
 
 
 def build_app(settings: Settings, *, periodic: bool = False) -> tuple[FastAPI, Runtime, Jobs]:
