@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -25,6 +25,11 @@ class Ledger:
 def ledger(database_url: str) -> Iterator[Ledger]:
     upgrade(database_url)
     engine = make_engine(database_url)
+    yield _ledger_with_one_organisation(engine)
+    engine.dispose()
+
+
+def _ledger_with_one_organisation(engine: Engine) -> Ledger:
     factory = session_factory(engine)
     with transaction(factory) as session:
         user = User(xero_user_id="user-1")
@@ -34,8 +39,7 @@ def ledger(database_url: str) -> Iterator[Ledger]:
         session.add(organisation)
         session.flush()
         connection_id = organisation.id
-    yield Ledger(factory, connection_id)
-    engine.dispose()
+    return Ledger(factory, connection_id)
 
 
 @pytest.fixture
@@ -44,14 +48,5 @@ def memory_ledger() -> Iterator[Ledger]:
     for the unit tests of the ledger and batch protocols, which take milliseconds each."""
     engine = create_engine("sqlite://", poolclass=StaticPool)
     Base.metadata.create_all(engine)
-    factory = session_factory(engine)
-    with transaction(factory) as session:
-        user = User(xero_user_id="user-1")
-        session.add(user)
-        session.flush()
-        organisation = XeroConnection(tenant_id="tenant-1", owner_user_id=user.id)
-        session.add(organisation)
-        session.flush()
-        connection_id = organisation.id
-    yield Ledger(factory, connection_id)
+    yield _ledger_with_one_organisation(engine)
     engine.dispose()

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from abxero.domain.context import OrgContext
 from abxero.domain.mapping import MappingConfig
-from abxero.services.manage import HeldGroup, Waiting
+from abxero.services.manage import HeldGroup, Waiting, waiting_of
 from abxero.services.page_state import current_holds
 from abxero.store import tallies
 from abxero.store.models import SourceTransaction
@@ -45,17 +45,6 @@ class Group:
     count: int
     total: Decimal
     transactions: list[Waiting] = field(default_factory=list)
-
-
-def _waiting(source: SourceTransaction) -> Waiting:
-    return Waiting(
-        source.transaction_id,
-        source.transaction_date,
-        source.amount or Decimal(0),
-        source.currency,
-        source.instrument_key,
-        tuple(source.order_ids.split()),
-    )
 
 
 def _of_reason(
@@ -115,7 +104,7 @@ def stored_groups(sessions: sessionmaker[Session], connection_id: int) -> list[G
                 )
             rows.sort(key=lambda row: (row.transaction_date is None, row.transaction_date, row.id))
             group.remedy = rows[0].remedy if rows else ""
-            group.transactions = [_waiting(row) for row in rows[:SAMPLE]]
+            group.transactions = [waiting_of(row) for row in rows[:SAMPLE]]
     return shown
 
 
@@ -161,5 +150,5 @@ def held_page(
             wanted -= len(taken)
             offset = 0
     return HeldPage(
-        code, page, pages, count, [(_waiting(row), row.reason, row.remedy) for row in rows]
+        code, page, pages, count, [(waiting_of(row), row.reason, row.remedy) for row in rows]
     )

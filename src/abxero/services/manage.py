@@ -233,7 +233,8 @@ class HeldGroup:
         return sum((item.amount for item in self.transactions), ZERO)
 
 
-def _waiting(source: SourceTransaction) -> Waiting:
+def waiting_of(source: SourceTransaction) -> Waiting:
+    """A waiting transaction as the manage page lists it."""
     return Waiting(
         source.transaction_id,
         source.transaction_date,
@@ -263,7 +264,7 @@ def held_groups(sessions: sessionmaker[Session], connection_id: int) -> list[Hel
             group = groups.setdefault(
                 key, HeldGroup(source.reason_code, source.reason, source.remedy)
             )
-            group.transactions.append(_waiting(source))
+            group.transactions.append(waiting_of(source))
     return sorted(groups.values(), key=lambda group: -group.count)
 
 

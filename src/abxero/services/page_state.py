@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -36,7 +35,7 @@ from abxero.domain.quarantine import (
     summarise,
 )
 from abxero.runtime import NotConnected, Runtime
-from abxero.services.manage import HeldGroup, Status, Waiting
+from abxero.services.manage import HeldGroup, Status, waiting_of
 from abxero.store.db import transaction
 from abxero.store.models import Event, SourceTransaction, XeroConnection
 from abxero.sync.bills import LedgerBills
@@ -166,17 +165,6 @@ def blocking_problems(
 # -- held, planned again on every view -----
 
 
-def _waiting(source: SourceTransaction) -> Waiting:
-    return Waiting(
-        source.transaction_id,
-        source.transaction_date,
-        source.amount or Decimal(0),
-        source.currency,
-        source.instrument_key,
-        tuple(source.order_ids.split()),
-    )
-
-
 def current_holds(
     sessions: sessionmaker[Session],
     connection_id: int,
@@ -207,7 +195,7 @@ def current_holds(
             if fresh and source.status == SourceStatus.HELD and mapping and context:
                 code, reason, remedy = _reason_now(source, mapping, context, bills)
             group = groups.setdefault((code, reason), HeldGroup(code, reason, remedy))
-            group.transactions.append(_waiting(source))
+            group.transactions.append(waiting_of(source))
     return sorted(groups.values(), key=lambda group: (group.reason_code == READY, -group.count)), (
         fresh
     )
