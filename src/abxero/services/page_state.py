@@ -87,6 +87,27 @@ def contact_problem(runtime: Runtime, connection_id: int) -> Problem | None:
     )
 
 
+DISCONNECTED = Problem(
+    "disconnected",
+    "This organisation is disconnected",
+    "abxero no longer reads Amazon Business or posts to Xero for it. Everything "
+    "posted before is kept.",
+    "Reconnect Xero to start syncing again.",
+)
+XERO_RECONNECT = Problem(
+    "xero_reconnect",
+    "Xero needs reconnecting",
+    "Xero no longer accepts abxero's access to this organisation, so nothing is posted.",
+    "Press Reconnect Xero and sign in again.",
+)
+PARKED = Problem(
+    "parked",
+    "Paused: Xero's daily limit is used up",
+    "Xero allows 5,000 requests a day per organisation.",
+    "Nothing to do: posting resumes by itself at the time shown.",
+)
+
+
 def blocking_problems(
     state: Status,
     *,
@@ -95,60 +116,15 @@ def blocking_problems(
     now: datetime | None = None,
 ) -> list[Problem]:
     """Everything that stops posting right now, most fundamental first."""
-    problems: list[Problem] = []
     if state.xero_status == ConnectionStatus.DISCONNECTED:
-        problems.append(
-            Problem(
-                "disconnected",
-                "This organisation is disconnected",
-                "abxero no longer reads Amazon Business or posts to Xero for it. Everything "
-                "posted before is kept.",
-                "Reconnect Xero to start syncing again.",
-            )
-        )
-        return problems
-    if state.xero_status != ConnectionStatus.CONNECTED:
-        problems.append(
-            Problem(
-                "xero_reconnect",
-                "Xero needs reconnecting",
-                "Xero no longer accepts abxero's access to this organisation, so nothing is "
-                "posted.",
-                "Press Reconnect Xero and sign in again.",
-            )
-        )
-    if state.amazon is None or state.amazon.status != ConnectionStatus.CONNECTED:
-        problems.append(
-            Problem(
-                "amazon_reconnect",
-                "Amazon Business is not connected"
-                if state.amazon is None
-                else "Amazon Business needs reconnecting",
-                "abxero cannot read new purchases.",
-                "Press Connect Amazon Business and allow access again.",
-            )
-        )
+        return [DISCONNECTED]
+    problems = _connection_problems(state)
     if xero_error:
-        problems.append(
-            Problem(
-                "xero_unreadable",
-                "Xero could not be read",
-                xero_error,
-                "Wait a minute and reload. If it goes on, check the organisation in Xero "
-                "(it may be restricted or its subscription ended) or reconnect Xero.",
-            )
-        )
+        problems.append(_xero_unreadable(xero_error))
     if contact is not None:
         problems.append(contact)
     if state.parked_until and (now is None or state.parked_until > now):
-        problems.append(
-            Problem(
-                "parked",
-                "Paused: Xero's daily limit is used up",
-                "Xero allows 5,000 requests a day per organisation.",
-                "Nothing to do: posting resumes by itself at the time shown.",
-            )
-        )
+        problems.append(PARKED)
     run = state.last_run
     if run is not None and run.failed:
         problems.append(
@@ -160,6 +136,32 @@ def blocking_problems(
             )
         )
     return problems
+
+
+def _connection_problems(state: Status) -> list[Problem]:
+    problems = [XERO_RECONNECT] if state.xero_status != ConnectionStatus.CONNECTED else []
+    if state.amazon is None or state.amazon.status != ConnectionStatus.CONNECTED:
+        problems.append(
+            Problem(
+                "amazon_reconnect",
+                "Amazon Business is not connected"
+                if state.amazon is None
+                else "Amazon Business needs reconnecting",
+                "abxero cannot read new purchases.",
+                "Press Connect Amazon Business and allow access again.",
+            )
+        )
+    return problems
+
+
+def _xero_unreadable(error: str) -> Problem:
+    return Problem(
+        "xero_unreadable",
+        "Xero could not be read",
+        error,
+        "Wait a minute and reload. If it goes on, check the organisation in Xero "
+        "(it may be restricted or its subscription ended) or reconnect Xero.",
+    )
 
 
 # -- held, planned again on every view -----

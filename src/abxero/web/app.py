@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -62,93 +64,108 @@ def create_app(runtime: Runtime, jobs: Jobs) -> FastAPI:
 
 
 def add_error_pages(app: FastAPI) -> None:
-    @app.exception_handler(SignInRequired)
-    async def sign_in_first(request: Request, problem: SignInRequired) -> Response:
-        return RedirectResponse("/?" + urlencode({"next": problem.next_path}), status_code=303)
+    """Every failure a route can raise becomes a page with its cause and a way on."""
+    for kinds, handler in ERROR_PAGES:
+        for kind in kinds:
+            app.add_exception_handler(kind, handler)
 
-    @app.exception_handler(StepNotReached)
-    async def step_not_reached(request: Request, problem: StepNotReached) -> Response:
-        return RedirectResponse(problem.location, status_code=303)
 
-    @app.exception_handler(NotFound)
-    async def not_found(request: Request, problem: NotFound) -> Response:
+async def sign_in_first(request: Request, problem: SignInRequired) -> Response:
+    return RedirectResponse("/?" + urlencode({"next": problem.next_path}), status_code=303)
+
+
+async def step_not_reached(request: Request, problem: StepNotReached) -> Response:
+    return RedirectResponse(problem.location, status_code=303)
+
+
+async def not_found(request: Request, problem: NotFound) -> Response:
+    return page_not_found(request)
+
+
+async def malformed(request: Request, problem: RequestValidationError) -> Response:
+    return page_not_found(request)
+
+
+async def http_problem(request: Request, problem: HTTPException) -> Response:
+    if problem.status_code == 404:
         return page_not_found(request)
-
-    @app.exception_handler(RequestValidationError)
-    async def malformed(request: Request, problem: RequestValidationError) -> Response:
-        return page_not_found(request)
-
-    @app.exception_handler(HTTPException)
-    async def http_problem(request: Request, problem: HTTPException) -> Response:
-        if problem.status_code == 404:
-            return page_not_found(request)
-        if problem.status_code == 403:
-            return render(
-                request,
-                "problem.html",
-                403,
-                title="This form has expired",
-                message="For your security the form could not be sent. Reload the page and try "
-                "again.",
-                retry_label="Start again",
-                retry_href="/",
-            )
+    if problem.status_code == 403:
         return render(
             request,
             "problem.html",
-            problem.status_code,
-            title="Something went wrong",
-            message=str(problem.detail),
+            403,
+            title="This form has expired",
+            message="For your security the form could not be sent. Reload the page and try again.",
             retry_label="Start again",
             retry_href="/",
         )
+    return render(
+        request,
+        "problem.html",
+        problem.status_code,
+        title="Something went wrong",
+        message=str(problem.detail),
+        retry_label="Start again",
+        retry_href="/",
+    )
 
-    @app.exception_handler(SideError)
-    async def outside_problem(request: Request, problem: SideError) -> Response:
-        side = "Xero" if problem.side == "xero" else "Amazon Business"
-        return render(
-            request,
-            "problem.html",
-            502,
-            title=f"{side} could not be read"
-            if isinstance(problem, XeroUnreadable)
-            else f"{side} did not answer",
-            message=problem.message,
-            remedy="Wait a minute and try again. If Xero asks you to reconnect, sign in again.",
-            retry_label="Back to your organisations",
-            retry_href="/orgs",
-        )
 
-    @app.exception_handler(XeroError)
-    @app.exception_handler(AmazonError)
-    @app.exception_handler(httpx.HTTPError)
-    async def unexpected_answer(request: Request, problem: Exception) -> Response:
-        """An outside answer no page expected: still a page with the cause and a remedy."""
-        side = "Amazon Business" if isinstance(problem, AmazonError) else "Xero"
-        return render(
-            request,
-            "problem.html",
-            502,
-            title=f"{side} gave an answer abxero could not use",
-            message=str(problem)[:500] or type(problem).__name__,
-            remedy="Wait a minute and try again. If it goes on, reconnect from the organisation's "
-            "page.",
-            retry_label="Back to your organisations",
-            retry_href="/orgs",
-        )
+async def outside_problem(request: Request, problem: SideError) -> Response:
+    side = "Xero" if problem.side == "xero" else "Amazon Business"
+    return render(
+        request,
+        "problem.html",
+        502,
+        title=f"{side} could not be read"
+        if isinstance(problem, XeroUnreadable)
+        else f"{side} did not answer",
+        message=problem.message,
+        remedy="Wait a minute and try again. If Xero asks you to reconnect, sign in again.",
+        retry_label="Back to your organisations",
+        retry_href="/orgs",
+    )
 
-    @app.exception_handler(NotConnected)
-    async def not_connected(request: Request, problem: NotConnected) -> Response:
-        return render(
-            request,
-            "problem.html",
-            409,
-            title="This organisation is not connected",
-            message="abxero has no access to it at the moment.",
-            remedy="Sign in with Xero again to reconnect it.",
-            retry_label="Sign in again",
-            retry_href="/",
-        )
+
+async def unexpected_answer(request: Request, problem: Exception) -> Response:
+    """An outside answer no page expected: still a page with the cause and a remedy."""
+    side = "Amazon Business" if isinstance(problem, AmazonError) else "Xero"
+    return render(
+        request,
+        "problem.html",
+        502,
+        title=f"{side} gave an answer abxero could not use",
+        message=str(problem)[:500] or type(problem).__name__,
+        remedy="Wait a minute and try again. If it goes on, reconnect from the organisation's "
+        "page.",
+        retry_label="Back to your organisations",
+        retry_href="/orgs",
+    )
+
+
+async def not_connected(request: Request, problem: NotConnected) -> Response:
+    return render(
+        request,
+        "problem.html",
+        409,
+        title="This organisation is not connected",
+        message="abxero has no access to it at the moment.",
+        remedy="Sign in with Xero again to reconnect it.",
+        retry_label="Sign in again",
+        retry_href="/",
+    )
+
+
+ErrorPage = Callable[[Request, Any], Awaitable[Response]]
+ERROR_PAGES: tuple[tuple[tuple[type[Exception], ...], ErrorPage], ...] = (
+    ((SignInRequired,), sign_in_first),
+    ((StepNotReached,), step_not_reached),
+    ((NotFound,), not_found),
+    ((RequestValidationError,), malformed),
+    ((HTTPException,), http_problem),
+    ((SideError,), outside_problem),
+    ((XeroError, AmazonError, httpx.HTTPError), unexpected_answer),
+    ((NotConnected,), not_connected),
+)
 
 
 def page_not_found(request: Request) -> Response:

@@ -4,7 +4,7 @@ disconnect."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -14,7 +14,7 @@ from abxero.domain.context import OrgContext
 from abxero.domain.history import describe_duration
 from abxero.domain.lifecycles import ConnectionStatus, SetupStep
 from abxero.domain.mapping import PaymentMethod
-from abxero.runtime import NotConnected
+from abxero.runtime import NotConnected, Runtime
 from abxero.services import (
     held_list,
     manage,
@@ -104,18 +104,7 @@ def render_manage(
     state = manage.status(runtime.sessions, org.id, now)
     mapping = setup.saved_mapping(runtime.sessions, org.id)
     seen = setup.instruments_seen(runtime.sessions, org.id)
-    reads = {
-        "syncing_as": manage.syncing_as_name(runtime.sessions, org.id),
-        "fed_by": routing.fed_by_name(runtime.sessions, org.id, org.viewer),
-        "failed": manage.failed_documents(runtime.sessions, org.id),
-        "quarantine": page_state.quarantined(runtime.sessions, org.id),
-        "notices": manage.recent_events(runtime.sessions, org.id),
-        "activity": manage.recent_activity(runtime.sessions, org.id),
-        "reconciliation": reconcile.last_result(runtime.sessions, org.id),
-        "alerts": alerts.view(runtime, org.id),
-        "posting": setup.posting_state(runtime, org.id),
-        "rollback_waiting": rollback.unfinished(runtime.sessions, org.id),
-    }
+    reads = _database_reads(runtime, org)
     context, xero_error, contact = xero_read.result() if xero_read else (None, "", None)
     if state.xero_status != ConnectionStatus.CONNECTED:
         context, xero_error, contact = None, "", None
@@ -126,8 +115,6 @@ def render_manage(
         runtime.sessions, org.id, mapping, context
     )
     values = form.values_from_mapping(mapping, [item.key for item in seen]) if mapping else {}
-    today = runtime.now().date()
-    default = setup.default_import_range(today)
     return render(
         request,
         "manage.html",
@@ -145,20 +132,50 @@ def render_manage(
         payment_errors=payment_errors or {},
         payment_field=form.payment_field,
         payment_options=payment_choices(setup.mapping_choices(context)) if context else [],
-        import_run=setup.run_progress(runtime.sessions, org.id, run) if run is not None else None,
-        first=(chosen or default).first.isoformat(),
-        last=(chosen or default).last.isoformat(),
-        earliest=setup.earliest_import_day(today).isoformat(),
-        today=today.isoformat(),
-        check_first=reconcile.default_period(today).since.isoformat(),
-        estimate=setup.import_estimate(runtime.sessions, org.id, chosen, runtime.now())
-        if chosen
-        else None,
-        confirm=chosen is not None,
         describe=describe_duration,
         **reads,
-        import_action=f"/orgs/{org.id}/import",
+        **_import_form(runtime, org, run, chosen),
     )
+
+
+def _database_reads(runtime: Runtime, org: Org) -> dict[str, Any]:
+    """What the page shows from abxero's own database, beside the status and the holds."""
+    sessions = runtime.sessions
+    return {
+        "syncing_as": manage.syncing_as_name(sessions, org.id),
+        "fed_by": routing.fed_by_name(sessions, org.id, org.viewer),
+        "failed": manage.failed_documents(sessions, org.id),
+        "quarantine": page_state.quarantined(sessions, org.id),
+        "notices": manage.recent_events(sessions, org.id),
+        "activity": manage.recent_activity(sessions, org.id),
+        "reconciliation": reconcile.last_result(sessions, org.id),
+        "alerts": alerts.view(runtime, org.id),
+        "posting": setup.posting_state(runtime, org.id),
+        "rollback_waiting": rollback.unfinished(sessions, org.id),
+    }
+
+
+def _import_form(
+    runtime: Runtime, org: Org, run: int | None, chosen: setup.ImportRange | None
+) -> dict[str, Any]:
+    """The import and check forms: their default dates, a running import, an estimate."""
+    today = runtime.now().date()
+    shown = chosen or setup.default_import_range(today)
+    return {
+        "import_run": setup.run_progress(runtime.sessions, org.id, run)
+        if run is not None
+        else None,
+        "first": shown.first.isoformat(),
+        "last": shown.last.isoformat(),
+        "earliest": setup.earliest_import_day(today).isoformat(),
+        "today": today.isoformat(),
+        "check_first": reconcile.default_period(today).since.isoformat(),
+        "estimate": setup.import_estimate(runtime.sessions, org.id, chosen, runtime.now())
+        if chosen
+        else None,
+        "confirm": chosen is not None,
+        "import_action": f"/orgs/{org.id}/import",
+    }
 
 
 @router.post("/orgs/{connection_id}/sync")
