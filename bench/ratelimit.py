@@ -94,7 +94,12 @@ def measured_import(
     with (
         scratch_dir() as folder,
         paired_world(
-            folder, orders_per_day=orders_per_day, limits=limits, clock=clock, pacer=pacer
+            folder,
+            orders_per_day=orders_per_day,
+            limits=limits,
+            clock=clock,
+            pacer=pacer,
+            simulator_process=True,
         ) as bench,
         cpu_burner(busy),
     ):
