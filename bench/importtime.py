@@ -13,7 +13,8 @@ minute passes in ``60 / speed`` real seconds, so a run the limit makes last 8 mi
 The ratio is still meaningful because only the limit is compressed: abxero's own work (the
 simulators, SQLite, planning) runs at real speed, so it weighs ``speed`` times more against
 the limit than it would in production. A ratio near 1 here means the limit, not abxero, binds;
-in real time it can only be closer to 1.
+in real time it can only be closer to 1. The simulators serve from their own process, as in
+:mod:`bench.ratelimit`.
 """
 
 from __future__ import annotations

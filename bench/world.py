@@ -3,11 +3,12 @@ paired through the simulators' real consent pages (the same path the demo and e2
 
 from __future__ import annotations
 
+import multiprocessing
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,12 +48,14 @@ class ScaledClock:
     alike. ``now`` stays the wall clock, so tokens, dates and idempotency keep real time.
     """
 
-    def __init__(self, speed: float) -> None:
+    def __init__(self, speed: float, start: float | None = None) -> None:
         self.speed = speed
-        self._start = time.monotonic()
+        #: ``time.monotonic`` is one clock for every process on the machine (Linux), so a
+        #: simulator process given ``start`` reads the same scaled time as the runtime.
+        self.start = time.monotonic() if start is None else start
 
     def monotonic(self) -> float:
-        return (time.monotonic() - self._start) * self.speed
+        return (time.monotonic() - self.start) * self.speed
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -147,13 +150,24 @@ def paired_world(
     pacer: Pacer | None = None,
     database_url: str | None = None,
     businesses: tuple[Business, ...] = DEFAULT_BUSINESSES,
+    simulator_process: bool = False,
 ) -> Iterator[Bench]:
-    """The two demo organisations connected to us-acme and uk-harbour, nothing imported yet."""
-    xero_options: dict[str, Any] = {"limits": limits}
-    if clock is not None:
-        xero_options["clock"] = clock
+    """The two demo organisations connected to us-acme and uk-harbour, nothing imported yet.
+
+    With ``simulator_process`` both simulators serve from a child process, as Xero and Amazon
+    are other machines in production: their work then does not take turns with abxero's
+    threads for one interpreter lock (in one process the poster's every request waits for the
+    simulator's threads and the fetching thread to hand the lock over)."""
     amazon_options = {"orders_per_day": orders_per_day, "businesses": businesses}
-    with simulators(seed, xero_options=xero_options, amazon_options=amazon_options) as world:
+    serving: AbstractContextManager[World]
+    if simulator_process:
+        serving = _simulators_elsewhere(seed, limits, clock, amazon_options)
+    else:
+        xero_options: dict[str, Any] = {"limits": limits}
+        if clock is not None:
+            xero_options["clock"] = clock
+        serving = simulators(seed, xero_options=xero_options, amazon_options=amazon_options)
+    with serving as world:
         url = database_url or f"sqlite:///{data_dir / 'abxero.db'}"
         settings = settings_for(world, data_dir, database_url=url)
         upgrade(settings.resolved_database_url)
@@ -167,6 +181,50 @@ def paired_world(
             yield Bench(world, runtime, _by_region(runtime, ids), log, seed)
         finally:
             runtime.close()
+
+
+@contextmanager
+def _simulators_elsewhere(
+    seed: int, limits: LimitSettings, clock: ScaledClock | None, amazon_options: dict[str, Any]
+) -> Iterator[World]:
+    """Both simulators served by a child process for the life of the block."""
+    scale = None if clock is None else (clock.speed, clock.start)
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    child = context.Process(
+        target=_serve_simulators,
+        args=(theirs, seed, limits, scale, amazon_options),
+        name="bench-simulators",
+        daemon=True,
+    )
+    child.start()
+    try:
+        if not ours.poll(120):
+            raise RuntimeError("the simulator process did not start")
+        xero_url, amazon_url = ours.recv()
+        yield World(xero_url, amazon_url)
+    finally:
+        ours.send("stop")
+        child.join(30)
+        if child.is_alive():
+            child.kill()
+            child.join()
+
+
+def _serve_simulators(
+    pipe: Any,
+    seed: int,
+    limits: LimitSettings,
+    scale: tuple[float, float] | None,
+    amazon_options: dict[str, Any],
+) -> None:
+    """The child process: serve both simulators until told to stop."""
+    xero_options: dict[str, Any] = {"limits": limits}
+    if scale is not None:
+        xero_options["clock"] = ScaledClock(*scale)
+    with simulators(seed, xero_options=xero_options, amazon_options=amazon_options) as world:
+        pipe.send((world.xero_url, world.amazon_url))
+        pipe.recv()
 
 
 def _by_region(runtime: Runtime, ids: list[int]) -> dict[str, int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
+from bisect import bisect_right, insort
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -27,17 +27,32 @@ class Pacing(Protocol):
     def day_remaining(self, tenant_id: str, max_age: float = 600.0) -> int | None: ...
 
 
+#: Xero's minute window, and how long a counted call is remembered (two windows, so a call's
+#: answer can still be compared with the calls counted before it started).
+MINUTE = 60.0
+_KEPT = 2 * MINUTE
+
+
 @dataclass
 class _TenantPace:
     slots: threading.BoundedSemaphore
-    starts: deque[float] = field(default_factory=deque)
+    #: Sorted times of the calls counted: a call's start while it is in flight, its end once
+    #: answered (Xero received it in between), and calls Xero counted that we did not make.
+    counted: list[float] = field(default_factory=list)
     blocked_until: float = 0.0
     day_remaining: int | None = None
     day_seen_at: float = 0.0
 
 
 class Pacer:
-    """Shared by every client of a process; one instance per app."""
+    """Shared by every client of a process; one instance per app.
+
+    The minute budget is a sliding window of calls, like the shared pacer's
+    (:mod:`abxero.xero.shared_pacing`): Xero's own minute window is fixed but starts at a time
+    we do not know (docs/xero-api.md §2.1), and a sliding window of ``per_minute`` never lets
+    a fixed one overflow. A call counts from its start and, once answered, from its end, so a
+    new call goes out only when the window's oldest call reached Xero a full minute ago.
+    """
 
     def __init__(
         self,
@@ -51,6 +66,7 @@ class Pacer:
         self._monotonic, self._sleep = monotonic, sleep
         self._tenants: dict[str, _TenantPace] = {}
         self._lock = threading.Lock()
+        self._calling = threading.local()  # the start of this thread's last call
 
     def _pace(self, tenant_id: str) -> _TenantPace:
         with self._lock:
@@ -63,35 +79,61 @@ class Pacer:
         """Hold one of the tenant's concurrent slots, after waiting for minute budget."""
         pace = self._pace(tenant_id)
         with pace.slots:
-            self._wait_for_budget(pace)
-            yield
+            started = self._wait_for_budget(pace)
+            self._calling.started = started
+            try:
+                yield
+            finally:
+                with self._lock:
+                    _forget(pace.counted, started)
+                    insort(pace.counted, self._monotonic())
 
-    def _wait_for_budget(self, pace: _TenantPace) -> None:
+    def _wait_for_budget(self, pace: _TenantPace) -> float:
         while True:
             with self._lock:
                 now = self._monotonic()
-                while pace.starts and now - pace.starts[0] >= 60.0:
-                    pace.starts.popleft()
+                del pace.counted[: bisect_right(pace.counted, now - _KEPT)]
+                live = pace.counted[bisect_right(pace.counted, now - MINUTE) :]
                 wait = max(pace.blocked_until - now, 0.0)
-                if len(pace.starts) >= self.per_minute:
-                    wait = max(wait, 60.0 - (now - pace.starts[0]))
+                if len(live) >= self.per_minute:
+                    wait = max(wait, live[len(live) - self.per_minute] + MINUTE - now)
                 if wait <= 0:
-                    pace.starts.append(now)
-                    return
+                    insort(pace.counted, now)
+                    return now
             self._sleep(wait)
 
     def observe(self, tenant_id: str, headers: Mapping[str, str]) -> None:
-        """Learn from Xero's remaining-calls headers (xero-api.md: every response carries
-        ``X-DayLimit-Remaining`` and ``X-MinLimit-Remaining``): none left this minute → hold
-        off; the day's remaining calls are kept for planning a long history."""
-        remaining = headers.get("x-minlimit-remaining")
-        if remaining is not None and remaining.strip().isdigit() and int(remaining) <= 0:
-            self.hold(tenant_id, 60.0)
-        day = headers.get("x-daylimit-remaining")
-        if day is not None and day.strip().isdigit():
+        """Learn from Xero's remaining-calls headers (xero-api.md §2.1: every response carries
+        ``X-DayLimit-Remaining`` and ``X-MinLimit-Remaining``); the day's remaining calls are
+        kept for planning a long history.
+
+        Xero counted ``per_minute - X-MinLimit-Remaining`` calls in its minute window; the
+        calls of ours it can have counted are those counted since a minute before this
+        thread's call started. Calls it counted beyond those (another client, or calls before
+        a restart) are counted here as made now, which is never earlier than Xero received
+        them. Only then does a used-up minute also hold the tenant for a whole minute: our
+        own earlier calls may lie outside Xero's window, so the sliding window alone cannot
+        tell when that window ends. When every call Xero counted is one of ours, the sliding
+        window already waits long enough, and holding on top of it would leave the rest of
+        each minute unused (it did: every full minute cost 60 s plus the time to fill it)."""
+        remaining = _whole(headers.get("x-minlimit-remaining"))
+        if remaining is not None:
+            pace = self._pace(tenant_id)
+            started = getattr(self._calling, "started", None)
+            with self._lock:
+                now = self._monotonic()
+                since = (now if started is None else min(started, now)) - MINUTE
+                ours = len(pace.counted) - bisect_right(pace.counted, since)
+                missing = self.per_minute - remaining - ours
+                for _ in range(missing):
+                    insort(pace.counted, now)
+                if missing > 0 and remaining <= 0:
+                    pace.blocked_until = max(pace.blocked_until, now + MINUTE)
+        day = _whole(headers.get("x-daylimit-remaining"))
+        if day is not None:
             pace = self._pace(tenant_id)
             with self._lock:
-                pace.day_remaining, pace.day_seen_at = int(day), self._monotonic()
+                pace.day_remaining, pace.day_seen_at = day, self._monotonic()
 
     def day_remaining(self, tenant_id: str, max_age: float = 600.0) -> int | None:
         """Xero's calls left today for ``tenant_id`` as last seen by this process, if seen in
@@ -110,3 +152,15 @@ class Pacer:
         pace = self._pace(tenant_id)
         with self._lock:
             pace.blocked_until = max(pace.blocked_until, self._monotonic() + seconds)
+
+
+def _forget(counted: list[float], at: float) -> None:
+    """Drop one call counted at ``at`` (it is counted again at its end)."""
+    index = bisect_right(counted, at) - 1
+    if index >= 0 and counted[index] == at:
+        del counted[index]
+
+
+def _whole(value: str | None) -> int | None:
+    text = (value or "").strip()
+    return int(text) if text.isdigit() else None
