@@ -35,6 +35,7 @@ from abxero_sim.amazon.businesses import ACME
 from abxero_sim.amazon.generator import FeedGenerator
 from abxero_sim.xero.seed import us_demo
 from bench.results import Row, Target
+from tests.context_json import context_from_json
 
 NAME = "Planning cost"
 PAGE_SIZE = 100
@@ -55,7 +56,7 @@ def demo_context() -> OrgContext:
         )
     )
     contact = seed.contacts[0]["ContactID"]
-    return OrgContext.from_xero(*plain, contact)
+    return context_from_json(*plain, contact)
 
 
 def demo_mapping(context: OrgContext) -> MappingConfig:

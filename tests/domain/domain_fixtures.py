@@ -21,6 +21,7 @@ from abxero.domain.mapping import (
     TrackingRule,
     TrackingSource,
 )
+from tests.context_json import context_from_json
 
 US_CONTACT = "5a6d7e0c-0000-4000-8000-00000000a001"
 UK_CONTACT = "5a6d7e0c-0000-4000-8000-00000000b001"
@@ -129,8 +130,9 @@ TRACKING = [
 
 
 def us_context(**changes: Any) -> OrgContext:
-    context = OrgContext.from_xero(
+    context = context_from_json(
         organisation={
+            "OrganisationID": "org-hudson",
             "Name": "Hudson Supply Co",
             "BaseCurrency": "USD",
             "CountryCode": "US",
@@ -147,8 +149,9 @@ def us_context(**changes: Any) -> OrgContext:
 
 
 def uk_context(**changes: Any) -> OrgContext:
-    context = OrgContext.from_xero(
+    context = context_from_json(
         organisation={
+            "OrganisationID": "org-thames",
             "Name": "Thames Office Ltd",
             "BaseCurrency": "GBP",
             "CountryCode": "GB",

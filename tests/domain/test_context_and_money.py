@@ -7,14 +7,17 @@ from decimal import Decimal
 
 import pytest
 
-from abxero.domain.context import ContextError, OrgContext, xero_date
 from abxero.domain.money import exact_unit_price, round_money, tax_on
+from abxero.xero.wire import parse_xero_date
+from tests.context_json import context_from_json
 from tests.domain.domain_fixtures import UK_ACCOUNTS, UK_TAX_RATES, uk_context, us_context
 
 
 def test_context_from_xero_json() -> None:
-    context = OrgContext.from_xero(
+    context = context_from_json(
         organisation={
+            "OrganisationID": "org-1",
+            "Name": "Thames Office Ltd",
             "BaseCurrency": "GBP",
             "CountryCode": "GB",
             "Timezone": "GMTSTANDARDTIME",
@@ -54,10 +57,10 @@ def test_local_date_follows_the_organisation_timezone() -> None:
 
 
 def test_xero_dates() -> None:
-    assert xero_date(None) is None
-    assert xero_date("2026-01-31") == date(2026, 1, 31)
-    with pytest.raises(ContextError):
-        xero_date("soon")
+    assert parse_xero_date(None) is None
+    assert parse_xero_date("2026-01-31") == date(2026, 1, 31)
+    assert parse_xero_date("/Date(1543536000000+0000)/") == date(2018, 11, 30)
+    assert parse_xero_date("soon") is None  # the client's models read an unreadable date as none
 
 
 def test_rounding_is_half_up_to_the_cent() -> None:

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from abxero.domain.context import OrgContext
 from abxero.domain.timezones import XERO_TIMEZONES, iana_timezone, resolve_timezone, xero_name
 from abxero_sim.xero.spec import find_spec
+from tests.context_json import context_from_json
 
 
 def spec_timezones() -> list[str]:
@@ -64,7 +64,7 @@ def test_an_iana_name_passes_through() -> None:
 
 
 def test_an_unknown_timezone_falls_back_to_utc_with_a_note() -> None:
-    context = OrgContext.from_xero({"Timezone": "MARSSTANDARDTIME"}, [], [], [], [], "c")
+    context = context_from_json(_organisation("MARSSTANDARDTIME"), [], [], [], [], "c")
     assert context.timezone == "UTC"
     assert len(context.notes) == 1
     assert "MARSSTANDARDTIME" in context.notes[0]
@@ -74,6 +74,10 @@ def test_an_unknown_timezone_falls_back_to_utc_with_a_note() -> None:
 
 def test_a_known_timezone_leaves_no_note() -> None:
     assert resolve_timezone("SAWESTERNSTANDARDTIME").note == ""
-    context = OrgContext.from_xero({"Timezone": "WESTPACIFICSTANDARDTIME"}, [], [], [], [], "c")
+    context = context_from_json(_organisation("WESTPACIFICSTANDARDTIME"), [], [], [], [], "c")
     assert context.notes == ()
     assert context.local_date(datetime(2026, 4, 1, 15, 0, tzinfo=UTC)) == date(2026, 4, 2)
+
+
+def _organisation(timezone: str) -> dict[str, str]:
+    return {"OrganisationID": "org-1", "Name": "Test", "BaseCurrency": "USD", "Timezone": timezone}

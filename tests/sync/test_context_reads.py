@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from abxero.domain.context import OrgContext
 from abxero.store.db import transaction
 from abxero.store.models import ContextRead
 from abxero.sync import context_reads
 from abxero.sync.xero_books import org_context
-from abxero.xero.models import OrgContext as OrganisationFacts
+from abxero.xero.models import OrganisationFacts
+from tests.context_json import context_from_json
 from tests.domain.domain_fixtures import TRACKING, UK_ACCOUNTS, UK_CONTACT, UK_TAX_RATES
 from tests.sync.conftest import Ledger
 
@@ -42,12 +42,12 @@ def _facts(**organisation: Any) -> OrganisationFacts:
 
 
 def test_the_typed_facts_give_the_context_the_json_reading_gives() -> None:
-    from_json = OrgContext.from_xero(
+    from_json = context_from_json(
         ORGANISATION, UK_ACCOUNTS, UK_TAX_RATES, CURRENCIES, TRACKING, UK_CONTACT
     )
     facts = _facts()
     dumped = facts.model_dump(by_alias=True, mode="json")  # what the run used to pass around
-    from_dump = OrgContext.from_xero(
+    from_dump = context_from_json(
         dumped["organisation"],
         dumped["accounts"],
         dumped["tax_rates"],

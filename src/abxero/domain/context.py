@@ -1,21 +1,18 @@
 """What planning needs to know about the Xero organisation, as plain immutable values.
 
 The engine reads Organisation, Accounts, TaxRates, Currencies and TrackingCategories from Xero
-and builds an :class:`OrgContext` with :meth:`OrgContext.from_xero`; the domain never calls Xero.
+and builds an :class:`OrgContext` with ``sync.xero_books.org_context``; the domain never calls
+Xero.
 Archived and deleted accounts are kept so that problems can name them, not just miss them.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
-
-from abxero.domain.timezones import resolve_timezone
 
 ACCOUNT_CLASS_BY_TYPE: dict[str, str] = {
     "BANK": "ASSET",
@@ -227,120 +224,3 @@ class OrgContext:
     @property
     def is_uk(self) -> bool:
         return self.country_code.upper() in {"GB", "UK"}
-
-    @classmethod
-    def from_xero(
-        cls,
-        organisation: Mapping[str, Any],
-        accounts: Sequence[Mapping[str, Any]],
-        tax_rates: Sequence[Mapping[str, Any]],
-        currencies: Sequence[Mapping[str, Any]],
-        tracking: Sequence[Mapping[str, Any]],
-        contact_id: str,
-    ) -> OrgContext:
-        """Build the context from Xero's JSON objects (the items of each response's list)."""
-        timezone = resolve_timezone(str(organisation.get("Timezone") or "UTC"))
-        base = str(organisation.get("BaseCurrency") or "")
-        return cls(
-            base_currency=base,
-            country_code=str(organisation.get("CountryCode") or ""),
-            timezone=timezone.zone,
-            contact_id=contact_id,
-            accounts=tuple(_account(item) for item in accounts),
-            tax_rates=tuple(_tax_rate(item) for item in tax_rates),
-            enabled_currencies=frozenset(str(item.get("Code")) for item in currencies) | {base},
-            tracking_categories=tuple(_tracking_category(item) for item in tracking),
-            period_lock_date=xero_date(organisation.get("PeriodLockDate")),
-            end_of_year_lock_date=xero_date(organisation.get("EndOfYearLockDate")),
-            name=str(organisation.get("Name") or ""),
-            short_code=str(organisation.get("ShortCode") or ""),
-            notes=(timezone.note,) if timezone.note else (),
-        )
-
-
-def _text(item: Mapping[str, Any], name: str) -> str:
-    value = item.get(name)
-    return "" if value is None else str(value)
-
-
-def _account(item: Mapping[str, Any]) -> Account:
-    return Account(
-        account_id=_text(item, "AccountID"),
-        code=_text(item, "Code"),
-        name=_text(item, "Name"),
-        type=_text(item, "Type"),
-        status=_text(item, "Status") or "ACTIVE",
-        account_class=_text(item, "Class"),
-        bank_account_type=_text(item, "BankAccountType"),
-        tax_type=_text(item, "TaxType"),
-        enable_payments=item.get("EnablePaymentsToAccount") is True,
-        currency=_text(item, "CurrencyCode"),
-        system_account=_text(item, "SystemAccount"),
-    )
-
-
-APPLIES_TO_FLAGS = {
-    "CanApplyToAssets": "ASSET",
-    "CanApplyToEquity": "EQUITY",
-    "CanApplyToExpenses": "EXPENSE",
-    "CanApplyToLiabilities": "LIABILITY",
-    "CanApplyToRevenue": "REVENUE",
-}
-
-
-def _tax_rate(item: Mapping[str, Any]) -> TaxRate:
-    return TaxRate(
-        tax_type=_text(item, "TaxType"),
-        name=_text(item, "Name"),
-        status=_text(item, "Status") or "ACTIVE",
-        report_tax_type=_text(item, "ReportTaxType"),
-        effective_rate=_decimal_or_none(item.get("EffectiveRate")),
-        applies_to=frozenset(
-            account_class for flag, account_class in APPLIES_TO_FLAGS.items() if item.get(flag)
-        ),
-    )
-
-
-def _tracking_category(item: Mapping[str, Any]) -> TrackingCategory:
-    options = item.get("Options") or []
-    return TrackingCategory(
-        category_id=_text(item, "TrackingCategoryID"),
-        name=_text(item, "Name"),
-        status=_text(item, "Status") or "ACTIVE",
-        options=tuple(
-            TrackingOption(
-                option_id=_text(option, "TrackingOptionID"),
-                name=_text(option, "Name"),
-                status=_text(option, "Status") or "ACTIVE",
-            )
-            for option in options
-        ),
-    )
-
-
-def _decimal_or_none(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
-MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
-
-
-def xero_date(value: Any) -> date | None:
-    """A date from Xero JSON: ``/Date(ms+0000)/``, ``YYYY-MM-DD`` or an ISO date-time."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    text = str(value).strip()
-    match = MS_DATE.match(text)
-    if match:
-        return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=UTC).date()
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError as problem:
-        raise ContextError(f"date {value!r} is not a Xero date") from problem

@@ -61,7 +61,7 @@ from abxero.sync.mappings import latest_mapping, save_mapping
 from abxero.sync.ports import SideError
 from abxero.sync.xero_books import XeroBooksClient, org_context
 from abxero.xero import XeroError
-from abxero.xero.models import OrgContext as OrganisationFacts
+from abxero.xero.models import OrganisationFacts
 
 STEPS = tuple(SetupStep)  # in order
 DEFAULT_IMPORT_DAYS = 90

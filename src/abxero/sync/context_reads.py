@@ -15,7 +15,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from abxero.store.models import ContextRead
-from abxero.xero.models import OrgContext as OrganisationFacts
+from abxero.xero.models import OrganisationFacts
 
 #: How long a stored read may stand in for a fresh one.
 CONTEXT_MAX_AGE = timedelta(minutes=15)

@@ -14,7 +14,7 @@ from abxero.sync import context_reads, seller_contacts
 from abxero.sync.engine_parts import EngineParts
 from abxero.sync.failpoints import reached
 from abxero.sync.xero_books import org_context
-from abxero.xero.models import OrgContext as OrganisationFacts
+from abxero.xero.models import OrganisationFacts
 
 CONTACT_NAME = "Amazon Business"
 

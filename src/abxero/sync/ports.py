@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from abxero.domain.plan import Endpoint
 from abxero.sync.batches import ElementOutcome, OutgoingBatch
 from abxero.sync.ledger import Fetched
-from abxero.xero.models import OrgContext as OrganisationFacts
+from abxero.xero.models import OrganisationFacts
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from abxero.xero import (
     text_filter,
 )
 from abxero.xero.models import Account as XeroAccount
-from abxero.xero.models import OrgContext as OrganisationFacts
+from abxero.xero.models import OrganisationFacts
 from abxero.xero.models import TaxRate as XeroTaxRate
 from abxero.xero.models import TrackingCategory as XeroTrackingCategory
 
@@ -54,8 +54,8 @@ def org_context(facts: OrganisationFacts, contact_id: str) -> OrgContext:
     recalled from ``context_reads``): the one step from Xero's shape to the domain's.
 
     Xero's field meanings (Accounts, TaxRates, Organisation): developer.xero.com/documentation/
-    api/accounting/accounts, /taxrates and /organisation; the JSON reading in
-    ``OrgContext.from_xero`` follows the same rules.
+    api/accounting/accounts, /taxrates and /organisation. Tests and benchmarks build contexts
+    from Xero JSON through this same step (``tests/context_json.py``).
     """
     organisation = facts.organisation
     timezone = resolve_timezone(organisation.timezone or "UTC")

@@ -23,7 +23,7 @@ from abxero.xero.models import (
     DocumentSummary,
     ElementResult,
     Organisation,
-    OrgContext,
+    OrganisationFacts,
     PaymentSummary,
     TaxRate,
     TrackingCategory,
@@ -175,9 +175,9 @@ class XeroAccounting:
         params = {"includeArchived": "true"} if include_archived else None
         return self._list("TrackingCategories", "TrackingCategories", TrackingCategory, params)
 
-    def org_context(self) -> OrgContext:
+    def org_context(self) -> OrganisationFacts:
         """Organisation, chart of accounts, tax rates, currencies and tracking in one object."""
-        return OrgContext(
+        return OrganisationFacts(
             organisation=self.organisation(),
             accounts=tuple(self.accounts()),
             tax_rates=tuple(self.tax_rates()),

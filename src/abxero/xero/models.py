@@ -160,7 +160,7 @@ class HistoryRecord(XeroModel):
     date_utc: XeroDateTime = Field(default=None, alias="DateUTC")
 
 
-class OrgContext(BaseModel):
+class OrganisationFacts(BaseModel):
     """Everything the planner needs to know about an organisation, read in one go."""
 
     model_config = ConfigDict(frozen=True)
