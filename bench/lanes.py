@@ -16,7 +16,6 @@ them as they would.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -35,10 +34,11 @@ from abxero.jobs.tasks import Jobs
 from abxero.jobs.worker import DEFAULT_PDF_WORKERS, DEFAULT_WORKERS
 from abxero.runtime import Runtime
 from abxero.store.migrate import upgrade
-from abxero.store.models import OutboxDocument, SourceTransaction, SyncRun
+from abxero.store.models import OutboxDocument, SyncRun
 from abxero.sync.attachments import candidates
 from abxero.xero import Pacer
 from abxero_sim.demo import connect_demo_organisations, settings_for, simulators
+from bench.latency import posted_charge_copy
 from bench.results import Row, Target
 from bench.scaleout import worker_env
 from bench.world import Bench, CallLog, _by_region, scratch_dir
@@ -53,23 +53,9 @@ PYTHON = sys.executable
 
 def new_charge(bench: Bench, region: str, number: int) -> dict[str, Any]:
     """A copy of a posted card charge of ``region`` with fresh ids, in the feed a minute ago."""
-    with bench.runtime.sessions() as session:
-        raw = session.scalars(
-            select(SourceTransaction.raw)
-            .join(OutboxDocument, OutboxDocument.transaction_id == SourceTransaction.transaction_id)
-            .where(
-                SourceTransaction.xero_connection_id == bench.connections[region],
-                OutboxDocument.role == "payment",
-            )
-            .limit(1)
-        ).one()
-    record: dict[str, Any] = json.loads(raw)
-    now = bench.runtime.now()
-    record["transactionId"] = f"bench-lanes-{region}-{number:04d}"
-    record["invoiceNumber"] = f"LANES-{region}-{number:04d}"
-    record["transactionDate"] = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    record["feedDate"] = (now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return record
+    return posted_charge_copy(
+        bench, region, f"bench-lanes-{region}-{number:04d}", f"LANES-{region}-{number:04d}"
+    )
 
 
 def backlog(bench: Bench) -> int:

@@ -31,20 +31,27 @@ TICK_SECONDS = 60.0
 
 def new_charge(bench: Bench, number: int) -> dict[str, Any]:
     """A copy of a posted card charge with fresh ids, in the feed as of a minute ago."""
+    return posted_charge_copy(bench, "US", f"bench-latency-{number:04d}", f"BENCH-{number:04d}")
+
+
+def posted_charge_copy(
+    bench: Bench, region: str, transaction_id: str, invoice_number: str
+) -> dict[str, Any]:
+    """A posted card charge of ``region`` under new ids, in the feed as of a minute ago."""
     with bench.runtime.sessions() as session:
         raw = session.scalars(
             select(SourceTransaction.raw)
             .join(OutboxDocument, OutboxDocument.transaction_id == SourceTransaction.transaction_id)
             .where(
-                SourceTransaction.xero_connection_id == bench.connections["US"],
+                SourceTransaction.xero_connection_id == bench.connections[region],
                 OutboxDocument.role == "payment",
             )
             .limit(1)
         ).one()
     record: dict[str, Any] = json.loads(raw)
     now = bench.runtime.now()
-    record["transactionId"] = f"bench-latency-{number:04d}"
-    record["invoiceNumber"] = f"BENCH-{number:04d}"
+    record["transactionId"] = transaction_id
+    record["invoiceNumber"] = invoice_number
     record["transactionDate"] = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     record["feedDate"] = (now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return record
