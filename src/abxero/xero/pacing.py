@@ -116,7 +116,7 @@ class Pacer:
         tell when that window ends. When every call Xero counted is one of ours, the sliding
         window already waits long enough, and holding on top of it would leave the rest of
         each minute unused (it did: every full minute cost 60 s plus the time to fill it)."""
-        remaining = _whole(headers.get("x-minlimit-remaining"))
+        remaining = header_count(headers.get("x-minlimit-remaining"))
         if remaining is not None:
             pace = self._pace(tenant_id)
             started = getattr(self._calling, "started", None)
@@ -129,7 +129,7 @@ class Pacer:
                     insort(pace.counted, now)
                 if missing > 0 and remaining <= 0:
                     pace.blocked_until = max(pace.blocked_until, now + MINUTE)
-        day = _whole(headers.get("x-daylimit-remaining"))
+        day = header_count(headers.get("x-daylimit-remaining"))
         if day is not None:
             pace = self._pace(tenant_id)
             with self._lock:
@@ -161,6 +161,8 @@ def _forget(counted: list[float], at: float) -> None:
         del counted[index]
 
 
-def _whole(value: str | None) -> int | None:
+def header_count(value: str | None) -> int | None:
+    """A count from one of Xero's rate-limit headers, or None when it is absent or not a
+    whole number."""
     text = (value or "").strip()
     return int(text) if text.isdigit() else None

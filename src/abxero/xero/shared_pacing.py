@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
+from abxero.xero.pacing import header_count
+
 APP_SCOPE = "*app*"
 MINUTE, DAY = 60.0, 86_400.0
 #: How often a caller waiting only for a free concurrency slot looks again.
@@ -57,15 +59,10 @@ class Remaining:
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> Remaining:
         return cls(
-            _count(headers.get("x-minlimit-remaining")),
-            _count(headers.get("x-daylimit-remaining")),
-            _count(headers.get("x-appminlimit-remaining")),
+            header_count(headers.get("x-minlimit-remaining")),
+            header_count(headers.get("x-daylimit-remaining")),
+            header_count(headers.get("x-appminlimit-remaining")),
         )
-
-
-def _count(value: str | None) -> int | None:
-    text = (value or "").strip()
-    return int(text) if text.isdigit() else None
 
 
 class PaceBackend(Protocol):
@@ -117,7 +114,7 @@ class SharedPacer:
         remaining = Remaining.from_headers(headers)
         if remaining != Remaining():
             self.backend.correct(tenant_id, remaining, self._clock(), self.limits)
-        day = _count(headers.get("x-daylimit-remaining"))
+        day = header_count(headers.get("x-daylimit-remaining"))
         if day is not None:
             self._day_seen[tenant_id] = (day, self._clock())
 
